@@ -1,0 +1,1 @@
+//! Manifests: reading YAML files into a validated, located set of desired triples.

@@ -1,0 +1,1 @@
+//! The local catalog, over raw HTTP: validation and semantics operation by operation.
