@@ -5,6 +5,7 @@
 
 use crate::triple::Triple;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 
@@ -202,4 +203,10 @@ pub trait Catalog: Send + Sync {
         product: &str,
         artifact: &str,
     ) -> impl Future<Output = ApiResult<ArtifactDetail>> + Send;
+
+    /// Calls made so far per operation, for reports. Implementations that do not count return
+    /// nothing.
+    fn call_counts(&self) -> BTreeMap<&'static str, u64> {
+        BTreeMap::new()
+    }
 }

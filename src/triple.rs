@@ -148,6 +148,25 @@ mod tests {
         assert_eq!(check_id(&"a".repeat(101)), Err(IdError::TooLong(101)));
     }
 
+    /// Pinned vectors, computed independently (Python hashlib) from the formula in the README.
+    /// If this test fails, re-runs would stop replaying earlier calls: do not "fix" the vectors.
+    #[test]
+    fn tokens_are_pinned_across_releases() {
+        let triple = Triple::new("prod-abcdzk7xy33qa", "pa-4abcdjnxjj6ne", "act-fs7abcd89wxyz");
+        assert_eq!(
+            idempotency_token(TokenOperation::Associate, &triple),
+            "de9f9a775f39768813b8783e940172a9def4221c5653007d3af11e8bc3cf2061"
+        );
+        assert_eq!(
+            idempotency_token(TokenOperation::Disassociate, &triple),
+            "02a5d290bcc743ac2f8dc69f7258ccec8866b31d7eaba6307143628e2a631a49"
+        );
+        assert_eq!(
+            idempotency_token(TokenOperation::Associate, &Triple::new("p", "a", "x")),
+            "b76a350e4f440779dc0705b789c6a93a71a78d31a9198e69a38e55e68c9f73a1"
+        );
+    }
+
     #[test]
     fn tokens_fit_the_api_pattern_and_differ_by_operation() {
         let triple = Triple::new("prod-1", "pa-1", "act-1");

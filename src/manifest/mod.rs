@@ -1,1 +1,90 @@
-//! Manifests: reading YAML files into a validated, located set of desired triples.
+//! Manifests: reading YAML files into a validated, located set of desired triples. This module
+//! owns the file format (version 1), its JSON Schema, and every check that can be made without
+//! asking AWS. Reading goes in stages, each in its own submodule: [`files`] finds and decodes the
+//! files; [`validate`] parses one file (serde_yaml into a [`tree`] for meaning, [`marks`] for
+//! positions) into the checked form, built from the serde types in [`raw`]; [`merge`] combines
+//! files into the [`DesiredSet`] the rest of the program reconciles against.
+//!
+//! Every problem is reported, not just the first, each at `file:line:col`.
+
+mod diagnostic;
+mod files;
+mod marks;
+mod merge;
+mod raw;
+mod tree;
+mod validate;
+
+pub use diagnostic::{Diagnostic, Location, ManifestErrors, Severity};
+pub use files::MAX_FILE_BYTES;
+pub use merge::MAX_ACTIONS_PER_ARTIFACT;
+pub use raw::{
+    AcceptLanguage, ID_PATTERN, MANIFEST_VERSION, RawAssociation, RawManifest, RawRef, RawVersion,
+    json_schema, json_schema_string,
+};
+
+use crate::triple::Triple;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What the manifests ask for, merged across files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DesiredSet {
+    /// The language all files agree on; `None` when none sets one (AWS then answers in English).
+    pub accept_language: Option<AcceptLanguage>,
+    /// Every desired triple, with where it was first declared (the action's id in the file).
+    pub triples: BTreeMap<Triple, Location>,
+    /// Problems that do not stop a run, such as a triple declared twice.
+    pub warnings: Vec<Diagnostic>,
+    /// The files read, in load order.
+    pub files: Vec<PathBuf>,
+}
+
+/// Loads manifests from `paths`: files (whatever their extension) and directories (their
+/// `*.yaml`/`*.yml` files, then subdirectories, each sorted by name; hidden entries skipped).
+/// On failure the error lists every problem in every file, warnings included.
+pub fn load(paths: &[PathBuf]) -> Result<DesiredSet, ManifestErrors> {
+    let (found, mut diagnostics) = files::discover(paths);
+    if found.is_empty() && diagnostics.is_empty() {
+        diagnostics.push(Diagnostic::error(None, "no manifest files given"));
+    }
+    let mut valid = Vec::with_capacity(found.len());
+    for path in &found {
+        match files::read(path) {
+            Ok(text) => {
+                let (manifest, problems) = validate::parse_file(path, &text);
+                valid.extend(manifest);
+                diagnostics.extend(problems);
+            }
+            Err(problem) => diagnostics.push(problem),
+        }
+    }
+    finish(valid, diagnostics, found)
+}
+
+/// Validates one manifest held in memory, as if read from `file`.
+pub fn parse_str(file: &Path, text: &str) -> Result<DesiredSet, ManifestErrors> {
+    let (manifest, diagnostics) = validate::parse_file(file, text);
+    finish(
+        manifest.into_iter().collect(),
+        diagnostics,
+        vec![file.to_path_buf()],
+    )
+}
+
+fn finish(
+    valid: Vec<validate::ManifestFile>,
+    mut diagnostics: Vec<Diagnostic>,
+    files: Vec<PathBuf>,
+) -> Result<DesiredSet, ManifestErrors> {
+    let (mut set, errors) = merge::merge(valid);
+    diagnostics.extend(errors);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics.append(&mut set.warnings);
+        merge::sort_diagnostics(&mut diagnostics, &files);
+        return Err(ManifestErrors { diagnostics });
+    }
+    merge::sort_diagnostics(&mut set.warnings, &files);
+    set.files = files;
+    Ok(set)
+}

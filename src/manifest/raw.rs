@@ -1,0 +1,233 @@
+//! The manifest as written: serde types that mirror the YAML file one to one, and the JSON Schema
+//! generated from them. Nothing here is trusted yet — ids are unchecked strings and either form of
+//! each axis may be present. `validate` turns these into the checked form the program uses.
+//!
+//! The types are the single description of the file format: the schema is derived from them, and
+//! the validator builds every field by deserializing the YAML value with the field's own type, so
+//! the two cannot drift apart. Where a later version accepts more (names in place of ids,
+//! `artifacts: all`), the change is to [`RawRef`] and [`RawAssociation`]'s field types.
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings, json_schema};
+use serde::{Deserialize, Serialize};
+
+/// The only manifest version this build understands.
+pub const MANIFEST_VERSION: u64 = 1;
+
+/// Anchored form of the API's id pattern, for the schema. The code checks ids with
+/// [`crate::triple::check_id`], which implements the same rule.
+pub const ID_PATTERN: &str = "^[a-zA-Z0-9_-]{1,100}$";
+
+/// Keys of an association entry, in the order the schema lists them. A unit test checks this
+/// against the schema generated from [`RawAssociation`].
+pub const ASSOCIATION_KEYS: [&str; 5] = ["product", "artifact", "artifacts", "action", "actions"];
+
+/// Top-level keys of a manifest, checked against [`RawManifest`]'s schema like the above.
+pub const MANIFEST_KEYS: [&str; 3] = ["version", "accept_language", "associations"];
+
+/// A manifest file: which service actions should be associated with which provisioning
+/// artifacts. Several files given in one run merge into one desired set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "sc-assoc manifest")]
+pub struct RawManifest {
+    /// Manifest format version; must be 1.
+    pub version: RawVersion,
+    /// Language of AWS responses and error messages: `en` (the default), `jp` or `zh`. All files
+    /// in one run must agree.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "AcceptLanguage")]
+    pub accept_language: Option<AcceptLanguage>,
+    /// The desired associations. Each entry names one product and associates every listed action
+    /// with every listed artifact of it.
+    #[schemars(length(min = 1))]
+    pub associations: Vec<RawAssociation>,
+}
+
+/// The `version` field: any integer deserializes, so an unsupported version is reported as such
+/// rather than as a type error; the schema only admits 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawVersion(pub u64);
+
+impl JsonSchema for RawVersion {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Version".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "integer", "const": MANIFEST_VERSION })
+    }
+}
+
+/// Language of AWS responses (the API's `AcceptLanguage`): `en` English (the default), `jp`
+/// Japanese, `zh` Chinese.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum AcceptLanguage {
+    // No doc comments on the variants: with them schemars writes a `oneOf` of constants
+    // instead of the plain `enum` editors complete best.
+    En,
+    Jp,
+    Zh,
+}
+
+impl AcceptLanguage {
+    /// The value to send as `AcceptLanguage`, or `None` for English: leaving the parameter out
+    /// means English, and keeps requests identical to those of tools that never set it.
+    pub fn api_value(&self) -> Option<&'static str> {
+        match self {
+            AcceptLanguage::En => None,
+            AcceptLanguage::Jp => Some("jp"),
+            AcceptLanguage::Zh => Some("zh"),
+        }
+    }
+
+    /// The manifest spelling.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AcceptLanguage::En => "en",
+            AcceptLanguage::Jp => "jp",
+            AcceptLanguage::Zh => "zh",
+        }
+    }
+}
+
+impl std::fmt::Display for AcceptLanguage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One entry of `associations`: a product, its artifacts (`artifact` or `artifacts`) and the
+/// actions (`action` or `actions`). Every listed action is associated with every listed artifact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Association", transform = one_form_per_axis)]
+pub struct RawAssociation {
+    /// Product id (`prod-...`).
+    pub product: RawRef,
+    /// One provisioning artifact id (`pa-...`). Use either `artifact` or `artifacts`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "RawRef")]
+    pub artifact: Option<RawRef>,
+    /// Several provisioning artifact ids. Use either `artifact` or `artifacts`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<RawRef>", length(min = 1))]
+    pub artifacts: Option<Vec<RawRef>>,
+    /// One service action id (`act-...`). Use either `action` or `actions`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "RawRef")]
+    pub action: Option<RawRef>,
+    /// Several service action ids. Use either `action` or `actions`.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<RawRef>", length(min = 1))]
+    pub actions: Option<Vec<RawRef>>,
+}
+
+/// A reference to a product, artifact or action. Today always an id; a later version adds
+/// `{name: ...}`, which becomes a second variant here.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+#[schemars(rename = "Id")]
+pub struct RawRef(
+    /// An AWS id: 1 to 100 letters, digits, `_` or `-`.
+    #[schemars(regex(pattern = ID_PATTERN))]
+    pub String,
+);
+
+/// An optional key, present: serde's `Option` would also take an explicit `null` (`artifact:`
+/// with nothing after it), which in a manifest is a mistake rather than a way of leaving the key
+/// out.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// Adds the rule serde cannot express in the derived schema: exactly one of `artifact` and
+/// `artifacts`, and exactly one of `action` and `actions`.
+fn one_form_per_axis(schema: &mut Schema) {
+    let exactly_one = |a: &str, b: &str| serde_json::json!({ "oneOf": [ { "required": [a] }, { "required": [b] } ] });
+    schema.insert(
+        "allOf".to_owned(),
+        serde_json::json!([
+            exactly_one("artifact", "artifacts"),
+            exactly_one("action", "actions"),
+        ]),
+    );
+}
+
+/// The manifest's JSON Schema (draft-07, which editors' YAML language servers support best).
+pub fn json_schema() -> serde_json::Value {
+    let generator = SchemaSettings::draft07().into_generator();
+    generator.into_root_schema_for::<RawManifest>().to_value()
+}
+
+/// [`json_schema`] pretty-printed with a trailing newline: exactly the bytes of
+/// `schema/manifest.schema.json`.
+pub fn json_schema_string() -> String {
+    // Serializing a `Value` cannot fail: every map key is already a string.
+    let mut text = serde_json::to_string_pretty(&json_schema()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn property_names(schema: &serde_json::Value) -> Vec<String> {
+        schema["properties"]
+            .as_object()
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn key_lists_match_the_serde_types() {
+        let schema = json_schema();
+        let mut top = property_names(&schema);
+        let mut expected: Vec<String> = MANIFEST_KEYS.iter().map(|k| k.to_string()).collect();
+        top.sort();
+        expected.sort();
+        assert_eq!(top, expected);
+
+        let mut entry = property_names(&schema["definitions"]["Association"]);
+        let mut expected: Vec<String> = ASSOCIATION_KEYS.iter().map(|k| k.to_string()).collect();
+        entry.sort();
+        expected.sort();
+        assert_eq!(entry, expected);
+    }
+
+    #[test]
+    fn english_is_sent_as_no_language() {
+        assert_eq!(AcceptLanguage::En.api_value(), None);
+        assert_eq!(AcceptLanguage::Jp.api_value(), Some("jp"));
+        assert_eq!(AcceptLanguage::Zh.api_value(), Some("zh"));
+    }
+}

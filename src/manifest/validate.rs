@@ -1,0 +1,516 @@
+//! One file's text to its validated form: YAML syntax, shape, keys, types and ids, with every
+//! problem reported at its own line and column. The walk goes over the `serde_yaml::Value` (what
+//! the document means) and the position tree from [`marks`] (where each part is) together, and
+//! deserializes each field with its type from [`raw`], so accepting a field and the schema's
+//! description of it come from the same type.
+//!
+//! Rules that span files — duplicates, the language, the per-artifact action limit — are
+//! checked when files merge, in `merge`.
+
+use super::diagnostic::{Diagnostic, Location};
+use super::marks::{self, Node, Pos};
+use super::raw::{
+    ASSOCIATION_KEYS, AcceptLanguage, MANIFEST_KEYS, MANIFEST_VERSION, RawRef, RawVersion,
+};
+use super::tree::{Yaml, deserialize_leaf};
+use crate::triple::{IdError, check_id};
+use std::path::{Path, PathBuf};
+
+/// A value with the position it was written at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct At<T> {
+    pub value: T,
+    pub pos: Pos,
+}
+
+/// A validated manifest file. Positions are kept per file; `merge` adds the file name when it
+/// needs a full [`Location`], so ids do not each carry a copy of the path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestFile {
+    pub file: PathBuf,
+    pub accept_language: Option<At<AcceptLanguage>>,
+    pub associations: Vec<Association>,
+}
+
+/// A validated association entry: every action in `actions` on every artifact in `artifacts`.
+/// Both lists are non-empty and every id passed [`check_id`]. (Names and artifact selectors,
+/// when they come, replace these id lists with an enum resolved against the catalog.)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Association {
+    pub pos: Pos,
+    pub product: At<String>,
+    pub artifacts: Vec<At<String>>,
+    pub actions: Vec<At<String>>,
+}
+
+/// Parses and validates `text`, returning every error found (sorted by position) and the valid
+/// part of the file: its entries without errors, so checks across files (duplicates, the action
+/// limit) still run when something else is wrong. `None` when nothing could be read, as with a
+/// syntax error or an unsupported version.
+pub fn parse_file(file: &Path, text: &str) -> (Option<ManifestFile>, Vec<Diagnostic>) {
+    // yaml-rust2 would read a byte-order mark as part of the first key; libyaml skips it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let marks = marks::scan(text);
+    let mut checker = Checker {
+        file,
+        errors: Vec::new(),
+    };
+    // Found by the position pass: serde_yaml's tree keeps both values without complaint.
+    for duplicate in &marks.duplicate_keys {
+        let message = format!(
+            "duplicate key `{}`; it is first given at {}",
+            duplicate.key,
+            checker.location(duplicate.first)
+        );
+        checker.error(duplicate.again, message);
+    }
+    if let (true, Some((pos, _))) = (marks.too_deep, &marks.syntax_error) {
+        checker.error(
+            *pos,
+            "invalid YAML: nesting is too deep (recursion limit exceeded)",
+        );
+        return (None, checker.finish());
+    }
+    let value = match Yaml::parse(text) {
+        // Which of two values for one key was meant is anyone's guess: judge nothing further.
+        Ok(_) if !marks.duplicate_keys.is_empty() => return (None, checker.finish()),
+        Ok(value) => value,
+        Err(error) => {
+            checker.syntax_error(&error, &marks);
+            return (None, checker.finish());
+        }
+    };
+    let root = Cursor {
+        value: &value,
+        node: marks.root.as_ref(),
+        pos: marks.root.as_ref().map_or(Pos::START, |n| n.pos),
+    };
+    let manifest = checker.manifest(root);
+    (manifest, checker.finish())
+}
+
+/// A `Value` and, when the position tree agrees with it, its node.
+#[derive(Clone, Copy)]
+struct Cursor<'a> {
+    value: &'a Yaml<'a>,
+    node: Option<&'a Node>,
+    /// The node's position, or the nearest ancestor's when positions are unknown.
+    pos: Pos,
+}
+
+impl<'a> Cursor<'a> {
+    /// Positions are trusted by index only where both parsers saw the same number of children.
+    fn same_shape(&self, len: usize) -> Option<&'a Node> {
+        self.node.filter(|n| n.len() == len)
+    }
+
+    fn item(&self, index: usize, value: &'a Yaml<'a>, len: usize) -> Cursor<'a> {
+        let node = self.same_shape(len).and_then(|n| n.item(index));
+        Cursor {
+            value,
+            node,
+            pos: node.map_or(self.pos, |n| n.pos),
+        }
+    }
+
+    /// The key position and value cursor of the `index`-th mapping entry.
+    fn entry(&self, index: usize, value: &'a Yaml<'a>, len: usize) -> (Pos, Cursor<'a>) {
+        let entry = self.same_shape(len).and_then(|n| n.entry(index));
+        let key = entry.map_or(self.pos, |e| e.key);
+        let node = entry.map(|e| &e.value);
+        (
+            key,
+            Cursor {
+                value,
+                node,
+                pos: node.map_or(key, |n| n.pos),
+            },
+        )
+    }
+}
+
+struct Checker<'f> {
+    file: &'f Path,
+    errors: Vec<Diagnostic>,
+}
+
+impl Checker<'_> {
+    fn location(&self, pos: Pos) -> Location {
+        Location::new(self.file, pos.line, pos.column)
+    }
+
+    fn error(&mut self, pos: Pos, message: impl Into<String>) {
+        let location = self.location(pos);
+        self.errors.push(Diagnostic::error(Some(location), message));
+    }
+
+    fn finish(mut self) -> Vec<Diagnostic> {
+        // The walk reports a missing key at its mapping after the mapping's other problems.
+        self.errors.sort_by_key(|d| {
+            d.location
+                .as_ref()
+                .map(|l| (l.line, l.column))
+                .unwrap_or_default()
+        });
+        self.errors
+    }
+
+    fn syntax_error(&mut self, error: &serde_yaml::Error, marks: &marks::Marks) {
+        if let Some(pos) = marks.second_document {
+            self.error(
+                pos,
+                "a manifest file holds one YAML document; this starts a second one",
+            );
+            return;
+        }
+        let pos = match (error.location(), &marks.syntax_error) {
+            (Some(at), _) => Pos {
+                line: at.line(),
+                column: at.column(),
+            },
+            (None, Some((pos, _))) => *pos,
+            (None, None) => Pos::START,
+        };
+        let message = error.to_string();
+        let hint = if message.contains("repetition limit") {
+            " (aliases expand to too many values)"
+        } else if message.contains("recursion limit") {
+            " (nesting is too deep)"
+        } else {
+            ""
+        };
+        self.error(pos, format!("invalid YAML: {message}{hint}"));
+    }
+
+    fn manifest(&mut self, root: Cursor<'_>) -> Option<ManifestFile> {
+        let mapping = match root.value {
+            Yaml::Mapping(mapping) => mapping,
+            Yaml::Null => {
+                self.error(
+                    root.pos,
+                    "the file is empty; a manifest needs `version` and `associations`",
+                );
+                return None;
+            }
+            other => {
+                let message = format!(
+                    "the top level must be a mapping with `version` and `associations`, found {}",
+                    describe(other)
+                );
+                self.error(root.pos, message);
+                return None;
+            }
+        };
+        let mut version = None;
+        let mut accept_language = None;
+        let mut associations = None;
+        for (index, (key, value)) in mapping.iter().enumerate() {
+            let (key_pos, cursor) = root.entry(index, value, mapping.len());
+            match self.key_name(key, key_pos, &MANIFEST_KEYS) {
+                Some("version") => version = Some(self.version(cursor)),
+                Some("accept_language") => accept_language = self.accept_language(cursor),
+                Some("associations") => associations = Some(cursor),
+                _ => {}
+            }
+        }
+        match version {
+            None => self.error(root.pos, "missing `version`; this format is version `1`"),
+            // Another version may be shaped differently: its entries are not judged by these rules.
+            Some(false) => return None,
+            Some(true) => {}
+        }
+        let Some(associations) = associations else {
+            self.error(root.pos, "missing `associations`");
+            return None;
+        };
+        let associations = self.associations(associations)?;
+        Some(ManifestFile {
+            file: self.file.to_path_buf(),
+            accept_language,
+            associations,
+        })
+    }
+
+    /// The key's name if it is a string; reports it if it is not one of `known`.
+    fn key_name<'v>(&mut self, key: &'v Yaml<'_>, pos: Pos, known: &[&str]) -> Option<&'v str> {
+        let Yaml::String(name) = key else {
+            let message = format!("keys must be strings, found {}", describe(key));
+            self.error(pos, message);
+            return None;
+        };
+        let name: &str = name;
+        if known.contains(&name) {
+            return Some(name);
+        }
+        let expected = known
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let hint = suggestion(name, known)
+            .map(|k| format!("; did you mean `{k}`?"))
+            .unwrap_or_default();
+        let message = format!(
+            "unknown key `{}`; expected one of {expected}{hint}",
+            shorten(name)
+        );
+        self.error(pos, message);
+        None
+    }
+
+    /// Whether the rest of the file should be judged by version 1 rules: not when it declares
+    /// another version.
+    fn version(&mut self, at: Cursor<'_>) -> bool {
+        match deserialize_leaf::<RawVersion>(at.value) {
+            Some(RawVersion(MANIFEST_VERSION)) => true,
+            Some(RawVersion(other)) => {
+                let message = format!(
+                    "unsupported manifest version `{other}`; this sc-assoc reads version `{MANIFEST_VERSION}`"
+                );
+                self.error(at.pos, message);
+                false
+            }
+            None => {
+                let message = format!(
+                    "`version` must be the number `{MANIFEST_VERSION}`, found {}",
+                    describe(at.value)
+                );
+                self.error(at.pos, message);
+                // Most likely a version 1 file with a typo: the rest is worth judging.
+                true
+            }
+        }
+    }
+
+    fn accept_language(&mut self, at: Cursor<'_>) -> Option<At<AcceptLanguage>> {
+        match deserialize_leaf::<AcceptLanguage>(at.value) {
+            Some(value) => Some(At { value, pos: at.pos }),
+            None => {
+                let message = format!(
+                    "`accept_language` must be one of `en`, `jp`, `zh`, found {}",
+                    describe(at.value)
+                );
+                self.error(at.pos, message);
+                None
+            }
+        }
+    }
+
+    fn associations(&mut self, at: Cursor<'_>) -> Option<Vec<Association>> {
+        let Yaml::Sequence(entries) = at.value else {
+            let message = format!(
+                "`associations` must be a list of associations, found {}",
+                describe(at.value)
+            );
+            self.error(at.pos, message);
+            return None;
+        };
+        if entries.is_empty() {
+            self.error(at.pos, "`associations` is empty; declare at least one");
+            return None;
+        }
+        let mut valid = Vec::with_capacity(entries.len());
+        for (index, entry) in entries.iter().enumerate() {
+            if let Some(association) = self.association(at.item(index, entry, entries.len())) {
+                valid.push(association);
+            }
+        }
+        Some(valid)
+    }
+
+    /// One entry; `None` if anything in it is wrong (all of which is reported).
+    fn association(&mut self, at: Cursor<'_>) -> Option<Association> {
+        let Yaml::Mapping(mapping) = at.value else {
+            let message = format!(
+                "an association must be a mapping with `product`, `artifact` or `artifacts`, \
+                 and `action` or `actions`; found {}",
+                describe(at.value)
+            );
+            self.error(at.pos, message);
+            return None;
+        };
+        let errors_before = self.errors.len();
+        let mut product = None;
+        // Per axis: the key that gave it (to spot both forms) and its ids if they were valid.
+        let mut artifacts: (Option<&str>, Option<Vec<At<String>>>) = (None, None);
+        let mut actions: (Option<&str>, Option<Vec<At<String>>>) = (None, None);
+        for (index, (key, value)) in mapping.iter().enumerate() {
+            let (key_pos, cursor) = at.entry(index, value, mapping.len());
+            let Some(name) = self.key_name(key, key_pos, &ASSOCIATION_KEYS) else {
+                continue;
+            };
+            let (axis, slot) = match name {
+                "product" => {
+                    product = self.id(cursor, "product", None);
+                    continue;
+                }
+                "artifact" | "artifacts" => ("artifact", &mut artifacts),
+                _ => ("action", &mut actions),
+            };
+            if let Some(other) = slot.0 {
+                let message =
+                    format!("both `{other}` and `{name}` are given; use one or the other");
+                self.error(key_pos, message);
+                continue;
+            }
+            slot.0 = Some(name);
+            slot.1 = if name == axis {
+                self.id(cursor, axis, None).map(|id| vec![id])
+            } else {
+                self.id_list(cursor, name, axis)
+            };
+        }
+        if at.value.get("product").is_none() {
+            self.error(at.pos, "missing `product`");
+        }
+        if artifacts.0.is_none() {
+            self.error(at.pos, "missing `artifact` or `artifacts`");
+        }
+        if actions.0.is_none() {
+            self.error(at.pos, "missing `action` or `actions`");
+        }
+        match (product, artifacts.1, actions.1) {
+            (Some(product), Some(artifacts), Some(actions))
+                if self.errors.len() == errors_before =>
+            {
+                Some(Association {
+                    pos: at.pos,
+                    product,
+                    artifacts,
+                    actions,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// A single id, deserialized as [`RawRef`] and checked against the API's id rule. `what` is
+    /// the axis (`product`, `artifact`, `action`); `list` the key when the id is a list item.
+    fn id(&mut self, at: Cursor<'_>, what: &str, list: Option<&str>) -> Option<At<String>> {
+        let Some(RawRef(id)) = deserialize_leaf::<RawRef>(at.value) else {
+            let subject = match list {
+                Some(key) => format!("each item of `{key}`"),
+                None => format!("`{what}`"),
+            };
+            let message = format!(
+                "{subject} must be an id string, found {}",
+                describe(at.value)
+            );
+            self.error(at.pos, message);
+            return None;
+        };
+        if let Err(error) = check_id(&id) {
+            let message = match error {
+                IdError::Empty => format!("empty {what} id"),
+                other => format!("invalid {what} id `{}`: {other}", shorten(&id)),
+            };
+            self.error(at.pos, message);
+            return None;
+        }
+        Some(At {
+            value: id,
+            pos: at.pos,
+        })
+    }
+
+    /// A non-empty list of ids for the `key` (`artifacts` or `actions`) of `axis`.
+    fn id_list(&mut self, at: Cursor<'_>, key: &str, axis: &str) -> Option<Vec<At<String>>> {
+        let Yaml::Sequence(items) = at.value else {
+            let hint = if matches!(at.value, Yaml::String(_)) {
+                format!("; for one {axis} write `{axis}:`")
+            } else {
+                String::new()
+            };
+            let message = format!(
+                "`{key}` must be a list of ids, found {}{hint}",
+                describe(at.value)
+            );
+            self.error(at.pos, message);
+            return None;
+        };
+        if items.is_empty() {
+            self.error(at.pos, format!("`{key}` is empty; list at least one id"));
+            return None;
+        }
+        let mut ids = Vec::with_capacity(items.len());
+        let mut ok = true;
+        for (index, item) in items.iter().enumerate() {
+            match self.id(at.item(index, item, items.len()), axis, Some(key)) {
+                Some(id) => ids.push(id),
+                None => ok = false,
+            }
+        }
+        ok.then_some(ids)
+    }
+}
+
+/// How a value appears in a message: its kind, and short scalars verbatim.
+fn describe(value: &Yaml<'_>) -> String {
+    match value {
+        Yaml::Null => "null".into(),
+        Yaml::Bool(b) => format!("boolean `{b}`"),
+        Yaml::Number(n) => format!("number `{n}`"),
+        Yaml::String(s) => format!("string `{}`", shorten(s)),
+        Yaml::Sequence(_) => "a list".into(),
+        Yaml::Mapping(_) => "a mapping".into(),
+        Yaml::Tagged(tag) => format!("a value tagged `{tag}`"),
+    }
+}
+
+/// Long user text is cut so one bad value cannot flood the report.
+fn shorten(text: &str) -> String {
+    const MAX: usize = 60;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// The known key closest to a misspelt one, if it is close enough to be the likely intent.
+fn suggestion<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
+    if name.len() > 40 {
+        return None;
+    }
+    known
+        .iter()
+        .map(|k| (edit_distance(name, k), *k))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misspelt_keys_get_a_suggestion() {
+        assert_eq!(suggestion("artifcts", &ASSOCIATION_KEYS), Some("artifacts"));
+        assert_eq!(suggestion("prodcut", &ASSOCIATION_KEYS), Some("product"));
+        assert_eq!(suggestion("colour", &ASSOCIATION_KEYS), None);
+    }
+
+    #[test]
+    fn long_values_are_shortened_in_messages() {
+        let long = "x".repeat(500);
+        assert_eq!(shorten(&long).chars().count(), 61);
+        assert_eq!(shorten("pa-1"), "pa-1");
+    }
+}
