@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""boto3 conformance check for the sc-assoc local Service Catalog.
+
+Drives every operation the local catalog serves through boto3/botocore -- an independent client
+generated from the same AWS model -- and checks answers, error codes, paginators and idempotency
+token replay. Exits non-zero on the first group of mismatches.
+
+Usage (against a FRESH server seeded with tests/fixtures/catalog/basic.yaml; the script changes
+its associations):
+
+    cargo run --example serve_local_catalog -- tests/fixtures/catalog/basic.yaml 8642 &
+    python3 tests/boto3_conformance.py http://127.0.0.1:8642
+    # or: SC_ASSOC_ENDPOINT=http://127.0.0.1:8642 python3 tests/boto3_conformance.py
+
+Protocol note: the botocore model lists `smithy-rpc-v2-cbor` and `json` for servicecatalog;
+botocore resolves `json` first (its priority order), so boto3 speaks AWS JSON 1.1 like the Rust
+SDK. The first check pins that, since the local catalog does not speak CBOR.
+"""
+
+import datetime
+import os
+import sys
+import uuid
+
+import boto3
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import ClientError, ParamValidationError
+
+FAILURES = []
+PASSED = []
+
+
+def check(cond, what):
+    if cond:
+        PASSED.append(what)
+        print(f"ok   {what}")
+    else:
+        print(f"FAIL {what}")
+        FAILURES.append(what)
+
+
+def expect_error(code, what, fn, *args, **kwargs):
+    try:
+        result = fn(*args, **kwargs)
+    except ClientError as e:
+        got = e.response["Error"]["Code"]
+        rid = e.response["ResponseMetadata"].get("RequestId")
+        check(got == code and bool(rid), f"{what}: {code} (got {got}, request id {rid!r})")
+        return e
+    check(False, f"{what}: expected {code}, got success {result!r}")
+    return None
+
+
+def client(endpoint, **config):
+    return boto3.client(
+        "servicecatalog",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="x",
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+    )
+
+
+def paginate(sc, op, key, **kwargs):
+    pages = list(sc.get_paginator(op).paginate(**kwargs))
+    return pages, [item for page in pages for item in page.get(key, [])]
+
+
+def main():
+    endpoint = (sys.argv[1] if len(sys.argv) > 1 else None) or os.environ.get("SC_ASSOC_ENDPOINT")
+    if not endpoint:
+        sys.exit("usage: boto3_conformance.py ENDPOINT_URL (or set SC_ASSOC_ENDPOINT)")
+    sc = client(endpoint)
+    # botocore checks some constraints itself (required members, minimum lengths); this client
+    # skips that so the server's own validation is what answers.
+    raw = client(endpoint, parameter_validation=False)
+    check(sc.meta.service_model.resolved_protocol == "json", "botocore resolves the AWS JSON 1.1 protocol")
+
+    # --- ListServiceActions, with the paginator and small pages -----------------------------
+    pages, actions = paginate(sc, "list_service_actions", "ServiceActionSummaries",
+                              PaginationConfig={"PageSize": 1})
+    check([a["Id"] for a in actions] == ["act-backup", "act-patch", "act-restart"],
+          "ListServiceActions lists every action in id order across pages")
+    check(len(pages) == 3 and "NextPageToken" not in pages[-1], "one action per page, last page has no token")
+    check(all(a["DefinitionType"] == "SSM_AUTOMATION" for a in actions), "summaries carry DefinitionType")
+    expect_error("InvalidParametersException", "PageSize 21", raw.list_service_actions, PageSize=21)
+    expect_error("InvalidParametersException", "forged page token", sc.list_service_actions, PageToken="00ff")
+
+    # --- DescribeServiceAction -------------------------------------------------------------
+    detail = sc.describe_service_action(Id="act-patch")["ServiceActionDetail"]
+    check(detail["ServiceActionSummary"]["Name"] == "Patch", "DescribeServiceAction summary")
+    check(detail["Definition"].get("Name") == "AWS-RunPatchBaseline", "DescribeServiceAction definition map")
+    expect_error("ResourceNotFoundException", "describe unknown action", sc.describe_service_action, Id="act-nope")
+    expect_error("InvalidParametersException", "describe action id of 101 chars",
+                 sc.describe_service_action, Id="a" * 101)
+
+    # --- SearchProductsAsAdmin -------------------------------------------------------------
+    pages, products = paginate(sc, "search_products_as_admin", "ProductViewDetails",
+                               Filters={"FullTextSearch": ["WEB"]}, PaginationConfig={"PageSize": 1})
+    names = [p["ProductViewSummary"]["Name"] for p in products]
+    check(names == ["Web Cache", "Web Server"], f"FullTextSearch is case-insensitive substring, by title ({names})")
+    check(len(pages) == 2, "search pages")
+    check(isinstance(products[0]["CreatedTime"], datetime.datetime), "CreatedTime parses as a timestamp")
+    _, all_products = paginate(sc, "search_products_as_admin", "ProductViewDetails")
+    check(len(all_products) == 3, "search without filters returns every product")
+    expect_error("InvalidParametersException", "bad SortOrder enum", raw.search_products_as_admin, SortOrder="SIDEWAYS")
+    expect_error("ResourceNotFoundException", "unknown portfolio", sc.search_products_as_admin, PortfolioId="port-nope")
+
+    # --- DescribeProductAsAdmin / ListProvisioningArtifacts / DescribeProvisioningArtifact ---
+    by_id = sc.describe_product_as_admin(Id="prod-web")
+    by_name = sc.describe_product_as_admin(Name="Web Server")
+    check(by_id["ProductViewDetail"] == by_name["ProductViewDetail"], "DescribeProductAsAdmin by Id and by Name agree")
+    check([a["Id"] for a in by_id["ProvisioningArtifactSummaries"]] == ["pa-web-v1", "pa-web-v2", "pa-web-v0"],
+          "artifact summaries in creation order")
+    expect_error("ResourceNotFoundException", "describe unknown product", sc.describe_product_as_admin, Id="prod-nope")
+    expect_error("InvalidParametersException", "describe product without Id or Name", sc.describe_product_as_admin)
+
+    details = sc.list_provisioning_artifacts(ProductId="prod-web")["ProvisioningArtifactDetails"]
+    v0 = [d for d in details if d["Id"] == "pa-web-v0"]
+    check(len(details) == 3 and v0 and v0[0]["Active"] is False and v0[0]["Guidance"] == "DEPRECATED",
+          "ListProvisioningArtifacts reports Active and Guidance")
+    expect_error("ResourceNotFoundException", "list artifacts of unknown product",
+                 sc.list_provisioning_artifacts, ProductId="prod-nope")
+
+    pa = sc.describe_provisioning_artifact(ProductName="Web Server", ProvisioningArtifactName="v2", Verbose=True)
+    check(pa["ProvisioningArtifactDetail"]["Id"] == "pa-web-v2" and pa["Status"] == "AVAILABLE",
+          "DescribeProvisioningArtifact by names")
+    check("TemplateUrl" in pa.get("Info", {}), "Verbose adds Info")
+    expect_error("ResourceNotFoundException", "artifact of another product",
+                 sc.describe_provisioning_artifact, ProductId="prod-db", ProvisioningArtifactId="pa-web-v1")
+
+    # --- Associate / Disassociate, and the stale-token trap --------------------------------
+    token = "tok-" + uuid.uuid4().hex
+    sc.associate_service_action_with_provisioning_artifact(
+        ProductId="prod-web", ProvisioningArtifactId="pa-web-v1", ServiceActionId="act-backup", IdempotencyToken=token)
+    check(True, "associate act-backup with pa-web-v1")
+    expect_error("DuplicateResourceException", "associate again with a fresh token",
+                 sc.associate_service_action_with_provisioning_artifact,
+                 ProductId="prod-web", ProvisioningArtifactId="pa-web-v1", ServiceActionId="act-backup")
+    expect_error("ResourceNotFoundException", "associate an artifact of another product",
+                 sc.associate_service_action_with_provisioning_artifact,
+                 ProductId="prod-db", ProvisioningArtifactId="pa-web-v1", ServiceActionId="act-backup")
+    expect_error("InvalidParametersException", "associate without ServiceActionId",
+                 raw.associate_service_action_with_provisioning_artifact,
+                 ProductId="prod-web", ProvisioningArtifactId="pa-web-v1")
+
+    pages, listed = paginate(sc, "list_service_actions_for_provisioning_artifact", "ServiceActionSummaries",
+                             ProductId="prod-web", ProvisioningArtifactId="pa-web-v1",
+                             PaginationConfig={"PageSize": 1})
+    check([a["Id"] for a in listed] == ["act-backup", "act-restart"] and len(pages) == 2,
+          "ListServiceActionsForProvisioningArtifact pages")
+    _, views = paginate(sc, "list_provisioning_artifacts_for_service_action", "ProvisioningArtifactViews",
+                        ServiceActionId="act-backup", PaginationConfig={"PageSize": 1})
+    pairs = [(v["ProductViewSummary"]["ProductId"], v["ProvisioningArtifact"]["Id"]) for v in views]
+    check(pairs == [("prod-db", "pa-db-v1"), ("prod-web", "pa-web-v1")],
+          f"ListProvisioningArtifactsForServiceAction pages ({pairs})")
+
+    sc.disassociate_service_action_from_provisioning_artifact(
+        ProductId="prod-web", ProvisioningArtifactId="pa-web-v1", ServiceActionId="act-backup")
+    expect_error("ResourceNotFoundException", "disassociate what is not associated",
+                 sc.disassociate_service_action_from_provisioning_artifact,
+                 ProductId="prod-web", ProvisioningArtifactId="pa-web-v1", ServiceActionId="act-backup")
+    # Replaying the first token returns its remembered success and associates nothing.
+    sc.associate_service_action_with_provisioning_artifact(
+        ProductId="prod-web", ProvisioningArtifactId="pa-web-v1", ServiceActionId="act-backup", IdempotencyToken=token)
+    _, listed = paginate(sc, "list_service_actions_for_provisioning_artifact", "ServiceActionSummaries",
+                         ProductId="prod-web", ProvisioningArtifactId="pa-web-v1")
+    check([a["Id"] for a in listed] == ["act-restart"], "replayed token answers success but associates nothing")
+
+    # --- Batch calls -----------------------------------------------------------------------
+    items = [
+        {"ServiceActionId": "act-patch", "ProductId": "prod-web", "ProvisioningArtifactId": "pa-web-v2"},
+        {"ServiceActionId": "act-restart", "ProductId": "prod-web", "ProvisioningArtifactId": "pa-web-v1"},
+        {"ServiceActionId": "act-nope", "ProductId": "prod-web", "ProvisioningArtifactId": "pa-web-v2"},
+    ]
+    failed = sc.batch_associate_service_action_with_provisioning_artifact(
+        ServiceActionAssociations=items)["FailedServiceActionAssociations"]
+    codes = [(f["ServiceActionId"], f["ErrorCode"]) for f in failed]
+    check(codes == [("act-restart", "DUPLICATE_RESOURCE"), ("act-nope", "RESOURCE_NOT_FOUND")],
+          f"batch associate reports per-item codes ({codes})")
+    check(all(f.get("ErrorMessage") for f in failed), "failed items carry ErrorMessage")
+    failed = sc.batch_disassociate_service_action_from_provisioning_artifact(
+        ServiceActionAssociations=items[:1] * 2)["FailedServiceActionAssociations"]
+    check([f["ErrorCode"] for f in failed] == ["RESOURCE_NOT_FOUND"],
+          "batch disassociate: second copy of the item is not found")
+    expect_error("InvalidParametersException", "batch of 0", raw.batch_associate_service_action_with_provisioning_artifact,
+                 ServiceActionAssociations=[])
+    expect_error("InvalidParametersException", "batch of 51",
+                 raw.batch_disassociate_service_action_from_provisioning_artifact,
+                 ServiceActionAssociations=items[:1] * 51)
+    try:
+        sc.batch_associate_service_action_with_provisioning_artifact(ServiceActionAssociations=[])
+        check(False, "botocore rejects a batch of 0 itself")
+    except ParamValidationError:
+        check(True, "botocore rejects a batch of 0 itself")
+
+    # --- Authentication --------------------------------------------------------------------
+    unsigned = client(endpoint, signature_version=UNSIGNED)
+    expect_error("MissingAuthenticationTokenException", "unsigned request", unsigned.list_service_actions)
+
+    print(f"\nboto3: {len(PASSED)} passed, {len(FAILURES)} failed")
+    sys.exit(1 if FAILURES else 0)
+
+
+if __name__ == "__main__":
+    main()
