@@ -4,7 +4,16 @@
 //! [`seam::Catalog`] trait, whose only AWS implementation is [`aws`]. [`local`] is a faithful
 //! stand-in for the service, used by tests, benchmarks and the demo.
 
+pub mod apply;
+pub mod aws;
+pub mod cli;
 pub mod local;
 pub mod manifest;
+pub mod observe;
+pub mod pace;
+pub mod plan;
+pub mod progress;
+pub mod run;
 pub mod seam;
 pub mod triple;
+pub mod verify;

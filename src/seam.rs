@@ -144,11 +144,8 @@ pub trait Catalog: Send + Sync {
     ) -> impl Future<Output = ApiResult<Vec<ArtifactView>>> + Send;
 
     /// AssociateServiceActionWithProvisioningArtifact with the given idempotency token.
-    fn associate(
-        &self,
-        triple: &Triple,
-        token: &str,
-    ) -> impl Future<Output = ApiResult<()>> + Send;
+    fn associate(&self, triple: &Triple, token: &str)
+    -> impl Future<Output = ApiResult<()>> + Send;
 
     /// DisassociateServiceActionFromProvisioningArtifact with the given idempotency token.
     fn disassociate(

@@ -152,7 +152,11 @@ mod tests {
     /// If this test fails, re-runs would stop replaying earlier calls: do not "fix" the vectors.
     #[test]
     fn tokens_are_pinned_across_releases() {
-        let triple = Triple::new("prod-abcdzk7xy33qa", "pa-4abcdjnxjj6ne", "act-fs7abcd89wxyz");
+        let triple = Triple::new(
+            "prod-abcdzk7xy33qa",
+            "pa-4abcdjnxjj6ne",
+            "act-fs7abcd89wxyz",
+        );
         assert_eq!(
             idempotency_token(TokenOperation::Associate, &triple),
             "de9f9a775f39768813b8783e940172a9def4221c5653007d3af11e8bc3cf2061"

@@ -66,7 +66,17 @@ impl JsonSchema for RawVersion {
 /// Language of AWS responses (the API's `AcceptLanguage`): `en` English (the default), `jp`
 /// Japanese, `zh` Chinese.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
     clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]

@@ -1,0 +1,782 @@
+//! The only module that imports `aws_sdk_servicecatalog`: it builds the SDK client from
+//! aws-config's default chain, pages every list call to the end with PageSize 20, decides which
+//! failures the SDK may retry, and turns SDK errors into [`ApiError`]s that keep the AWS code,
+//! message and request id. Everything above it speaks the project's own types ([`crate::seam`]).
+
+use crate::seam::{
+    ActionSummary, ApiError, ApiResult, ArtifactDetail, ArtifactView, BatchItemFailure, Catalog,
+    ErrorKind, ProductKey, ProductSummary,
+};
+use crate::triple::Triple;
+use aws_sdk_servicecatalog::Client;
+use aws_sdk_servicecatalog::config::interceptors::{
+    FinalizerInterceptorContextRef, InterceptorContext,
+};
+use aws_sdk_servicecatalog::config::retry::{
+    ClassifyRetry, RetryAction, RetryConfig, RetryPartition, TokenBucket,
+};
+use aws_sdk_servicecatalog::config::timeout::TimeoutConfig;
+use aws_sdk_servicecatalog::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_servicecatalog::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_servicecatalog::operation::RequestId;
+use aws_sdk_servicecatalog::types::{ProductViewFilterBy, ServiceActionAssociation};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The most items any list call may ask for per page (model: PageSize 0..20).
+const PAGE_SIZE: i32 = 20;
+
+/// How to reach Service Catalog. `None` fields fall back to aws-config's default chain
+/// (environment, shared config and credentials files, SSO, assumed roles, IMDS).
+#[derive(Clone, Debug)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    /// Overrides `AWS_ENDPOINT_URL` and the profile's endpoint, as in the AWS CLI.
+    pub endpoint_url: Option<String>,
+    /// `jp` or `zh`; `None` is English. Sent on every call.
+    pub accept_language: Option<String>,
+    /// Attempts per call, first included. Throttled accounts need room to back off.
+    pub max_attempts: u32,
+    /// Ceiling on the backoff between attempts.
+    pub max_backoff: Duration,
+    pub connect_timeout: Duration,
+    /// One HTTP attempt.
+    pub attempt_timeout: Duration,
+    /// One call, all its retries included.
+    pub operation_timeout: Duration,
+    /// Fixed credentials instead of the default chain: used only against the embedded local
+    /// catalog, which checks that requests are signed but knows no real keys.
+    pub static_credentials: Option<StaticCredentials>,
+    /// Told the outcome of every HTTP attempt, retries included, so a pacer can adapt its rate
+    /// to throttling it would otherwise never see (the SDK retries those internally).
+    pub attempt_observer: Option<Arc<dyn AttemptObserver>>,
+}
+
+/// Receives one call per HTTP attempt.
+pub trait AttemptObserver: Send + Sync + std::fmt::Debug {
+    /// `throttled` is true when the attempt was answered with a throttling error.
+    fn on_attempt(&self, throttled: bool);
+}
+
+impl AttemptObserver for crate::pace::Pacer {
+    fn on_attempt(&self, throttled: bool) {
+        if throttled {
+            self.on_throttle();
+        } else {
+            self.on_success();
+        }
+    }
+}
+
+/// Reports each attempt's outcome to an [`AttemptObserver`].
+#[derive(Debug)]
+struct ObserveAttempts(Arc<dyn AttemptObserver>);
+
+impl Intercept for ObserveAttempts {
+    fn name(&self) -> &'static str {
+        "sc-assoc attempt observer"
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let throttled = context
+            .response()
+            .and_then(response_error_type)
+            .is_some_and(|code| THROTTLING_CODES.contains(&code.as_str()));
+        self.0.on_attempt(throttled);
+        Ok(())
+    }
+}
+
+/// Error codes that mean "slow down".
+const THROTTLING_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+];
+
+/// An access key pair given explicitly. `Debug` never prints the secret.
+#[derive(Clone)]
+pub struct StaticCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for StaticCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"** redacted **")
+            .finish()
+    }
+}
+
+impl Default for AwsOptions {
+    fn default() -> Self {
+        Self {
+            profile: None,
+            region: None,
+            endpoint_url: None,
+            accept_language: None,
+            max_attempts: 10,
+            max_backoff: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(5),
+            attempt_timeout: Duration::from_secs(30),
+            operation_timeout: Duration::from_secs(180),
+            static_credentials: None,
+            attempt_observer: None,
+        }
+    }
+}
+
+/// Service Catalog through the AWS SDK for Rust.
+pub struct AwsCatalog {
+    client: Client,
+    accept_language: Option<String>,
+    calls: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl AwsCatalog {
+    /// Builds the client from the default chain plus `options`, and checks that credentials can
+    /// be found before any call is made, so a missing login fails first and clearly.
+    pub async fn connect(options: &AwsOptions) -> ApiResult<Self> {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = &options.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        if let Some(keys) = &options.static_credentials {
+            loader = loader.credentials_provider(aws_sdk_servicecatalog::config::Credentials::new(
+                keys.access_key_id.clone(),
+                keys.secret_access_key.clone(),
+                None,
+                None,
+                "sc-assoc-static",
+            ));
+        }
+        let shared = loader.load().await;
+        if shared.region().is_none() {
+            return Err(setup_error(
+                "NoRegion",
+                "no AWS region is configured (set --region, AWS_REGION or a profile region)",
+            ));
+        }
+        match shared.credentials_provider() {
+            None => {
+                return Err(setup_error("NoCredentials", "no AWS credentials provider"));
+            }
+            Some(provider) => {
+                use aws_sdk_servicecatalog::config::ProvideCredentials;
+                if let Err(err) = provider.provide_credentials().await {
+                    // The provider chain's error says which sources it tried; it never holds
+                    // a secret, only names of sources and files.
+                    return Err(setup_error(
+                        "NoCredentials",
+                        &format!(
+                            "no usable AWS credentials: {}",
+                            aws_sdk_servicecatalog::error::DisplayErrorContext(&err)
+                        ),
+                    ));
+                }
+            }
+        }
+        let mut config = aws_sdk_servicecatalog::config::Builder::from(&shared);
+        if let Some(observer) = &options.attempt_observer {
+            config = config.interceptor(ObserveAttempts(observer.clone()));
+        }
+        let config = config
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(options.max_attempts)
+                    .with_max_backoff(options.max_backoff),
+            )
+            // A migration makes thousands of calls; the default shared retry quota (500 tokens)
+            // would turn a throttled but healthy run into "retry quota exceeded" failures.
+            // Attempts per call stay bounded by max_attempts.
+            .retry_partition(
+                RetryPartition::custom("sc-assoc")
+                    .token_bucket(TokenBucket::builder().capacity(1_000_000).build())
+                    .build(),
+            )
+            .retry_classifier(QuotaIsFinal)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(options.connect_timeout)
+                    .operation_attempt_timeout(options.attempt_timeout)
+                    .operation_timeout(options.operation_timeout)
+                    .build(),
+            )
+            .build();
+        tracing::debug!(
+            region = ?shared.region(),
+            endpoint = ?options.endpoint_url,
+            profile = ?options.profile,
+            max_attempts = options.max_attempts,
+            "AWS client ready"
+        );
+        Ok(Self {
+            client: Client::from_conf(config),
+            accept_language: options.accept_language.clone(),
+            calls: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    fn count(&self, operation: &'static str) {
+        if let Ok(mut calls) = self.calls.lock() {
+            *calls.entry(operation).or_default() += 1;
+        }
+    }
+}
+
+fn setup_error(code: &str, message: &str) -> ApiError {
+    ApiError {
+        kind: if code == "NoCredentials" {
+            ErrorKind::Auth
+        } else {
+            ErrorKind::Other
+        },
+        operation: "configuration",
+        code: code.to_string(),
+        message: message.to_string(),
+        request_id: None,
+    }
+}
+
+/// The SDK's standard retry treats `LimitExceededException` as throttling. In Service Catalog it
+/// is the 25-actions-per-artifact quota, which no retry clears, so retrying only burns time and
+/// rate budget. This classifier runs after the SDK's own and forbids the retry.
+#[derive(Debug)]
+struct QuotaIsFinal;
+
+impl ClassifyRetry for QuotaIsFinal {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        if !matches!(ctx.output_or_error(), Some(Err(_))) {
+            return RetryAction::NoActionIndicated;
+        }
+        let error_type = ctx.response().and_then(response_error_type);
+        if error_type.as_deref() == Some("LimitExceededException") {
+            RetryAction::RetryForbidden
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "LimitExceededException is a quota, not throttling"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// The AWS error code of an error response, from the `X-Amzn-Errortype` header or the JSON
+/// body's `__type`, as AWS JSON 1.1 clients read it. `None` for successes.
+fn response_error_type(
+    response: &aws_sdk_servicecatalog::config::http::HttpResponse,
+) -> Option<String> {
+    if response.status().is_success() {
+        return None;
+    }
+    if let Some(value) = response.headers().get("x-amzn-errortype") {
+        return Some(error_type_name(value).to_string());
+    }
+    let body: serde_json::Value = serde_json::from_slice(response.body().bytes()?).ok()?;
+    let raw = body.get("__type").or_else(|| body.get("code"))?.as_str()?;
+    Some(error_type_name(raw).to_string())
+}
+
+/// `aws.servicecatalog#LimitExceededException:http://...` → `LimitExceededException`.
+fn error_type_name(raw: &str) -> &str {
+    let without_uri = raw.split(':').next().unwrap_or(raw);
+    without_uri.rsplit('#').next().unwrap_or(without_uri)
+}
+
+/// Classifies an AWS error code.
+fn kind_of(code: &str, status: Option<u16>) -> ErrorKind {
+    match code {
+        "DuplicateResourceException" => ErrorKind::Duplicate,
+        "ResourceNotFoundException" => ErrorKind::NotFound,
+        "LimitExceededException" => ErrorKind::LimitExceeded,
+        "InvalidParametersException" | "ValidationException" => ErrorKind::InvalidParameters,
+        "ThrottlingException" | "Throttling" | "TooManyRequestsException" => ErrorKind::Throttled,
+        "UnrecognizedClientException"
+        | "ExpiredTokenException"
+        | "ExpiredToken"
+        | "InvalidClientTokenId"
+        | "InvalidSignatureException"
+        | "SignatureDoesNotMatch"
+        | "IncompleteSignatureException"
+        | "MissingAuthenticationTokenException"
+        | "AccessDeniedException" => ErrorKind::Auth,
+        _ if status.is_some_and(|s| s >= 500) => ErrorKind::Server,
+        _ => ErrorKind::Other,
+    }
+}
+
+/// Turns an `SdkError` (which displays only "service error") into what AWS actually said.
+fn map_error<E>(
+    operation: &'static str,
+    err: SdkError<E, aws_sdk_servicecatalog::config::http::HttpResponse>,
+) -> ApiError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let request_id = err.request_id().map(str::to_string);
+    let (kind, code, message) = match &err {
+        SdkError::ServiceError(context) => {
+            let status = context.raw().status().as_u16();
+            let service_error = context.err();
+            let code = service_error
+                .code()
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("HTTP{status}"));
+            let message = service_error.message().unwrap_or("").to_string();
+            (kind_of(&code, Some(status)), code, message)
+        }
+        SdkError::TimeoutError(_) => (
+            ErrorKind::Transport,
+            "Timeout".to_string(),
+            "the call timed out".to_string(),
+        ),
+        SdkError::DispatchFailure(failure) => {
+            let detail = aws_sdk_servicecatalog::error::DisplayErrorContext(&err).to_string();
+            if failure.is_timeout() {
+                (ErrorKind::Transport, "Timeout".to_string(), detail)
+            } else if failure.is_io() {
+                (ErrorKind::Transport, "ConnectionError".to_string(), detail)
+            } else if detail.contains("credentials") || detail.contains("identity") {
+                (ErrorKind::Auth, "NoCredentials".to_string(), detail)
+            } else {
+                (ErrorKind::Other, "DispatchFailure".to_string(), detail)
+            }
+        }
+        SdkError::ResponseError(_) => (
+            ErrorKind::Other,
+            "ResponseError".to_string(),
+            aws_sdk_servicecatalog::error::DisplayErrorContext(&err).to_string(),
+        ),
+        _ => (
+            ErrorKind::Other,
+            "ClientError".to_string(),
+            aws_sdk_servicecatalog::error::DisplayErrorContext(&err).to_string(),
+        ),
+    };
+    ApiError {
+        kind,
+        operation,
+        code,
+        message,
+        request_id,
+    }
+}
+
+fn action_summary(summary: &aws_sdk_servicecatalog::types::ServiceActionSummary) -> ActionSummary {
+    ActionSummary {
+        id: summary.id().unwrap_or_default().to_string(),
+        name: summary.name().map(str::to_string),
+        description: summary.description().map(str::to_string),
+        definition_type: summary.definition_type().map(|t| t.as_str().to_string()),
+    }
+}
+
+fn artifact_detail(
+    detail: &aws_sdk_servicecatalog::types::ProvisioningArtifactDetail,
+) -> ArtifactDetail {
+    ArtifactDetail {
+        id: detail.id().unwrap_or_default().to_string(),
+        name: detail.name().map(str::to_string),
+        description: detail.description().map(str::to_string),
+        active: detail.active(),
+        guidance: detail.guidance().map(|g| g.as_str().to_string()),
+    }
+}
+
+fn association(triple: &Triple) -> ApiResult<ServiceActionAssociation> {
+    ServiceActionAssociation::builder()
+        .product_id(&triple.product)
+        .provisioning_artifact_id(&triple.artifact)
+        .service_action_id(&triple.action)
+        .build()
+        .map_err(|err| ApiError {
+            kind: ErrorKind::Other,
+            operation: "ServiceActionAssociation",
+            code: "ClientError".to_string(),
+            message: err.to_string(),
+            request_id: None,
+        })
+}
+
+fn batch_failures(
+    failed: &[aws_sdk_servicecatalog::types::FailedServiceActionAssociation],
+) -> Vec<BatchItemFailure> {
+    failed
+        .iter()
+        .map(|item| BatchItemFailure {
+            triple: Triple::new(
+                item.product_id().unwrap_or_default(),
+                item.provisioning_artifact_id().unwrap_or_default(),
+                item.service_action_id().unwrap_or_default(),
+            ),
+            code: item
+                .error_code()
+                .map(|c| c.as_str().to_string())
+                .unwrap_or_default(),
+            message: item.error_message().map(str::to_string),
+        })
+        .collect()
+}
+
+const LIST_ACTIONS_FOR_ARTIFACT: &str = "ListServiceActionsForProvisioningArtifact";
+const LIST_ARTIFACTS_FOR_ACTION: &str = "ListProvisioningArtifactsForServiceAction";
+const ASSOCIATE: &str = "AssociateServiceActionWithProvisioningArtifact";
+const DISASSOCIATE: &str = "DisassociateServiceActionFromProvisioningArtifact";
+const BATCH_ASSOCIATE: &str = "BatchAssociateServiceActionWithProvisioningArtifact";
+const BATCH_DISASSOCIATE: &str = "BatchDisassociateServiceActionFromProvisioningArtifact";
+const LIST_SERVICE_ACTIONS: &str = "ListServiceActions";
+const DESCRIBE_SERVICE_ACTION: &str = "DescribeServiceAction";
+const SEARCH_PRODUCTS: &str = "SearchProductsAsAdmin";
+const DESCRIBE_PRODUCT: &str = "DescribeProductAsAdmin";
+const LIST_ARTIFACTS: &str = "ListProvisioningArtifacts";
+const DESCRIBE_ARTIFACT: &str = "DescribeProvisioningArtifact";
+
+impl Catalog for AwsCatalog {
+    /// How many calls (not HTTP attempts) were made per operation.
+    fn call_counts(&self) -> BTreeMap<&'static str, u64> {
+        self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    async fn list_actions_for_artifact(
+        &self,
+        product: &str,
+        artifact: &str,
+    ) -> ApiResult<Vec<ActionSummary>> {
+        let mut actions = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            self.count(LIST_ACTIONS_FOR_ARTIFACT);
+            let page = self
+                .client
+                .list_service_actions_for_provisioning_artifact()
+                .product_id(product)
+                .provisioning_artifact_id(artifact)
+                .page_size(PAGE_SIZE)
+                .set_page_token(token.take())
+                .set_accept_language(self.accept_language.clone())
+                .send()
+                .await
+                .map_err(|e| map_error(LIST_ACTIONS_FOR_ARTIFACT, e))?;
+            actions.extend(page.service_action_summaries().iter().map(action_summary));
+            match page.next_page_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(actions),
+            }
+        }
+    }
+
+    async fn list_artifacts_for_action(&self, action: &str) -> ApiResult<Vec<ArtifactView>> {
+        let mut views = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            self.count(LIST_ARTIFACTS_FOR_ACTION);
+            let page = self
+                .client
+                .list_provisioning_artifacts_for_service_action()
+                .service_action_id(action)
+                .page_size(PAGE_SIZE)
+                .set_page_token(token.take())
+                .set_accept_language(self.accept_language.clone())
+                .send()
+                .await
+                .map_err(|e| map_error(LIST_ARTIFACTS_FOR_ACTION, e))?;
+            views.extend(page.provisioning_artifact_views().iter().map(|view| {
+                let product = view.product_view_summary();
+                let artifact = view.provisioning_artifact();
+                ArtifactView {
+                    product_id: product
+                        .and_then(|p| p.product_id())
+                        .unwrap_or_default()
+                        .to_string(),
+                    product_name: product.and_then(|p| p.name()).map(str::to_string),
+                    artifact_id: artifact
+                        .and_then(|a| a.id())
+                        .unwrap_or_default()
+                        .to_string(),
+                    artifact_name: artifact.and_then(|a| a.name()).map(str::to_string),
+                }
+            }));
+            match page.next_page_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(views),
+            }
+        }
+    }
+
+    async fn associate(&self, triple: &Triple, token: &str) -> ApiResult<()> {
+        self.count(ASSOCIATE);
+        self.client
+            .associate_service_action_with_provisioning_artifact()
+            .product_id(&triple.product)
+            .provisioning_artifact_id(&triple.artifact)
+            .service_action_id(&triple.action)
+            .idempotency_token(token)
+            .set_accept_language(self.accept_language.clone())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| map_error(ASSOCIATE, e))
+    }
+
+    async fn disassociate(&self, triple: &Triple, token: &str) -> ApiResult<()> {
+        self.count(DISASSOCIATE);
+        self.client
+            .disassociate_service_action_from_provisioning_artifact()
+            .product_id(&triple.product)
+            .provisioning_artifact_id(&triple.artifact)
+            .service_action_id(&triple.action)
+            .idempotency_token(token)
+            .set_accept_language(self.accept_language.clone())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| map_error(DISASSOCIATE, e))
+    }
+
+    async fn batch_associate(&self, triples: &[Triple]) -> ApiResult<Vec<BatchItemFailure>> {
+        let items = triples.iter().map(association).collect::<ApiResult<_>>()?;
+        self.count(BATCH_ASSOCIATE);
+        let output = self
+            .client
+            .batch_associate_service_action_with_provisioning_artifact()
+            .set_service_action_associations(Some(items))
+            .set_accept_language(self.accept_language.clone())
+            .send()
+            .await
+            .map_err(|e| map_error(BATCH_ASSOCIATE, e))?;
+        Ok(batch_failures(output.failed_service_action_associations()))
+    }
+
+    async fn batch_disassociate(&self, triples: &[Triple]) -> ApiResult<Vec<BatchItemFailure>> {
+        let items = triples.iter().map(association).collect::<ApiResult<_>>()?;
+        self.count(BATCH_DISASSOCIATE);
+        let output = self
+            .client
+            .batch_disassociate_service_action_from_provisioning_artifact()
+            .set_service_action_associations(Some(items))
+            .set_accept_language(self.accept_language.clone())
+            .send()
+            .await
+            .map_err(|e| map_error(BATCH_DISASSOCIATE, e))?;
+        Ok(batch_failures(output.failed_service_action_associations()))
+    }
+
+    async fn list_service_actions(&self) -> ApiResult<Vec<ActionSummary>> {
+        let mut actions = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            self.count(LIST_SERVICE_ACTIONS);
+            let page = self
+                .client
+                .list_service_actions()
+                .page_size(PAGE_SIZE)
+                .set_page_token(token.take())
+                .set_accept_language(self.accept_language.clone())
+                .send()
+                .await
+                .map_err(|e| map_error(LIST_SERVICE_ACTIONS, e))?;
+            actions.extend(page.service_action_summaries().iter().map(action_summary));
+            match page.next_page_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(actions),
+            }
+        }
+    }
+
+    async fn describe_service_action(&self, id: &str) -> ApiResult<ActionSummary> {
+        self.count(DESCRIBE_SERVICE_ACTION);
+        let output = self
+            .client
+            .describe_service_action()
+            .id(id)
+            .set_accept_language(self.accept_language.clone())
+            .send()
+            .await
+            .map_err(|e| map_error(DESCRIBE_SERVICE_ACTION, e))?;
+        let summary = output
+            .service_action_detail()
+            .and_then(|d| d.service_action_summary());
+        Ok(summary.map(action_summary).unwrap_or(ActionSummary {
+            id: id.to_string(),
+            name: None,
+            description: None,
+            definition_type: None,
+        }))
+    }
+
+    async fn search_products(&self, full_text: Option<&str>) -> ApiResult<Vec<ProductSummary>> {
+        let mut products = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            self.count(SEARCH_PRODUCTS);
+            let mut request = self
+                .client
+                .search_products_as_admin()
+                .page_size(PAGE_SIZE)
+                .set_page_token(token.take())
+                .set_accept_language(self.accept_language.clone());
+            if let Some(text) = full_text {
+                request =
+                    request.filters(ProductViewFilterBy::FullTextSearch, vec![text.to_string()]);
+            }
+            let page = request
+                .send()
+                .await
+                .map_err(|e| map_error(SEARCH_PRODUCTS, e))?;
+            products.extend(
+                page.product_view_details()
+                    .iter()
+                    .filter_map(|d| d.product_view_summary())
+                    .map(|s| ProductSummary {
+                        id: s.product_id().unwrap_or_default().to_string(),
+                        name: s.name().map(str::to_string),
+                    }),
+            );
+            match page.next_page_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_string()),
+                _ => return Ok(products),
+            }
+        }
+    }
+
+    async fn describe_product(
+        &self,
+        key: &ProductKey,
+    ) -> ApiResult<(ProductSummary, Vec<ArtifactDetail>)> {
+        self.count(DESCRIBE_PRODUCT);
+        let request = self
+            .client
+            .describe_product_as_admin()
+            .set_accept_language(self.accept_language.clone());
+        let request = match key {
+            ProductKey::Id(id) => request.id(id),
+            ProductKey::Name(name) => request.name(name),
+        };
+        let output = request
+            .send()
+            .await
+            .map_err(|e| map_error(DESCRIBE_PRODUCT, e))?;
+        let summary = output
+            .product_view_detail()
+            .and_then(|d| d.product_view_summary());
+        let product = ProductSummary {
+            id: summary
+                .and_then(|s| s.product_id())
+                .unwrap_or_default()
+                .to_string(),
+            name: summary.and_then(|s| s.name()).map(str::to_string),
+        };
+        // DescribeProductAsAdmin's artifact summaries carry no Active or Guidance flags;
+        // callers that need those use list_provisioning_artifacts.
+        let artifacts = output
+            .provisioning_artifact_summaries()
+            .iter()
+            .map(|a| ArtifactDetail {
+                id: a.id().unwrap_or_default().to_string(),
+                name: a.name().map(str::to_string),
+                description: a.description().map(str::to_string),
+                active: None,
+                guidance: None,
+            })
+            .collect();
+        Ok((product, artifacts))
+    }
+
+    async fn list_provisioning_artifacts(&self, product: &str) -> ApiResult<Vec<ArtifactDetail>> {
+        self.count(LIST_ARTIFACTS);
+        let output = self
+            .client
+            .list_provisioning_artifacts()
+            .product_id(product)
+            .set_accept_language(self.accept_language.clone())
+            .send()
+            .await
+            .map_err(|e| map_error(LIST_ARTIFACTS, e))?;
+        Ok(output
+            .provisioning_artifact_details()
+            .iter()
+            .map(artifact_detail)
+            .collect())
+    }
+
+    async fn describe_provisioning_artifact(
+        &self,
+        product: &str,
+        artifact: &str,
+    ) -> ApiResult<ArtifactDetail> {
+        self.count(DESCRIBE_ARTIFACT);
+        let output = self
+            .client
+            .describe_provisioning_artifact()
+            .product_id(product)
+            .provisioning_artifact_id(artifact)
+            .set_accept_language(self.accept_language.clone())
+            .send()
+            .await
+            .map_err(|e| map_error(DESCRIBE_ARTIFACT, e))?;
+        Ok(output
+            .provisioning_artifact_detail()
+            .map(artifact_detail)
+            .unwrap_or(ArtifactDetail {
+                id: artifact.to_string(),
+                name: None,
+                description: None,
+                active: None,
+                guidance: None,
+            }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_type_names_are_stripped_of_namespace_and_uri() {
+        assert_eq!(
+            error_type_name("com.amazonaws.servicecatalog#LimitExceededException"),
+            "LimitExceededException"
+        );
+        assert_eq!(
+            error_type_name("LimitExceededException:http://internal.amazon.com/"),
+            "LimitExceededException"
+        );
+        assert_eq!(
+            error_type_name("ThrottlingException"),
+            "ThrottlingException"
+        );
+    }
+
+    #[test]
+    fn codes_map_to_kinds() {
+        assert_eq!(
+            kind_of("DuplicateResourceException", Some(400)),
+            ErrorKind::Duplicate
+        );
+        assert_eq!(kind_of("ExpiredTokenException", Some(400)), ErrorKind::Auth);
+        assert_eq!(kind_of("InternalFailure", Some(500)), ErrorKind::Server);
+        assert_eq!(kind_of("Whatever", Some(400)), ErrorKind::Other);
+    }
+}

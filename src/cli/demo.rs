@@ -1,0 +1,157 @@
+//! The commands that run the local Service Catalog: `demo`, which plans and applies the example
+//! manifest against an embedded catalog with no AWS account, and `local-catalog`, which serves
+//! the stand-in over HTTP for other tools (the AWS CLI, boto3, a second sc-assoc).
+
+use super::{EXIT_FAILURE, EXIT_OK, GlobalArgs, OutputFormat, output, reporter};
+use crate::apply::ApplyOptions;
+use crate::aws::{AwsCatalog, AwsOptions, StaticCredentials};
+use crate::local::{CatalogConfig, Faults, LocalCatalog, Seed, ServeOptions};
+use crate::manifest;
+use crate::pace::Pacer;
+use crate::run;
+use anyhow::Context;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The demo's catalog and manifest travel inside the binary, so `demo` works from any folder.
+const DEMO_SEED: &str = include_str!("../../examples/demo-catalog.yaml");
+const DEMO_MANIFEST: &str = include_str!("../../examples/demo.yaml");
+
+/// The embedded catalog throttles like a modest AWS account; the demo paces itself below that.
+const DEMO_SERVER_RATE: f64 = 100.0;
+const DEMO_CLIENT_RATE: f64 = 80.0;
+
+#[derive(Debug, Args)]
+pub struct LocalCatalogArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// YAML (or JSON) file of products, artifacts, actions and associations to start with.
+    #[arg(long)]
+    pub seed: PathBuf,
+    /// Fixed latency added to every API call, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Uniform random extra latency, 0..N milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub jitter_ms: u64,
+    /// Token-bucket rate limit shared by all operations, calls per second (unlimited if absent).
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Token-bucket burst size.
+    #[arg(long, default_value_t = 10)]
+    pub burst: u32,
+    /// Probability of an injected HTTP 500 InternalFailure per call.
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// Probability that a write is made but its reply is lost (HTTP 500 after the change).
+    #[arg(long, default_value_t = 0.0)]
+    pub lost_reply_rate: f64,
+    /// Seed of the fault injector's random numbers, for reproducible runs.
+    #[arg(long, default_value_t = 1)]
+    pub rng_seed: u64,
+}
+
+pub async fn serve(args: &LocalCatalogArgs) -> anyhow::Result<u8> {
+    let faults = Faults {
+        latency: Duration::from_millis(args.latency_ms),
+        jitter: Duration::from_millis(args.jitter_ms),
+        rate: args.rate,
+        burst: args.burst,
+        error_rate: args.error_rate,
+        lost_reply_rate: args.lost_reply_rate,
+        rng_seed: args.rng_seed,
+        ..Faults::default()
+    };
+    crate::local::serve_standalone(ServeOptions {
+        listen: args.listen,
+        seed_path: args.seed.clone(),
+        faults,
+    })
+    .await?;
+    Ok(EXIT_OK)
+}
+
+pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
+    let seed = Seed::from_yaml_str(DEMO_SEED).context("the demo catalog seed is invalid")?;
+    let faults = Faults {
+        latency: Duration::from_millis(latency_ms),
+        jitter: Duration::from_millis(latency_ms / 2),
+        rate: Some(DEMO_SERVER_RATE),
+        burst: 20,
+        rng_seed: 7,
+        ..Faults::default()
+    };
+    let config = CatalogConfig {
+        seed,
+        faults,
+        ..CatalogConfig::default()
+    };
+    let catalog = LocalCatalog::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .context("cannot start the embedded local catalog")?;
+    let text = global.output == OutputFormat::Text && !global.quiet;
+    if text {
+        println!(
+            "Embedded local Service Catalog at {} (no AWS account is used).\n",
+            catalog.endpoint()
+        );
+    }
+    let desired = manifest::parse_str(Path::new("examples/demo.yaml"), DEMO_MANIFEST)
+        .map_err(super::errors::ManifestInvalid)?;
+    let client = AwsCatalog::connect(&AwsOptions {
+        endpoint_url: Some(catalog.endpoint()),
+        region: Some("us-east-1".to_string()),
+        static_credentials: Some(StaticCredentials {
+            access_key_id: "AKIDLOCALDEMO".to_string(),
+            secret_access_key: "local-demo-secret".to_string(),
+        }),
+        ..AwsOptions::default()
+    })
+    .await
+    .context("cannot set up the AWS client for the embedded catalog")?;
+    let reporter = reporter(global);
+    let triples = super::desired_triples(&desired);
+    let concurrency = 16;
+    let prepared = run::prepare(&client, &triples, concurrency, &reporter).await?;
+    if text {
+        println!("$ sc-assoc plan examples/demo.yaml");
+        print!("{}", output::plan_text(&prepared));
+        println!("\n$ sc-assoc apply examples/demo.yaml --rate {DEMO_CLIENT_RATE}");
+    }
+    let options = ApplyOptions {
+        concurrency,
+        pacer: Some(Arc::new(Pacer::fixed(DEMO_CLIENT_RATE))),
+        ..ApplyOptions::default()
+    };
+    let verify = run::Verify::On {
+        salt: super::run_salt(),
+    };
+    let report = run::execute(&client, &prepared, &options, &verify, &reporter).await;
+    match global.output {
+        OutputFormat::Text if !global.quiet => print!("{}", output::report_text(&report)),
+        OutputFormat::Json => println!("{}", output::report_json(&report)),
+        OutputFormat::Text => {}
+    }
+    let again = run::prepare(&client, &triples, concurrency, &reporter).await?;
+    if text {
+        println!("\n$ sc-assoc plan examples/demo.yaml   # a second run: nothing left to do");
+        print!("{}", output::plan_text(&again));
+        let stats = catalog.stats();
+        println!(
+            "\nThe catalog answered {} calls ({} throttled) and now holds {} associations.",
+            stats.total_calls,
+            stats.throttled,
+            catalog.associations().len()
+        );
+    }
+    catalog.shutdown().await;
+    Ok(if report.converged() && !again.plan.has_changes() {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
+}

@@ -1,0 +1,178 @@
+//! The CLI's [`Reporter`]: indicatif bars on a terminal, plain progress lines when stderr is a
+//! pipe or a CI log (one line at start, at most one every few seconds, one at the end), nothing
+//! when quiet. Bars go to stderr so stdout stays clean for data.
+
+use crate::progress::{Phase, Reporter};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How progress is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressMode {
+    Bars,
+    Lines,
+    Silent,
+}
+
+impl ProgressMode {
+    /// Bars on a terminal, lines elsewhere, nothing when asked for quiet.
+    pub fn detect(quiet: bool, no_progress: bool) -> Self {
+        if quiet || no_progress {
+            ProgressMode::Silent
+        } else if std::io::stderr().is_terminal() {
+            ProgressMode::Bars
+        } else {
+            ProgressMode::Lines
+        }
+    }
+}
+
+/// Minimum spacing of plain progress lines, so CI logs stay readable.
+const LINE_INTERVAL: Duration = Duration::from_secs(5);
+
+struct LineState {
+    phase: Phase,
+    total: u64,
+    done: u64,
+    started: Instant,
+    last_line: Instant,
+}
+
+pub struct CliReporter {
+    mode: ProgressMode,
+    /// Quiet also silences warnings; `--no-progress` alone does not.
+    quiet: bool,
+    bar: Mutex<Option<ProgressBar>>,
+    lines: Mutex<Option<LineState>>,
+}
+
+impl CliReporter {
+    pub fn new(mode: ProgressMode, quiet: bool) -> Self {
+        Self {
+            mode,
+            quiet,
+            bar: Mutex::new(None),
+            lines: Mutex::new(None),
+        }
+    }
+
+    fn line(message: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{message}");
+    }
+}
+
+fn rate(done: u64, elapsed: Duration) -> f64 {
+    let secs = elapsed.as_secs_f64();
+    if secs > 0.0 { done as f64 / secs } else { 0.0 }
+}
+
+impl Reporter for CliReporter {
+    fn start(&self, phase: Phase, total: u64) {
+        match self.mode {
+            ProgressMode::Silent => {}
+            ProgressMode::Bars => {
+                let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+                let style = ProgressStyle::with_template(
+                    "{prefix:>10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
+                bar.set_style(style);
+                bar.set_prefix(phase.label());
+                bar.enable_steady_tick(Duration::from_millis(200));
+                if let Ok(mut slot) = self.bar.lock() {
+                    *slot = Some(bar);
+                }
+            }
+            ProgressMode::Lines => {
+                Self::line(&format!("{}: 0/{total}", phase.label()));
+                let now = Instant::now();
+                if let Ok(mut slot) = self.lines.lock() {
+                    *slot = Some(LineState {
+                        phase,
+                        total,
+                        done: 0,
+                        started: now,
+                        last_line: now,
+                    });
+                }
+            }
+        }
+    }
+
+    fn advance(&self, _phase: Phase, count: u64) {
+        match self.mode {
+            ProgressMode::Silent => {}
+            ProgressMode::Bars => {
+                if let Ok(slot) = self.bar.lock()
+                    && let Some(bar) = slot.as_ref()
+                {
+                    bar.inc(count);
+                }
+            }
+            ProgressMode::Lines => {
+                if let Ok(mut slot) = self.lines.lock()
+                    && let Some(state) = slot.as_mut()
+                {
+                    state.done += count;
+                    if state.last_line.elapsed() >= LINE_INTERVAL {
+                        state.last_line = Instant::now();
+                        Self::line(&format!(
+                            "{}: {}/{} ({:.0}/s)",
+                            state.phase.label(),
+                            state.done,
+                            state.total,
+                            rate(state.done, state.started.elapsed())
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(&self, _phase: Phase) {
+        match self.mode {
+            ProgressMode::Silent => {}
+            ProgressMode::Bars => {
+                if let Ok(mut slot) = self.bar.lock()
+                    && let Some(bar) = slot.take()
+                {
+                    bar.finish_and_clear();
+                }
+            }
+            ProgressMode::Lines => {
+                if let Ok(mut slot) = self.lines.lock()
+                    && let Some(state) = slot.take()
+                {
+                    let elapsed = state.started.elapsed();
+                    Self::line(&format!(
+                        "{}: {}/{} done in {:.1}s ({:.0}/s)",
+                        state.phase.label(),
+                        state.done,
+                        state.total,
+                        elapsed.as_secs_f64(),
+                        rate(state.done, elapsed)
+                    ));
+                }
+            }
+        }
+    }
+
+    fn warn(&self, message: &str) {
+        if self.quiet {
+            return;
+        }
+        let text = format!("warning: {message}");
+        match self.bar.lock() {
+            Ok(slot) if slot.is_some() => {
+                if let Some(bar) = slot.as_ref() {
+                    bar.println(text);
+                }
+            }
+            _ => Self::line(&text),
+        }
+    }
+}

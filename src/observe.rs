@@ -1,0 +1,191 @@
+//! Reading the current associations for the manifest's scope: which listing direction to use,
+//! and running the list calls concurrently under the same bound as apply. A list target that
+//! cannot be read marks the triples that depend on it as failed instead of stopping the run.
+
+use crate::progress::{Phase, Reporter};
+use crate::seam::{ApiError, Catalog, ErrorKind};
+use crate::triple::Triple;
+use futures::StreamExt;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Items one list page can hold (the API's PageSize maximum).
+const PAGE: usize = 20;
+
+/// Which list call reads the observed state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// ListServiceActionsForProvisioningArtifact, once per declared (product, artifact).
+    ByArtifact,
+    /// ListProvisioningArtifactsForServiceAction, once per declared action.
+    ByAction,
+}
+
+/// The estimated read calls for each direction, and the one chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DirectionChoice {
+    pub direction: Direction,
+    pub by_artifact_calls: usize,
+    pub by_action_calls: usize,
+}
+
+/// Chooses the direction that needs fewer list calls for this manifest.
+///
+/// Each page holds 20 items, so reading one artifact costs ⌈actions on it / 20⌉ calls (at least
+/// one) and reading one action costs ⌈artifacts carrying it / 20⌉. Before reading we only know
+/// the declared counts, which are lower bounds of the real ones; they are what decides, because
+/// a manifest of many artifacts sharing a few actions (the common shape: "every version gets
+/// Restart and Patch") costs a few calls per action against one per artifact. Ties go to
+/// per-artifact reads, which also see undeclared actions (exact quota checks).
+pub fn choose_direction<'a>(desired: impl IntoIterator<Item = &'a Triple>) -> DirectionChoice {
+    let mut per_artifact: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut per_action: BTreeMap<&str, usize> = BTreeMap::new();
+    for triple in desired {
+        *per_artifact
+            .entry((&triple.product, &triple.artifact))
+            .or_default() += 1;
+        *per_action.entry(&triple.action).or_default() += 1;
+    }
+    let pages = |n: usize| n.div_ceil(PAGE).max(1);
+    let by_artifact_calls = per_artifact.values().map(|&n| pages(n)).sum();
+    let by_action_calls = per_action.values().map(|&n| pages(n)).sum();
+    let direction = if by_action_calls < by_artifact_calls {
+        Direction::ByAction
+    } else {
+        Direction::ByArtifact
+    };
+    DirectionChoice {
+        direction,
+        by_artifact_calls,
+        by_action_calls,
+    }
+}
+
+/// What the read phase found.
+#[derive(Debug, Default)]
+pub struct Observed {
+    /// Associations seen on the declared artifacts (ByArtifact: all of them; ByAction: those of
+    /// declared actions only).
+    pub associations: BTreeSet<Triple>,
+    /// Declared triples whose state could not be read, with the reason. Apply skips them.
+    pub unreadable: BTreeMap<Triple, ApiError>,
+}
+
+/// An error that makes every further call pointless (credentials), which ends the run.
+#[derive(Debug, thiserror::Error)]
+#[error("reading the current associations failed: {0}")]
+pub struct FatalReadError(pub ApiError);
+
+/// Reads the observed state for `desired` with at most `concurrency` list calls in flight.
+pub async fn read_observed<C: Catalog>(
+    catalog: &C,
+    desired: &BTreeSet<Triple>,
+    direction: Direction,
+    concurrency: usize,
+    phase: Phase,
+    reporter: &dyn Reporter,
+) -> Result<Observed, FatalReadError> {
+    let mut observed = Observed::default();
+    match direction {
+        Direction::ByArtifact => {
+            let mut targets: BTreeMap<(&str, &str), Vec<&Triple>> = BTreeMap::new();
+            for triple in desired {
+                targets
+                    .entry((&triple.product, &triple.artifact))
+                    .or_default()
+                    .push(triple);
+            }
+            reporter.start(phase, targets.len() as u64);
+            let mut results = futures::stream::iter(targets.iter())
+                .map(|((product, artifact), _)| async move {
+                    let listed = catalog.list_actions_for_artifact(product, artifact).await;
+                    ((*product, *artifact), listed)
+                })
+                .buffer_unordered(concurrency.max(1));
+            while let Some(((product, artifact), listed)) = results.next().await {
+                reporter.advance(phase, 1);
+                match listed {
+                    Ok(actions) => observed.associations.extend(
+                        actions
+                            .into_iter()
+                            .map(|action| Triple::new(product, artifact, action.id)),
+                    ),
+                    Err(error) if error.kind == ErrorKind::Auth => {
+                        return Err(FatalReadError(error));
+                    }
+                    Err(error) => {
+                        for triple in &targets[&(product, artifact)] {
+                            observed.unreadable.insert((*triple).clone(), error.clone());
+                        }
+                    }
+                }
+            }
+        }
+        Direction::ByAction => {
+            let mut targets: BTreeMap<&str, Vec<&Triple>> = BTreeMap::new();
+            for triple in desired {
+                targets.entry(&triple.action).or_default().push(triple);
+            }
+            reporter.start(phase, targets.len() as u64);
+            let mut results =
+                futures::stream::iter(targets.keys())
+                    .map(|action| async move {
+                        (*action, catalog.list_artifacts_for_action(action).await)
+                    })
+                    .buffer_unordered(concurrency.max(1));
+            while let Some((action, listed)) = results.next().await {
+                reporter.advance(phase, 1);
+                match listed {
+                    Ok(views) => observed.associations.extend(
+                        views
+                            .into_iter()
+                            .map(|view| Triple::new(view.product_id, view.artifact_id, action)),
+                    ),
+                    Err(error) if error.kind == ErrorKind::Auth => {
+                        return Err(FatalReadError(error));
+                    }
+                    Err(error) => {
+                        for triple in &targets[action] {
+                            observed.unreadable.insert((*triple).clone(), error.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    reporter.finish(phase);
+    Ok(observed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn few_actions_over_many_artifacts_are_read_per_action() {
+        let desired: Vec<Triple> = (0..100)
+            .flat_map(|a| ["restart", "patch"].map(|x| Triple::new("p", format!("pa-{a}"), x)))
+            .collect();
+        let choice = choose_direction(&desired);
+        assert_eq!(choice.direction, Direction::ByAction);
+        assert_eq!(choice.by_artifact_calls, 100);
+        assert_eq!(choice.by_action_calls, 10);
+    }
+
+    #[test]
+    fn many_actions_on_few_artifacts_are_read_per_artifact() {
+        let desired: Vec<Triple> = (0..10)
+            .map(|x| Triple::new("p", "pa-1", format!("act-{x}")))
+            .collect();
+        let choice = choose_direction(&desired);
+        assert_eq!(choice.direction, Direction::ByArtifact);
+        assert_eq!((choice.by_artifact_calls, choice.by_action_calls), (1, 10));
+    }
+
+    #[test]
+    fn ties_prefer_per_artifact_reads() {
+        let choice = choose_direction(&[Triple::new("p", "a", "x")]);
+        assert_eq!(choice.direction, Direction::ByArtifact);
+    }
+}

@@ -1,0 +1,351 @@
+//! The real binary against the local catalog over HTTP: what a pipeline sees (exit codes,
+//! stdout, stderr) when it plans and applies manifests.
+
+use crate::support::{SMALL_SEED, sc_assoc, start_catalog, write_file};
+use serde_json::json;
+
+const MANIFEST: &str = r#"version: 1
+associations:
+  - product: prod-web
+    artifacts: [pa-web-v1, pa-web-v2]
+    actions: [act-restart, act-patch]
+  - product: prod-db
+    artifact: pa-db-v1
+    action: act-backup
+"#;
+
+#[tokio::test]
+async fn apply_converges_and_a_second_run_makes_no_write_calls() {
+    let catalog = start_catalog(SMALL_SEED).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_file(dir.path(), "m.yaml", MANIFEST);
+    let path = manifest.to_str().unwrap();
+    let endpoint = catalog.endpoint();
+
+    let first = sc_assoc(Some(&endpoint), &["apply", path, "--output", "json"]).await;
+    assert_eq!(first.code, 0, "{first:?}");
+    let report = first.json();
+    assert_eq!(
+        report["summary"],
+        json!({"desired": 5, "created": 4, "already_present": 1, "adopted": 0, "healed": 0, "failed": 0, "not_attempted": 0})
+    );
+    assert_eq!(catalog.associations().len(), 5);
+
+    catalog.reset_stats();
+    let second = sc_assoc(Some(&endpoint), &["apply", path, "--output", "json"]).await;
+    assert_eq!(second.code, 0, "{second:?}");
+    assert_eq!(second.json()["summary"]["already_present"], 5);
+    assert_eq!(second.json()["calls"]["writes"], 0);
+    let stats = catalog.stats();
+    let writes: u64 = stats
+        .calls
+        .iter()
+        .filter(|(op, _)| op.contains("Associate") || op.contains("Disassociate"))
+        .map(|(_, n)| *n)
+        .sum();
+    assert_eq!(writes, 0, "the catalog saw write calls: {:?}", stats.calls);
+}
+
+#[tokio::test]
+async fn plan_detailed_exitcode_is_2_before_apply_and_0_after() {
+    let catalog = start_catalog(SMALL_SEED).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_file(dir.path(), "m.yaml", MANIFEST);
+    let path = manifest.to_str().unwrap();
+    let endpoint = catalog.endpoint();
+
+    let before = sc_assoc(Some(&endpoint), &["plan", path, "--detailed-exitcode"]).await;
+    assert_eq!(before.code, 2, "{before:?}");
+    assert_eq!(
+        before.stdout,
+        "sc-assoc will associate these service actions:\n\n\
+         \x20 + prod-db / pa-db-v1 / act-backup\n\
+         \x20 + prod-web / pa-web-v1 / act-patch\n\
+         \x20 + prod-web / pa-web-v2 / act-patch\n\
+         \x20 + prod-web / pa-web-v2 / act-restart\n\
+         \n\
+         Plan: 4 to add, 1 already present.\n"
+    );
+    let plain = sc_assoc(Some(&endpoint), &["plan", path]).await;
+    assert_eq!(plain.code, 0, "without the flag, changes are not an error");
+
+    let applied = sc_assoc(Some(&endpoint), &["apply", path, "-q"]).await;
+    assert_eq!(applied.code, 0, "{applied:?}");
+    let after = sc_assoc(Some(&endpoint), &["plan", path, "--detailed-exitcode"]).await;
+    assert_eq!(after.code, 0, "{after:?}");
+    assert_eq!(
+        after.stdout,
+        "No changes. 5 association(s) already present.\n"
+    );
+}
+
+#[tokio::test]
+async fn plan_json_is_stable() {
+    let catalog = start_catalog(SMALL_SEED).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_file(dir.path(), "m.yaml", MANIFEST);
+    let run = sc_assoc(
+        Some(&catalog.endpoint()),
+        &["plan", manifest.to_str().unwrap(), "--output", "json"],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.json(),
+        json!({
+            "direction": {"direction": "by_artifact", "by_artifact_calls": 3, "by_action_calls": 3},
+            "to_add": [
+                {"product": "prod-db", "artifact": "pa-db-v1", "action": "act-backup"},
+                {"product": "prod-web", "artifact": "pa-web-v1", "action": "act-patch"},
+                {"product": "prod-web", "artifact": "pa-web-v2", "action": "act-patch"},
+                {"product": "prod-web", "artifact": "pa-web-v2", "action": "act-restart"}
+            ],
+            "already_present": [
+                {"product": "prod-web", "artifact": "pa-web-v1", "action": "act-restart"}
+            ],
+            "unreadable": [],
+            "quota_violations": [],
+            "summary": {"desired": 5, "to_add": 4, "already_present": 1, "unreadable": 0}
+        })
+    );
+}
+
+#[tokio::test]
+async fn unknown_ids_fail_only_their_triples_and_the_rest_apply() {
+    let catalog = start_catalog(SMALL_SEED).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_file(
+        dir.path(),
+        "m.yaml",
+        r#"version: 1
+associations:
+  - {product: prod-web, artifact: pa-web-v2, action: act-patch}
+  - {product: prod-web, artifact: pa-missing, action: act-patch}
+  - {product: prod-db, artifact: pa-web-v1, action: act-stop}
+  - {product: prod-db, artifact: pa-db-v2, action: act-nope}
+  - {product: prod-db, artifact: pa-db-v2, action: act-stop}
+"#,
+    );
+    let run = sc_assoc(
+        Some(&catalog.endpoint()),
+        &["apply", manifest.to_str().unwrap(), "--output", "json"],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    let report = run.json();
+    assert_eq!(report["summary"]["created"], 2);
+    assert_eq!(report["summary"]["failed"], 3);
+    let failed: Vec<(String, String)> = report["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["status"] == "failed")
+        .map(|o| {
+            (
+                format!(
+                    "{}/{}/{}",
+                    o["product"].as_str().unwrap(),
+                    o["artifact"].as_str().unwrap(),
+                    o["action"].as_str().unwrap()
+                ),
+                o["error"]["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        failed,
+        vec![
+            (
+                "prod-db/pa-db-v2/act-nope".to_string(),
+                "ResourceNotFoundException".to_string()
+            ),
+            (
+                "prod-db/pa-web-v1/act-stop".to_string(),
+                "ResourceNotFoundException".to_string()
+            ),
+            (
+                "prod-web/pa-missing/act-patch".to_string(),
+                "ResourceNotFoundException".to_string()
+            ),
+        ]
+    );
+    let state = catalog.associations();
+    assert!(
+        state
+            .iter()
+            .any(|t| t.artifact == "pa-web-v2" && t.action == "act-patch")
+    );
+    assert!(
+        state
+            .iter()
+            .any(|t| t.artifact == "pa-db-v2" && t.action == "act-stop")
+    );
+
+    let text = sc_assoc(
+        Some(&catalog.endpoint()),
+        &["apply", manifest.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(text.code, 1);
+    assert!(
+        text.stdout
+            .contains("✗ prod-db / pa-db-v2 / act-nope: ResourceNotFoundException:"),
+        "{text:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_manifest_exits_non_zero_and_makes_no_calls() {
+    let catalog = start_catalog(SMALL_SEED).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_file(
+        dir.path(),
+        "bad.yaml",
+        "version: 1\nassociations:\n  - {product: prod-web, artifact: pa-web-v2, action: act-patch}\n  - {product: prod-web, artifact: 'pa web', action: act-patch}\n",
+    );
+    for command in ["plan", "apply"] {
+        let run = sc_assoc(
+            Some(&catalog.endpoint()),
+            &[command, manifest.to_str().unwrap()],
+        )
+        .await;
+        assert_eq!(run.code, 1, "{run:?}");
+        assert!(run.stderr.contains("bad.yaml:4:"), "{run:?}");
+        assert!(run.stderr.contains("nothing was applied"), "{run:?}");
+    }
+    assert_eq!(catalog.stats().total_calls, 0);
+    assert!(catalog.associations().len() == 1);
+}
+
+#[tokio::test]
+async fn the_same_triple_sends_the_same_token_on_every_run() {
+    // Observed through AWS's replay rule: after an out-of-band removal, a re-run's Associate
+    // carries the token of the first run, so the catalog replays the old success.
+    let catalog = start_catalog(SMALL_SEED).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_file(
+        dir.path(),
+        "m.yaml",
+        "version: 1\nassociations:\n  - {product: prod-db, artifact: pa-db-v1, action: act-stop}\n",
+    );
+    let path = manifest.to_str().unwrap();
+    let first = sc_assoc(Some(&catalog.endpoint()), &["apply", path, "-q"]).await;
+    assert_eq!(first.code, 0, "{first:?}");
+    let triple = sc_assoc::triple::Triple::new("prod-db", "pa-db-v1", "act-stop");
+    assert!(catalog.remove_association_out_of_band(&triple));
+    let second = sc_assoc(
+        Some(&catalog.endpoint()),
+        &["apply", path, "--output", "json", "--no-verify"],
+    )
+    .await;
+    assert_eq!(second.json()["summary"]["created"], 1, "{second:?}");
+    assert!(
+        !catalog.associations().contains(&triple),
+        "a replayed token must not associate again"
+    );
+}
+
+#[tokio::test]
+async fn verification_heals_an_association_hidden_by_a_replayed_token() {
+    let catalog = start_catalog(SMALL_SEED).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_file(
+        dir.path(),
+        "m.yaml",
+        "version: 1\nassociations:\n  - {product: prod-db, artifact: pa-db-v1, action: act-stop}\n  - {product: prod-db, artifact: pa-db-v2, action: act-stop}\n",
+    );
+    let path = manifest.to_str().unwrap();
+    let first = sc_assoc(Some(&catalog.endpoint()), &["apply", path, "-q"]).await;
+    assert_eq!(first.code, 0, "{first:?}");
+    let removed = sc_assoc::triple::Triple::new("prod-db", "pa-db-v1", "act-stop");
+    assert!(catalog.remove_association_out_of_band(&removed));
+
+    let second = sc_assoc(
+        Some(&catalog.endpoint()),
+        &["apply", path, "--output", "json"],
+    )
+    .await;
+    assert_eq!(second.code, 0, "{second:?}");
+    let report = second.json();
+    assert_eq!(report["summary"]["healed"], 1, "{second:?}");
+    assert_eq!(report["summary"]["already_present"], 1);
+    assert!(catalog.associations().contains(&removed));
+    assert!(
+        second.stderr.contains("re-applying with fresh tokens"),
+        "{second:?}"
+    );
+}
+
+#[tokio::test]
+async fn validate_reports_the_declared_count_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_file(dir.path(), "m.yaml", MANIFEST);
+    let run = sc_assoc(None, &["validate", manifest.to_str().unwrap()]).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "5 association(s) declared in 1 file(s): valid.\n"
+    );
+}
+
+#[tokio::test]
+async fn missing_credentials_fail_first_with_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_file(dir.path(), "m.yaml", MANIFEST);
+    let run = crate::support::sc_assoc_env(
+        Some("http://127.0.0.1:9"),
+        &["plan", manifest.to_str().unwrap()],
+        &[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "")],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .starts_with("error: cannot set up the AWS client"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("hint: log in"), "{run:?}");
+}
+
+#[tokio::test]
+async fn no_secret_session_token_or_signature_appears_at_any_verbosity() {
+    use crate::support::{SECRET_KEY, SESSION_TOKEN, sc_assoc_env};
+    let catalog = start_catalog(SMALL_SEED).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_file(
+        dir.path(),
+        "m.yaml",
+        "version: 1\nassociations:\n  - {product: prod-db, artifact: pa-db-v1, action: act-stop}\n  - {product: prod-db, artifact: pa-nope, action: act-stop}\n",
+    );
+    let path = manifest.to_str().unwrap();
+    let mut outputs = Vec::new();
+    for verbosity in ["-v", "-vv"] {
+        for command in ["plan", "apply"] {
+            outputs.push(
+                sc_assoc_env(
+                    Some(&catalog.endpoint()),
+                    &[command, path, verbosity],
+                    &[("AWS_SESSION_TOKEN", SESSION_TOKEN)],
+                )
+                .await,
+            );
+        }
+    }
+    assert!(
+        outputs.iter().any(|run| run.stderr.contains("DEBUG")),
+        "-vv logs at debug"
+    );
+    for run in &outputs {
+        for secret in [
+            SECRET_KEY,
+            SESSION_TOKEN,
+            "Signature=",
+            "x-amz-security-token",
+        ] {
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "`{secret}` leaked:\n{run:?}"
+            );
+        }
+    }
+}
