@@ -3,7 +3,6 @@
 //! its deterministic idempotency token; batch mode sends up to 50 triples per call and retries
 //! the items that come back throttled (the SDK cannot see those: they arrive in an HTTP 200).
 
-use crate::pace::Pacer;
 use crate::progress::{Phase, Reporter};
 use crate::seam::{ApiError, BatchItemFailure, Catalog, ErrorKind};
 use crate::triple::{TokenOperation, Triple, idempotency_token};
@@ -100,8 +99,6 @@ pub struct ApplyOptions {
     /// Calls in flight at most.
     pub concurrency: usize,
     pub strategy: Strategy,
-    /// Paces every write call when set.
-    pub pacer: Option<Arc<Pacer>>,
     /// Set to stop dispatching new calls; calls in flight finish.
     pub stop: Option<Arc<AtomicBool>>,
     /// Rounds of retry for batch items answered THROTTLING or INTERNAL_FAILURE.
@@ -113,7 +110,6 @@ impl Default for ApplyOptions {
         Self {
             concurrency: 16,
             strategy: Strategy::Single,
-            pacer: None,
             stop: None,
             batch_item_retries: 8,
         }
@@ -121,7 +117,8 @@ impl Default for ApplyOptions {
 }
 
 impl ApplyOptions {
-    fn stopped(&self) -> bool {
+    /// True once a stop was requested.
+    pub fn stopped(&self) -> bool {
         self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
     }
 }
@@ -143,12 +140,6 @@ pub async fn apply<C: Catalog>(
     outcomes
 }
 
-async fn paced(options: &ApplyOptions) {
-    if let Some(pacer) = &options.pacer {
-        pacer.acquire().await;
-    }
-}
-
 async fn apply_single<C: Catalog>(
     catalog: &C,
     to_add: &[Triple],
@@ -161,7 +152,6 @@ async fn apply_single<C: Catalog>(
         let mut calls = futures::stream::iter(to_add)
             .take_while(|_| std::future::ready(!options.stopped()))
             .map(|triple| async move {
-                paced(options).await;
                 let token = idempotency_token(TokenOperation::Associate, triple);
                 let result = catalog.associate(triple, &token).await;
                 match &result {
@@ -219,7 +209,6 @@ async fn apply_batch<C: Catalog>(
             let mut calls = futures::stream::iter(chunks.iter())
                 .take_while(|_| std::future::ready(!options.stopped()))
                 .map(|chunk| async move {
-                    paced(options).await;
                     let result = catalog.batch_associate(chunk).await;
                     tracing::debug!(
                         items = chunk.len(),

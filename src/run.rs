@@ -144,7 +144,9 @@ pub async fn execute<C: Catalog>(
     let mut applied = apply(catalog, &prepared.plan.to_add, options, reporter).await;
     let apply_time = started.elapsed();
     let started = Instant::now();
+    // After an interrupt or a deadline, the user wants out: verification would make new calls.
     if let Verify::On { salt } = verify
+        && !options.stopped()
         && let Err(error) =
             verify_and_heal(catalog, &mut applied, salt, options.concurrency, reporter).await
     {

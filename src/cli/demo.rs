@@ -105,6 +105,7 @@ pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
     let client = AwsCatalog::connect(&AwsOptions {
         endpoint_url: Some(catalog.endpoint()),
         region: Some("us-east-1".to_string()),
+        pacer: Some(Arc::new(Pacer::fixed(DEMO_CLIENT_RATE))),
         static_credentials: Some(StaticCredentials {
             access_key_id: "AKIDLOCALDEMO".to_string(),
             secret_access_key: "local-demo-secret".to_string(),
@@ -124,11 +125,10 @@ pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
     }
     let options = ApplyOptions {
         concurrency,
-        pacer: Some(Arc::new(Pacer::fixed(DEMO_CLIENT_RATE))),
         ..ApplyOptions::default()
     };
     let verify = run::Verify::On {
-        salt: super::run_salt(),
+        salt: super::commands::run_salt(),
     };
     let report = run::execute(&client, &prepared, &options, &verify, &reporter).await;
     match global.output {

@@ -2,17 +2,17 @@
 //! command, and mapping outcomes to exit codes and `error:`/`hint:` messages. Data goes to
 //! stdout; progress, warnings, logs and errors go to stderr.
 
+mod commands;
 mod demo;
 mod errors;
 mod output;
 mod progress;
 
-use crate::apply::{ApplyOptions, Strategy};
+use crate::apply::Strategy;
 use crate::aws::{AwsCatalog, AwsOptions};
 use crate::manifest::{self, DesiredSet};
 use crate::pace::Pacer;
-use crate::progress::Reporter;
-use crate::run::{self, Prepared, Verify};
+use crate::run::Verify;
 use crate::triple::Triple;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -20,7 +20,6 @@ use progress::{CliReporter, ProgressMode};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Exit code: the run completed and everything converged (or, for plan, nothing to change).
 pub const EXIT_OK: u8 = 0;
@@ -126,9 +125,52 @@ pub struct Tuning {
     /// Calls in flight at most.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
-    /// Pace write calls to at most this many per second (client-side rate limit).
+    /// Pace all calls: at most N per second, or `auto` to find the account's rate from
+    /// throttling (AIMD). Unpaced when absent.
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<Rate>,
+    /// Give up on one HTTP attempt after this many seconds (retries follow).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub call_timeout: u64,
+    /// Stop dispatching new calls after this many seconds, report, and exit 1.
     #[arg(long)]
-    pub rate: Option<f64>,
+    pub deadline: Option<u64>,
+}
+
+/// A client-side rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rate {
+    Fixed(f64),
+    Auto,
+}
+
+fn parse_rate(text: &str) -> Result<Rate, String> {
+    if text == "auto" {
+        return Ok(Rate::Auto);
+    }
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(Rate::Fixed(rate)),
+        _ => Err(format!(
+            "`{text}` is not a positive number of calls per second or `auto`"
+        )),
+    }
+}
+
+/// Where an adaptive pacer starts, and its bounds, in calls per second. Starting high and
+/// cutting by a fifth per throttling episode finds a lower account rate within seconds.
+const AUTO_RATE_START: f64 = 50.0;
+const AUTO_RATE_MIN: f64 = 1.0;
+const AUTO_RATE_MAX: f64 = 2_000.0;
+
+impl Tuning {
+    fn pacer(&self) -> Option<std::sync::Arc<Pacer>> {
+        self.rate.map(|rate| {
+            std::sync::Arc::new(match rate {
+                Rate::Fixed(rate) => Pacer::fixed(rate),
+                Rate::Auto => Pacer::adaptive(AUTO_RATE_START, AUTO_RATE_MIN, AUTO_RATE_MAX),
+            })
+        })
+    }
 }
 
 /// Parses arguments, runs, and returns the exit code.
@@ -184,18 +226,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             tuning,
         } => {
             let desired = load(global, paths)?;
-            let catalog = connect(global, &desired, None).await?;
-            let reporter = reporter(global);
-            let prepared = prepare(&catalog, &desired, tuning, &reporter).await?;
-            print_plan(global, &prepared);
-            if !prepared.quota_violations.is_empty() || !prepared.unreadable.is_empty() {
-                return Ok(EXIT_FAILURE);
-            }
-            Ok(if *detailed_exitcode && prepared.plan.has_changes() {
-                EXIT_CHANGES
-            } else {
-                EXIT_OK
-            })
+            let catalog = connect(global, &desired, tuning).await?;
+            commands::plan(global, &catalog, &desired, tuning, *detailed_exitcode).await
         }
         Command::Apply {
             paths,
@@ -204,13 +236,15 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             no_verify,
         } => {
             let desired = load(global, paths)?;
-            let catalog = connect(global, &desired, None).await?;
+            let catalog = connect(global, &desired, tuning).await?;
             let verify = if *no_verify {
                 Verify::Off
             } else {
-                Verify::On { salt: run_salt() }
+                Verify::On {
+                    salt: commands::run_salt(),
+                }
             };
-            apply(global, &catalog, &desired, tuning, *strategy, &verify).await
+            commands::apply(global, &catalog, &desired, tuning, *strategy, &verify).await
         }
         Command::Demo { latency_ms } => demo::run(global, *latency_ms).await,
         Command::LocalCatalog(args) => demo::serve(args).await,
@@ -260,12 +294,18 @@ fn load(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<DesiredSet> {
 async fn connect(
     global: &GlobalArgs,
     desired: &DesiredSet,
-    overrides: Option<AwsOptions>,
+    tuning: &Tuning,
 ) -> anyhow::Result<AwsCatalog> {
-    let mut options = overrides.unwrap_or_default();
-    options.profile = options.profile.or_else(|| global.profile.clone());
-    options.region = options.region.or_else(|| global.region.clone());
-    options.endpoint_url = options.endpoint_url.or_else(|| global.endpoint_url.clone());
+    let mut options = AwsOptions {
+        profile: global.profile.clone(),
+        region: global.region.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+        pacer: tuning.pacer(),
+        ..AwsOptions::default()
+    };
+    options.attempt_timeout = std::time::Duration::from_secs(tuning.call_timeout);
+    // Every attempt may time out; the call as a whole gets room for its retries.
+    options.operation_timeout = options.attempt_timeout * options.max_attempts;
     let language = global.accept_language.or(desired.accept_language);
     options.accept_language = language.and_then(|l| l.api_value()).map(str::to_string);
     AwsCatalog::connect(&options)
@@ -275,135 +315,4 @@ async fn connect(
 
 fn desired_triples(desired: &DesiredSet) -> BTreeSet<Triple> {
     desired.triples.keys().cloned().collect()
-}
-
-async fn prepare(
-    catalog: &AwsCatalog,
-    desired: &DesiredSet,
-    tuning: &Tuning,
-    reporter: &dyn Reporter,
-) -> anyhow::Result<Prepared> {
-    let triples = desired_triples(desired);
-    Ok(run::prepare(catalog, &triples, tuning.concurrency as usize, reporter).await?)
-}
-
-fn print_plan(global: &GlobalArgs, prepared: &Prepared) {
-    match global.output {
-        OutputFormat::Text => {
-            print!("{}", output::plan_text(prepared));
-            for violation in &prepared.quota_violations {
-                eprintln!("error: {violation}");
-            }
-        }
-        OutputFormat::Json => println!("{}", output::plan_json(prepared)),
-    }
-}
-
-/// The salt of this run's healing tokens: a replayed token cannot heal, so each run that needs
-/// to heal uses tokens no earlier run used, still derived deterministically from the triple.
-fn run_salt() -> String {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs().to_string())
-        .unwrap_or_default()
-}
-
-/// Exit code after an interrupt, as shells report SIGINT.
-pub const EXIT_INTERRUPTED: u8 = 130;
-
-/// On the first SIGINT or SIGTERM, stop dispatching new calls and let those in flight finish
-/// (each is bounded by the SDK's operation timeout); on the second, leave at once.
-fn stop_on_signal(reporter: std::sync::Arc<CliReporter>) -> std::sync::Arc<AtomicBool> {
-    let stop = std::sync::Arc::new(AtomicBool::new(false));
-    let flag = stop.clone();
-    tokio::spawn(async move {
-        let mut interrupts = 0;
-        loop {
-            wait_for_signal().await;
-            interrupts += 1;
-            if interrupts > 1 {
-                eprintln!("interrupted again: exiting now");
-                std::process::exit(i32::from(EXIT_INTERRUPTED));
-            }
-            flag.store(true, Ordering::SeqCst);
-            reporter.warn("interrupted: no new calls; waiting for calls in flight (interrupt again to quit now)");
-        }
-    });
-    stop
-}
-
-#[cfg(unix)]
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut terminate) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() {
-    let _ = tokio::signal::ctrl_c().await;
-}
-
-/// Plans, refuses to write past the quota, applies, verifies, reports.
-async fn apply(
-    global: &GlobalArgs,
-    catalog: &AwsCatalog,
-    desired: &DesiredSet,
-    tuning: &Tuning,
-    strategy: Strategy,
-    verify: &Verify,
-) -> anyhow::Result<u8> {
-    let reporter = std::sync::Arc::new(reporter(global));
-    let stop = stop_on_signal(reporter.clone());
-    let reporter = reporter.as_ref();
-    let prepared = prepare(catalog, desired, tuning, reporter).await?;
-    if !prepared.quota_violations.is_empty() {
-        let lines: Vec<String> = prepared
-            .quota_violations
-            .iter()
-            .map(|v| v.to_string())
-            .collect();
-        anyhow::bail!(
-            "the plan would exceed the service-action quota; nothing was applied:\n  {}",
-            lines.join("\n  ")
-        );
-    }
-    if global.output == OutputFormat::Text && !global.quiet {
-        print!("{}", output::plan_text(&prepared));
-        println!();
-    }
-    let options = ApplyOptions {
-        concurrency: tuning.concurrency as usize,
-        strategy,
-        pacer: tuning.rate.map(|r| std::sync::Arc::new(Pacer::fixed(r))),
-        stop: Some(stop.clone()),
-        ..ApplyOptions::default()
-    };
-    let verify = if stop.load(Ordering::SeqCst) {
-        &Verify::Off
-    } else {
-        verify
-    };
-    let report = run::execute(catalog, &prepared, &options, verify, reporter).await;
-    match global.output {
-        OutputFormat::Text => print!("{}", output::report_text(&report)),
-        OutputFormat::Json => println!("{}", output::report_json(&report)),
-    }
-    if stop.load(Ordering::SeqCst) {
-        return Ok(EXIT_INTERRUPTED);
-    }
-    Ok(if report.converged() {
-        EXIT_OK
-    } else {
-        EXIT_FAILURE
-    })
 }

@@ -3,25 +3,22 @@
 //! failures the SDK may retry, and turns SDK errors into [`ApiError`]s that keep the AWS code,
 //! message and request id. Everything above it speaks the project's own types ([`crate::seam`]).
 
+mod errors;
+mod retry;
+
+use crate::pace::Pacer;
 use crate::seam::{
     ActionSummary, ApiError, ApiResult, ArtifactDetail, ArtifactView, BatchItemFailure, Catalog,
     ErrorKind, ProductKey, ProductSummary,
 };
 use crate::triple::Triple;
 use aws_sdk_servicecatalog::Client;
-use aws_sdk_servicecatalog::config::interceptors::{
-    FinalizerInterceptorContextRef, InterceptorContext,
-};
-use aws_sdk_servicecatalog::config::retry::{
-    ClassifyRetry, RetryAction, RetryConfig, RetryPartition, TokenBucket,
-};
+use aws_sdk_servicecatalog::config::retry::{RetryConfig, RetryPartition, TokenBucket};
 use aws_sdk_servicecatalog::config::timeout::TimeoutConfig;
-use aws_sdk_servicecatalog::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_servicecatalog::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_servicecatalog::operation::RequestId;
 use aws_sdk_servicecatalog::types::{ProductViewFilterBy, ServiceActionAssociation};
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
+use errors::{map_error, setup_error};
+pub use retry::AttemptObserver;
+use retry::{ObserveAttempts, QuotaIsFinal};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -51,57 +48,13 @@ pub struct AwsOptions {
     /// Fixed credentials instead of the default chain: used only against the embedded local
     /// catalog, which checks that requests are signed but knows no real keys.
     pub static_credentials: Option<StaticCredentials>,
+    /// Paces every call (reads and writes alike: the account's rate budget is shared by all
+    /// operations). An adaptive pacer also hears every attempt's outcome.
+    pub pacer: Option<Arc<Pacer>>,
     /// Told the outcome of every HTTP attempt, retries included, so a pacer can adapt its rate
     /// to throttling it would otherwise never see (the SDK retries those internally).
     pub attempt_observer: Option<Arc<dyn AttemptObserver>>,
 }
-
-/// Receives one call per HTTP attempt.
-pub trait AttemptObserver: Send + Sync + std::fmt::Debug {
-    /// `throttled` is true when the attempt was answered with a throttling error.
-    fn on_attempt(&self, throttled: bool);
-}
-
-impl AttemptObserver for crate::pace::Pacer {
-    fn on_attempt(&self, throttled: bool) {
-        if throttled {
-            self.on_throttle();
-        } else {
-            self.on_success();
-        }
-    }
-}
-
-/// Reports each attempt's outcome to an [`AttemptObserver`].
-#[derive(Debug)]
-struct ObserveAttempts(Arc<dyn AttemptObserver>);
-
-impl Intercept for ObserveAttempts {
-    fn name(&self) -> &'static str {
-        "sc-assoc attempt observer"
-    }
-
-    fn read_after_attempt(
-        &self,
-        context: &FinalizerInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let throttled = context
-            .response()
-            .and_then(response_error_type)
-            .is_some_and(|code| THROTTLING_CODES.contains(&code.as_str()));
-        self.0.on_attempt(throttled);
-        Ok(())
-    }
-}
-
-/// Error codes that mean "slow down".
-const THROTTLING_CODES: &[&str] = &[
-    "ThrottlingException",
-    "Throttling",
-    "TooManyRequestsException",
-];
 
 /// An access key pair given explicitly. `Debug` never prints the secret.
 #[derive(Clone)]
@@ -133,6 +86,7 @@ impl Default for AwsOptions {
             operation_timeout: Duration::from_secs(180),
             static_credentials: None,
             attempt_observer: None,
+            pacer: None,
         }
     }
 }
@@ -142,6 +96,7 @@ pub struct AwsCatalog {
     client: Client,
     accept_language: Option<String>,
     calls: Mutex<BTreeMap<&'static str, u64>>,
+    pacer: Option<Arc<Pacer>>,
 }
 
 impl AwsCatalog {
@@ -197,6 +152,9 @@ impl AwsCatalog {
         if let Some(observer) = &options.attempt_observer {
             config = config.interceptor(ObserveAttempts(observer.clone()));
         }
+        if let Some(pacer) = &options.pacer {
+            config = config.interceptor(ObserveAttempts(pacer.clone()));
+        }
         let config = config
             .retry_config(
                 RetryConfig::standard()
@@ -231,156 +189,27 @@ impl AwsCatalog {
             client: Client::from_conf(config),
             accept_language: options.accept_language.clone(),
             calls: Mutex::new(BTreeMap::new()),
+            pacer: options.pacer.clone(),
         })
     }
 
-    fn count(&self, operation: &'static str) {
+    /// Waits for the pacer's slot, then counts the call.
+    async fn before_call(&self, operation: &'static str) {
+        if let Some(pacer) = &self.pacer {
+            pacer.acquire().await;
+        }
         if let Ok(mut calls) = self.calls.lock() {
             *calls.entry(operation).or_default() += 1;
         }
     }
-}
 
-fn setup_error(code: &str, message: &str) -> ApiError {
-    ApiError {
-        kind: if code == "NoCredentials" {
-            ErrorKind::Auth
-        } else {
-            ErrorKind::Other
-        },
-        operation: "configuration",
-        code: code.to_string(),
-        message: message.to_string(),
-        request_id: None,
-    }
-}
-
-/// The SDK's standard retry treats `LimitExceededException` as throttling. In Service Catalog it
-/// is the 25-actions-per-artifact quota, which no retry clears, so retrying only burns time and
-/// rate budget. This classifier runs after the SDK's own and forbids the retry.
-#[derive(Debug)]
-struct QuotaIsFinal;
-
-impl ClassifyRetry for QuotaIsFinal {
-    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
-        if !matches!(ctx.output_or_error(), Some(Err(_))) {
-            return RetryAction::NoActionIndicated;
+    /// Per-item THROTTLING inside a batch reply is throttling all the same: tell the pacer.
+    fn note_batch_throttling(&self, failures: &[BatchItemFailure]) {
+        if let Some(pacer) = &self.pacer
+            && failures.iter().any(|f| f.code == "THROTTLING")
+        {
+            pacer.on_throttle();
         }
-        let error_type = ctx.response().and_then(response_error_type);
-        if error_type.as_deref() == Some("LimitExceededException") {
-            RetryAction::RetryForbidden
-        } else {
-            RetryAction::NoActionIndicated
-        }
-    }
-
-    fn name(&self) -> &'static str {
-        "LimitExceededException is a quota, not throttling"
-    }
-
-    fn priority(&self) -> RetryClassifierPriority {
-        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
-    }
-}
-
-/// The AWS error code of an error response, from the `X-Amzn-Errortype` header or the JSON
-/// body's `__type`, as AWS JSON 1.1 clients read it. `None` for successes.
-fn response_error_type(
-    response: &aws_sdk_servicecatalog::config::http::HttpResponse,
-) -> Option<String> {
-    if response.status().is_success() {
-        return None;
-    }
-    if let Some(value) = response.headers().get("x-amzn-errortype") {
-        return Some(error_type_name(value).to_string());
-    }
-    let body: serde_json::Value = serde_json::from_slice(response.body().bytes()?).ok()?;
-    let raw = body.get("__type").or_else(|| body.get("code"))?.as_str()?;
-    Some(error_type_name(raw).to_string())
-}
-
-/// `aws.servicecatalog#LimitExceededException:http://...` → `LimitExceededException`.
-fn error_type_name(raw: &str) -> &str {
-    let without_uri = raw.split(':').next().unwrap_or(raw);
-    without_uri.rsplit('#').next().unwrap_or(without_uri)
-}
-
-/// Classifies an AWS error code.
-fn kind_of(code: &str, status: Option<u16>) -> ErrorKind {
-    match code {
-        "DuplicateResourceException" => ErrorKind::Duplicate,
-        "ResourceNotFoundException" => ErrorKind::NotFound,
-        "LimitExceededException" => ErrorKind::LimitExceeded,
-        "InvalidParametersException" | "ValidationException" => ErrorKind::InvalidParameters,
-        "ThrottlingException" | "Throttling" | "TooManyRequestsException" => ErrorKind::Throttled,
-        "UnrecognizedClientException"
-        | "ExpiredTokenException"
-        | "ExpiredToken"
-        | "InvalidClientTokenId"
-        | "InvalidSignatureException"
-        | "SignatureDoesNotMatch"
-        | "IncompleteSignatureException"
-        | "MissingAuthenticationTokenException"
-        | "AccessDeniedException" => ErrorKind::Auth,
-        _ if status.is_some_and(|s| s >= 500) => ErrorKind::Server,
-        _ => ErrorKind::Other,
-    }
-}
-
-/// Turns an `SdkError` (which displays only "service error") into what AWS actually said.
-fn map_error<E>(
-    operation: &'static str,
-    err: SdkError<E, aws_sdk_servicecatalog::config::http::HttpResponse>,
-) -> ApiError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    let request_id = err.request_id().map(str::to_string);
-    let (kind, code, message) = match &err {
-        SdkError::ServiceError(context) => {
-            let status = context.raw().status().as_u16();
-            let service_error = context.err();
-            let code = service_error
-                .code()
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("HTTP{status}"));
-            let message = service_error.message().unwrap_or("").to_string();
-            (kind_of(&code, Some(status)), code, message)
-        }
-        SdkError::TimeoutError(_) => (
-            ErrorKind::Transport,
-            "Timeout".to_string(),
-            "the call timed out".to_string(),
-        ),
-        SdkError::DispatchFailure(failure) => {
-            let detail = aws_sdk_servicecatalog::error::DisplayErrorContext(&err).to_string();
-            if failure.is_timeout() {
-                (ErrorKind::Transport, "Timeout".to_string(), detail)
-            } else if failure.is_io() {
-                (ErrorKind::Transport, "ConnectionError".to_string(), detail)
-            } else if detail.contains("credentials") || detail.contains("identity") {
-                (ErrorKind::Auth, "NoCredentials".to_string(), detail)
-            } else {
-                (ErrorKind::Other, "DispatchFailure".to_string(), detail)
-            }
-        }
-        SdkError::ResponseError(_) => (
-            ErrorKind::Other,
-            "ResponseError".to_string(),
-            aws_sdk_servicecatalog::error::DisplayErrorContext(&err).to_string(),
-        ),
-        _ => (
-            ErrorKind::Other,
-            "ClientError".to_string(),
-            aws_sdk_servicecatalog::error::DisplayErrorContext(&err).to_string(),
-        ),
-    };
-    ApiError {
-        kind,
-        operation,
-        code,
-        message,
-        request_id,
     }
 }
 
@@ -467,7 +296,7 @@ impl Catalog for AwsCatalog {
         let mut actions = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            self.count(LIST_ACTIONS_FOR_ARTIFACT);
+            self.before_call(LIST_ACTIONS_FOR_ARTIFACT).await;
             let page = self
                 .client
                 .list_service_actions_for_provisioning_artifact()
@@ -491,7 +320,7 @@ impl Catalog for AwsCatalog {
         let mut views = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            self.count(LIST_ARTIFACTS_FOR_ACTION);
+            self.before_call(LIST_ARTIFACTS_FOR_ACTION).await;
             let page = self
                 .client
                 .list_provisioning_artifacts_for_service_action()
@@ -526,7 +355,7 @@ impl Catalog for AwsCatalog {
     }
 
     async fn associate(&self, triple: &Triple, token: &str) -> ApiResult<()> {
-        self.count(ASSOCIATE);
+        self.before_call(ASSOCIATE).await;
         self.client
             .associate_service_action_with_provisioning_artifact()
             .product_id(&triple.product)
@@ -541,7 +370,7 @@ impl Catalog for AwsCatalog {
     }
 
     async fn disassociate(&self, triple: &Triple, token: &str) -> ApiResult<()> {
-        self.count(DISASSOCIATE);
+        self.before_call(DISASSOCIATE).await;
         self.client
             .disassociate_service_action_from_provisioning_artifact()
             .product_id(&triple.product)
@@ -557,7 +386,7 @@ impl Catalog for AwsCatalog {
 
     async fn batch_associate(&self, triples: &[Triple]) -> ApiResult<Vec<BatchItemFailure>> {
         let items = triples.iter().map(association).collect::<ApiResult<_>>()?;
-        self.count(BATCH_ASSOCIATE);
+        self.before_call(BATCH_ASSOCIATE).await;
         let output = self
             .client
             .batch_associate_service_action_with_provisioning_artifact()
@@ -566,12 +395,14 @@ impl Catalog for AwsCatalog {
             .send()
             .await
             .map_err(|e| map_error(BATCH_ASSOCIATE, e))?;
-        Ok(batch_failures(output.failed_service_action_associations()))
+        let failures = batch_failures(output.failed_service_action_associations());
+        self.note_batch_throttling(&failures);
+        Ok(failures)
     }
 
     async fn batch_disassociate(&self, triples: &[Triple]) -> ApiResult<Vec<BatchItemFailure>> {
         let items = triples.iter().map(association).collect::<ApiResult<_>>()?;
-        self.count(BATCH_DISASSOCIATE);
+        self.before_call(BATCH_DISASSOCIATE).await;
         let output = self
             .client
             .batch_disassociate_service_action_from_provisioning_artifact()
@@ -580,14 +411,16 @@ impl Catalog for AwsCatalog {
             .send()
             .await
             .map_err(|e| map_error(BATCH_DISASSOCIATE, e))?;
-        Ok(batch_failures(output.failed_service_action_associations()))
+        let failures = batch_failures(output.failed_service_action_associations());
+        self.note_batch_throttling(&failures);
+        Ok(failures)
     }
 
     async fn list_service_actions(&self) -> ApiResult<Vec<ActionSummary>> {
         let mut actions = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            self.count(LIST_SERVICE_ACTIONS);
+            self.before_call(LIST_SERVICE_ACTIONS).await;
             let page = self
                 .client
                 .list_service_actions()
@@ -606,7 +439,7 @@ impl Catalog for AwsCatalog {
     }
 
     async fn describe_service_action(&self, id: &str) -> ApiResult<ActionSummary> {
-        self.count(DESCRIBE_SERVICE_ACTION);
+        self.before_call(DESCRIBE_SERVICE_ACTION).await;
         let output = self
             .client
             .describe_service_action()
@@ -630,7 +463,7 @@ impl Catalog for AwsCatalog {
         let mut products = Vec::new();
         let mut token: Option<String> = None;
         loop {
-            self.count(SEARCH_PRODUCTS);
+            self.before_call(SEARCH_PRODUCTS).await;
             let mut request = self
                 .client
                 .search_products_as_admin()
@@ -665,7 +498,7 @@ impl Catalog for AwsCatalog {
         &self,
         key: &ProductKey,
     ) -> ApiResult<(ProductSummary, Vec<ArtifactDetail>)> {
-        self.count(DESCRIBE_PRODUCT);
+        self.before_call(DESCRIBE_PRODUCT).await;
         let request = self
             .client
             .describe_product_as_admin()
@@ -705,7 +538,7 @@ impl Catalog for AwsCatalog {
     }
 
     async fn list_provisioning_artifacts(&self, product: &str) -> ApiResult<Vec<ArtifactDetail>> {
-        self.count(LIST_ARTIFACTS);
+        self.before_call(LIST_ARTIFACTS).await;
         let output = self
             .client
             .list_provisioning_artifacts()
@@ -726,7 +559,7 @@ impl Catalog for AwsCatalog {
         product: &str,
         artifact: &str,
     ) -> ApiResult<ArtifactDetail> {
-        self.count(DESCRIBE_ARTIFACT);
+        self.before_call(DESCRIBE_ARTIFACT).await;
         let output = self
             .client
             .describe_provisioning_artifact()
@@ -746,37 +579,5 @@ impl Catalog for AwsCatalog {
                 active: None,
                 guidance: None,
             }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn error_type_names_are_stripped_of_namespace_and_uri() {
-        assert_eq!(
-            error_type_name("com.amazonaws.servicecatalog#LimitExceededException"),
-            "LimitExceededException"
-        );
-        assert_eq!(
-            error_type_name("LimitExceededException:http://internal.amazon.com/"),
-            "LimitExceededException"
-        );
-        assert_eq!(
-            error_type_name("ThrottlingException"),
-            "ThrottlingException"
-        );
-    }
-
-    #[test]
-    fn codes_map_to_kinds() {
-        assert_eq!(
-            kind_of("DuplicateResourceException", Some(400)),
-            ErrorKind::Duplicate
-        );
-        assert_eq!(kind_of("ExpiredTokenException", Some(400)), ErrorKind::Auth);
-        assert_eq!(kind_of("InternalFailure", Some(500)), ErrorKind::Server);
-        assert_eq!(kind_of("Whatever", Some(400)), ErrorKind::Other);
     }
 }
