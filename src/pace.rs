@@ -1,8 +1,10 @@
 //! Client-side pacing. Every throttled call wastes a slot of the account's rate budget and then
 //! sleeps through a backoff, so a run that hammers the API finishes later than one that asks at
 //! the allowed rate. The [`Pacer`] hands out call slots at a fixed rate, or, in adaptive mode,
-//! finds the server's rate itself: additive increase while calls succeed, multiplicative
-//! decrease when one is throttled (AIMD, as TCP does for bandwidth).
+//! finds the server's rate itself the way TCP finds bandwidth: a slow start that grows the rate
+//! by one call per second for every success until the first throttled reply, then additive
+//! increase (about one call per second, per second) and a multiplicative decrease per throttling
+//! episode (AIMD).
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -16,9 +18,18 @@ struct State {
     /// When the next call slot opens.
     next_slot: Instant,
     /// No decrease again before this instant: one throttling episode shows up as several
-    /// throttled replies at once, and should halve the rate once, not once per reply.
+    /// throttled replies at once, and should cut the rate once, not once per reply.
     calm_until: Instant,
+    /// True until the first throttled reply: the rate grows fast to find the ceiling.
+    slow_start: bool,
 }
+
+/// Cut on leaving slow start: the rate then overshoots the ceiling by what the server's
+/// burst absorbed before it throttled, so it comes down further than in steady state.
+const SLOW_START_EXIT: f64 = 0.7;
+/// Cut per throttling episode in steady state. A gentle cut keeps the average rate near the
+/// ceiling (about 95% of it); the episodes it causes cost a few throttled replies each.
+const DECREASE: f64 = 0.9;
 
 /// Hands out call slots at a steady rate.
 #[derive(Debug)]
@@ -47,6 +58,7 @@ impl Pacer {
                 rate: rate.max(0.001),
                 next_slot: now,
                 calm_until: now,
+                slow_start: adaptive,
             }),
             adaptive,
             min_rate: min_rate.max(0.001),
@@ -74,20 +86,24 @@ impl Pacer {
         tokio::time::sleep_until(wait_until).await;
     }
 
-    /// A call went through: in adaptive mode, creep upward by about one call per second per
-    /// second of success.
+    /// A call went through: in adaptive mode, grow by one call per second per success in slow
+    /// start, else by about one call per second per second of success.
     pub fn on_success(&self) {
         if !self.adaptive {
             return;
         }
         if let Ok(mut state) = self.state.lock() {
-            let step = 1.0 / state.rate.max(1.0);
+            let step = if state.slow_start {
+                1.0
+            } else {
+                1.0 / state.rate.max(1.0)
+            };
             state.rate = (state.rate + step).min(self.max_rate);
         }
     }
 
-    /// A call was throttled: in adaptive mode, back off to 80% once per episode, and push the
-    /// next slot out so the server's bucket can refill.
+    /// A call was throttled: in adaptive mode, cut the rate once per episode, and push the next
+    /// slot out so the server's bucket can refill.
     pub fn on_throttle(&self) {
         if !self.adaptive {
             return;
@@ -97,7 +113,13 @@ impl Pacer {
             if now < state.calm_until {
                 return;
             }
-            state.rate = (state.rate * 0.8).max(self.min_rate);
+            let cut = if state.slow_start {
+                SLOW_START_EXIT
+            } else {
+                DECREASE
+            };
+            state.slow_start = false;
+            state.rate = (state.rate * cut).max(self.min_rate);
             let interval = Duration::from_secs_f64(1.0 / state.rate);
             state.calm_until = now + interval * 10;
             state.next_slot = state.next_slot.max(now + interval);
@@ -121,14 +143,21 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn an_adaptive_pacer_backs_off_once_per_episode_and_recovers() {
-        let pacer = Pacer::adaptive(100.0, 1.0, 200.0);
-        pacer.on_throttle();
-        pacer.on_throttle();
-        assert!((pacer.rate() - 80.0).abs() < 1e-9);
-        for _ in 0..80 {
+    async fn an_adaptive_pacer_grows_fast_until_throttled_then_backs_off_once_per_episode() {
+        let pacer = Pacer::adaptive(50.0, 1.0, 1_000.0);
+        for _ in 0..50 {
             pacer.on_success();
         }
-        assert!(pacer.rate() > 80.9 && pacer.rate() < 81.1);
+        assert!((pacer.rate() - 100.0).abs() < 1e-9, "slow start adds one per success");
+        pacer.on_throttle();
+        pacer.on_throttle();
+        assert!((pacer.rate() - 70.0).abs() < 1e-9, "one cut per episode");
+        for _ in 0..70 {
+            pacer.on_success();
+        }
+        assert!(pacer.rate() > 70.9 && pacer.rate() < 71.1, "then additive increase");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        pacer.on_throttle();
+        assert!((pacer.rate() - 71.0 * 0.9).abs() < 0.2, "steady-state cut is gentler");
     }
 }
