@@ -1,10 +1,12 @@
-//! Carrying out a plan's additions: a bounded number of calls in flight, one outcome per triple,
-//! and the run going on past any single failure. Single mode sends one Associate per triple with
-//! its deterministic idempotency token; batch mode sends up to 50 triples per call and retries
-//! the items that come back throttled (the SDK cannot see those: they arrive in an HTTP 200).
+//! Carrying out a plan: a bounded number of calls in flight, one outcome per triple, and the run
+//! going on past any single failure. Single mode sends one Associate (or, for prune's removals,
+//! Disassociate) per triple with its deterministic idempotency token; batch mode sends up to 50
+//! triples per call and retries the items that come back throttled (the SDK cannot see those:
+//! they arrive in an HTTP 200). Removals go first, so an artifact at its quota has room for the
+//! additions that replace them.
 
 use crate::progress::{Phase, Reporter};
-use crate::seam::{ApiError, BatchItemFailure, Catalog, ErrorKind};
+use crate::seam::{ApiError, ApiResult, BatchItemFailure, Catalog, ErrorKind};
 use crate::triple::{TokenOperation, Triple, idempotency_token};
 use futures::StreamExt;
 use serde::Serialize;
@@ -36,8 +38,13 @@ pub enum Status {
     AlreadyPresent,
     /// Associated by someone else between read and write (DuplicateResourceException).
     Adopted,
-    /// Reported as made but found absent on verification, then re-applied with a fresh token.
+    /// Reported as made (or removed) but found otherwise on verification, then re-applied with a
+    /// fresh token.
     Healed,
+    /// Disassociated by this run (`--prune`).
+    Removed,
+    /// Planned for removal but gone before the call (ResourceNotFound on disassociate).
+    AlreadyAbsent,
     /// Not attempted: the run was interrupted first.
     NotAttempted,
     /// The call failed; the reason is in the outcome.
@@ -123,6 +130,78 @@ impl ApplyOptions {
     }
 }
 
+/// Which write a list of triples gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    Associate,
+    Disassociate,
+}
+
+impl Write {
+    fn token_operation(self) -> TokenOperation {
+        match self {
+            Write::Associate => TokenOperation::Associate,
+            Write::Disassociate => TokenOperation::Disassociate,
+        }
+    }
+
+    /// The status of a triple this write changed.
+    fn done(self) -> Status {
+        match self {
+            Write::Associate => Status::Created,
+            Write::Disassociate => Status::Removed,
+        }
+    }
+
+    /// The status when the write found the work already done: a duplicate for an associate,
+    /// a missing association for a disassociate. Both mean the state is as wanted.
+    fn already(self) -> Status {
+        match self {
+            Write::Associate => Status::Adopted,
+            Write::Disassociate => Status::AlreadyAbsent,
+        }
+    }
+
+    fn already_done(self, error: &ApiError) -> bool {
+        match self {
+            Write::Associate => error.kind == ErrorKind::Duplicate,
+            Write::Disassociate => error.kind == ErrorKind::NotFound,
+        }
+    }
+
+    fn item_already_done(self, failure: &BatchItemFailure) -> bool {
+        match self {
+            Write::Associate => failure.is_duplicate(),
+            Write::Disassociate => failure.code == "RESOURCE_NOT_FOUND",
+        }
+    }
+
+    fn batch_operation(self) -> &'static str {
+        match self {
+            Write::Associate => "BatchAssociateServiceActionWithProvisioningArtifact",
+            Write::Disassociate => "BatchDisassociateServiceActionFromProvisioningArtifact",
+        }
+    }
+
+    async fn single<C: Catalog>(self, catalog: &C, triple: &Triple, token: &str) -> ApiResult<()> {
+        match self {
+            Write::Associate => catalog.associate(triple, token).await,
+            Write::Disassociate => catalog.disassociate(triple, token).await,
+        }
+    }
+
+    async fn batch<C: Catalog>(
+        self,
+        catalog: &C,
+        triples: &[Triple],
+    ) -> ApiResult<Vec<BatchItemFailure>> {
+        match self {
+            Write::Associate => catalog.batch_associate(triples).await,
+            Write::Disassociate => catalog.batch_disassociate(triples).await,
+        }
+    }
+}
+
 /// Associates every triple of `to_add`. Returns one outcome per triple, sorted.
 pub async fn apply<C: Catalog>(
     catalog: &C,
@@ -130,11 +209,29 @@ pub async fn apply<C: Catalog>(
     options: &ApplyOptions,
     reporter: &dyn Reporter,
 ) -> Vec<Outcome> {
-    reporter.start(Phase::Apply, to_add.len() as u64);
-    let mut outcomes = match options.strategy {
-        Strategy::Single => apply_single(catalog, to_add, options, reporter).await,
-        Strategy::Batch => apply_batch(catalog, to_add, options, reporter).await,
-    };
+    apply_changes(catalog, &[], to_add, options, reporter).await
+}
+
+/// Disassociates every triple of `to_remove`, then associates every triple of `to_add`, as one
+/// apply phase. Returns one outcome per triple, sorted.
+pub async fn apply_changes<C: Catalog>(
+    catalog: &C,
+    to_remove: &[Triple],
+    to_add: &[Triple],
+    options: &ApplyOptions,
+    reporter: &dyn Reporter,
+) -> Vec<Outcome> {
+    reporter.start(Phase::Apply, (to_remove.len() + to_add.len()) as u64);
+    let mut outcomes = Vec::with_capacity(to_remove.len() + to_add.len());
+    for (write, triples) in [(Write::Disassociate, to_remove), (Write::Associate, to_add)] {
+        if triples.is_empty() {
+            continue;
+        }
+        outcomes.extend(match options.strategy {
+            Strategy::Single => apply_single(catalog, write, triples, options, reporter).await,
+            Strategy::Batch => apply_batch(catalog, write, triples, options, reporter).await,
+        });
+    }
     reporter.finish(Phase::Apply);
     outcomes.sort_by(|a, b| a.triple.cmp(&b.triple));
     outcomes
@@ -142,21 +239,22 @@ pub async fn apply<C: Catalog>(
 
 async fn apply_single<C: Catalog>(
     catalog: &C,
-    to_add: &[Triple],
+    write: Write,
+    triples: &[Triple],
     options: &ApplyOptions,
     reporter: &dyn Reporter,
 ) -> Vec<Outcome> {
-    let mut outcomes = Vec::with_capacity(to_add.len());
+    let mut outcomes = Vec::with_capacity(triples.len());
     let mut dispatched = 0usize;
     {
-        let mut calls = futures::stream::iter(to_add)
+        let mut calls = futures::stream::iter(triples)
             .take_while(|_| std::future::ready(!options.stopped()))
             .map(|triple| async move {
-                let token = idempotency_token(TokenOperation::Associate, triple);
-                let result = catalog.associate(triple, &token).await;
+                let token = idempotency_token(write.token_operation(), triple);
+                let result = write.single(catalog, triple, &token).await;
                 match &result {
-                    Ok(()) => tracing::debug!(%triple, %token, "associated"),
-                    Err(error) => tracing::debug!(%triple, %token, %error, "associate failed"),
+                    Ok(()) => tracing::debug!(%triple, %token, ?write, "written"),
+                    Err(error) => tracing::debug!(%triple, %token, %error, ?write, "write failed"),
                 }
                 (triple, result)
             })
@@ -165,9 +263,9 @@ async fn apply_single<C: Catalog>(
             dispatched += 1;
             reporter.advance(Phase::Apply, 1);
             outcomes.push(match result {
-                Ok(()) => Outcome::ok(triple.clone(), Status::Created),
-                Err(error) if error.kind == ErrorKind::Duplicate => {
-                    Outcome::ok(triple.clone(), Status::Adopted)
+                Ok(()) => Outcome::ok(triple.clone(), write.done()),
+                Err(error) if write.already_done(&error) => {
+                    Outcome::ok(triple.clone(), write.already())
                 }
                 Err(error) => Outcome::failed(triple.clone(), &error),
             });
@@ -175,7 +273,7 @@ async fn apply_single<C: Catalog>(
     }
     // `take_while` stops in order, so what was not dispatched is exactly the tail.
     outcomes.extend(
-        to_add[dispatched..]
+        triples[dispatched..]
             .iter()
             .map(|t| Outcome::ok(t.clone(), Status::NotAttempted)),
     );
@@ -191,12 +289,13 @@ fn batch_backoff(round: u32) -> Duration {
 
 async fn apply_batch<C: Catalog>(
     catalog: &C,
-    to_add: &[Triple],
+    write: Write,
+    triples: &[Triple],
     options: &ApplyOptions,
     reporter: &dyn Reporter,
 ) -> Vec<Outcome> {
-    let mut outcomes = Vec::with_capacity(to_add.len());
-    let mut pending: Vec<Triple> = to_add.to_vec();
+    let mut outcomes = Vec::with_capacity(triples.len());
+    let mut pending: Vec<Triple> = triples.to_vec();
     let mut round = 0u32;
     while !pending.is_empty() {
         if round > 0 {
@@ -209,11 +308,12 @@ async fn apply_batch<C: Catalog>(
             let mut calls = futures::stream::iter(chunks.iter())
                 .take_while(|_| std::future::ready(!options.stopped()))
                 .map(|chunk| async move {
-                    let result = catalog.batch_associate(chunk).await;
+                    let result = write.batch(catalog, chunk).await;
                     tracing::debug!(
                         items = chunk.len(),
                         failed_items = result.as_ref().map(|f| f.len()).unwrap_or(chunk.len()),
-                        "batch associate"
+                        ?write,
+                        "batch write"
                     );
                     (*chunk, result)
                 })
@@ -230,9 +330,9 @@ async fn apply_batch<C: Catalog>(
                             failures.iter().map(|f| (&f.triple, f)).collect();
                         for triple in chunk {
                             match failed.remove(triple) {
-                                None => outcomes.push(Outcome::ok(triple.clone(), Status::Created)),
-                                Some(f) if f.is_duplicate() => {
-                                    outcomes.push(Outcome::ok(triple.clone(), Status::Adopted))
+                                None => outcomes.push(Outcome::ok(triple.clone(), write.done())),
+                                Some(f) if write.item_already_done(f) => {
+                                    outcomes.push(Outcome::ok(triple.clone(), write.already()))
                                 }
                                 Some(f)
                                     if f.is_retryable() && round < options.batch_item_retries =>
@@ -240,8 +340,10 @@ async fn apply_batch<C: Catalog>(
                                     retry.push((triple.clone(), f.clone()));
                                     continue;
                                 }
-                                Some(f) => outcomes
-                                    .push(Outcome::failed(triple.clone(), &batch_item_error(f))),
+                                Some(f) => outcomes.push(Outcome::failed(
+                                    triple.clone(),
+                                    &batch_item_error(write, f),
+                                )),
                             }
                             reporter.advance(Phase::Apply, 1);
                         }
@@ -259,7 +361,7 @@ async fn apply_batch<C: Catalog>(
             outcomes.extend(
                 retry
                     .into_iter()
-                    .map(|(t, f)| Outcome::failed(t, &batch_item_error(&f))),
+                    .map(|(t, f)| Outcome::failed(t, &batch_item_error(write, &f))),
             );
             break;
         }
@@ -269,7 +371,7 @@ async fn apply_batch<C: Catalog>(
     outcomes
 }
 
-fn batch_item_error(failure: &BatchItemFailure) -> ApiError {
+fn batch_item_error(write: Write, failure: &BatchItemFailure) -> ApiError {
     ApiError {
         kind: match failure.code.as_str() {
             "RESOURCE_NOT_FOUND" => ErrorKind::NotFound,
@@ -279,7 +381,7 @@ fn batch_item_error(failure: &BatchItemFailure) -> ApiError {
             "INTERNAL_FAILURE" => ErrorKind::Server,
             _ => ErrorKind::Other,
         },
-        operation: "BatchAssociateServiceActionWithProvisioningArtifact",
+        operation: write.batch_operation(),
         code: failure.code.clone(),
         message: failure.message.clone().unwrap_or_default(),
         request_id: None,

@@ -7,12 +7,14 @@
 pub mod apply;
 pub mod aws;
 pub mod cli;
+pub mod export;
 pub mod local;
 pub mod manifest;
 pub mod observe;
 pub mod pace;
 pub mod plan;
 pub mod progress;
+pub mod resolve;
 pub mod run;
 pub mod seam;
 pub mod triple;

@@ -1,6 +1,10 @@
 //! Reading the current associations for the manifest's scope: which listing direction to use,
 //! and running the list calls concurrently under the same bound as apply. A list target that
 //! cannot be read marks the triples that depend on it as failed instead of stopping the run.
+//!
+//! With `--prune` the read is always per artifact ([`read_scope`]): removing what the manifest
+//! does not declare needs every action on each in-scope artifact, and reading per action only
+//! ever sees the declared actions.
 
 use crate::progress::{Phase, Reporter};
 use crate::seam::{ApiError, Catalog, ErrorKind};
@@ -96,31 +100,15 @@ pub async fn read_observed<C: Catalog>(
                     .or_default()
                     .push(triple);
             }
-            reporter.start(phase, targets.len() as u64);
-            let mut results = futures::stream::iter(targets.iter())
-                .map(|((product, artifact), _)| async move {
-                    let listed = catalog.list_actions_for_artifact(product, artifact).await;
-                    ((*product, *artifact), listed)
-                })
-                .buffer_unordered(concurrency.max(1));
-            while let Some(((product, artifact), listed)) = results.next().await {
-                reporter.advance(phase, 1);
-                match listed {
-                    Ok(actions) => observed.associations.extend(
-                        actions
-                            .into_iter()
-                            .map(|action| Triple::new(product, artifact, action.id)),
-                    ),
-                    Err(error) if error.kind == ErrorKind::Auth => {
-                        return Err(FatalReadError(error));
-                    }
-                    Err(error) => {
-                        for triple in &targets[&(product, artifact)] {
-                            observed.unreadable.insert((*triple).clone(), error.clone());
-                        }
-                    }
-                }
-            }
+            read_by_artifact(
+                catalog,
+                &targets,
+                &mut observed,
+                concurrency,
+                phase,
+                reporter,
+            )
+            .await?;
         }
         Direction::ByAction => {
             let mut targets: BTreeMap<&str, Vec<&Triple>> = BTreeMap::new();
@@ -156,6 +144,79 @@ pub async fn read_observed<C: Catalog>(
     }
     reporter.finish(phase);
     Ok(observed)
+}
+
+/// Reads every action on each artifact of `scope` and of `desired`, per artifact, whatever
+/// [`choose_direction`] would pick: the complete picture prune needs. An artifact that cannot be
+/// read contributes no associations, so nothing on it is removed.
+pub async fn read_scope<C: Catalog>(
+    catalog: &C,
+    desired: &BTreeSet<Triple>,
+    scope: &BTreeSet<(String, String)>,
+    concurrency: usize,
+    phase: Phase,
+    reporter: &dyn Reporter,
+) -> Result<Observed, FatalReadError> {
+    let mut targets: BTreeMap<(&str, &str), Vec<&Triple>> = scope
+        .iter()
+        .map(|(product, artifact)| ((product.as_str(), artifact.as_str()), Vec::new()))
+        .collect();
+    for triple in desired {
+        targets
+            .entry((&triple.product, &triple.artifact))
+            .or_default()
+            .push(triple);
+    }
+    let mut observed = Observed::default();
+    read_by_artifact(
+        catalog,
+        &targets,
+        &mut observed,
+        concurrency,
+        phase,
+        reporter,
+    )
+    .await?;
+    reporter.finish(phase);
+    Ok(observed)
+}
+
+/// ListServiceActionsForProvisioningArtifact for each target; a target that fails marks its
+/// triples unreadable.
+async fn read_by_artifact<C: Catalog>(
+    catalog: &C,
+    targets: &BTreeMap<(&str, &str), Vec<&Triple>>,
+    observed: &mut Observed,
+    concurrency: usize,
+    phase: Phase,
+    reporter: &dyn Reporter,
+) -> Result<(), FatalReadError> {
+    reporter.start(phase, targets.len() as u64);
+    let mut results = futures::stream::iter(targets.keys())
+        .map(|&(product, artifact)| async move {
+            let listed = catalog.list_actions_for_artifact(product, artifact).await;
+            ((product, artifact), listed)
+        })
+        .buffer_unordered(concurrency.max(1));
+    while let Some((key, listed)) = results.next().await {
+        reporter.advance(phase, 1);
+        match listed {
+            Ok(actions) => observed.associations.extend(
+                actions
+                    .into_iter()
+                    .map(|action| Triple::new(key.0, key.1, action.id)),
+            ),
+            Err(error) if error.kind == ErrorKind::Auth => {
+                return Err(FatalReadError(error));
+            }
+            Err(error) => {
+                for triple in &targets[&key] {
+                    observed.unreadable.insert((*triple).clone(), error.clone());
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

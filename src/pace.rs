@@ -148,16 +148,25 @@ mod tests {
         for _ in 0..50 {
             pacer.on_success();
         }
-        assert!((pacer.rate() - 100.0).abs() < 1e-9, "slow start adds one per success");
+        assert!(
+            (pacer.rate() - 100.0).abs() < 1e-9,
+            "slow start adds one per success"
+        );
         pacer.on_throttle();
         pacer.on_throttle();
         assert!((pacer.rate() - 70.0).abs() < 1e-9, "one cut per episode");
         for _ in 0..70 {
             pacer.on_success();
         }
-        assert!(pacer.rate() > 70.9 && pacer.rate() < 71.1, "then additive increase");
+        assert!(
+            pacer.rate() > 70.9 && pacer.rate() < 71.1,
+            "then additive increase"
+        );
         tokio::time::advance(Duration::from_secs(1)).await;
         pacer.on_throttle();
-        assert!((pacer.rate() - 71.0 * 0.9).abs() < 0.2, "steady-state cut is gentler");
+        assert!(
+            (pacer.rate() - 71.0 * 0.9).abs() < 0.2,
+            "steady-state cut is gentler"
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! The pure heart of sc-assoc: given the desired triples and the observed ones, which
-//! associations must be added and which are already present. No I/O, clock or environment is
+//! associations must be added, which are already present, and — with prune — which must go. No I/O, clock or environment is
 //! touched here, and every output is sorted, so the same inputs always print the same plan and
 //! what a reviewer read is exactly what apply carries out.
 
@@ -16,13 +16,19 @@ pub const MAX_ACTIONS_PER_ARTIFACT: usize = 25;
 pub struct Plan {
     /// Desired and absent: apply associates these.
     pub to_add: Vec<Triple>,
+    /// Present on an artifact in the manifest's scope but not desired: apply disassociates these.
+    /// Always empty without prune.
+    pub to_remove: Vec<Triple>,
     /// Desired and already present: nothing to do.
     pub present: Vec<Triple>,
+    /// Whether removals were planned (`--prune`): the summary mentions them only then, so a plan
+    /// without prune reads as it always has.
+    pub prune: bool,
 }
 
 impl Plan {
     pub fn has_changes(&self) -> bool {
-        !self.to_add.is_empty()
+        !self.to_add.is_empty() || !self.to_remove.is_empty()
     }
 }
 
@@ -38,6 +44,28 @@ pub fn plan<'a>(
     Plan {
         to_add: to_add.into_iter().cloned().collect(),
         present: present.into_iter().cloned().collect(),
+        ..Plan::default()
+    }
+}
+
+/// [`plan`], plus removal of every observed association on an artifact of `scope` that is not
+/// desired. Associations on artifacts outside `scope` are never removed, whatever `observed`
+/// holds: the manifest speaks only for the artifacts it names or selects.
+pub fn plan_with_prune<'a>(
+    desired: impl IntoIterator<Item = &'a Triple>,
+    observed: &BTreeSet<Triple>,
+    scope: &BTreeSet<(String, String)>,
+) -> Plan {
+    let desired: BTreeSet<&Triple> = desired.into_iter().collect();
+    let to_remove = observed
+        .iter()
+        .filter(|t| !desired.contains(t) && scope.contains(&t.artifact_key()))
+        .cloned()
+        .collect();
+    Plan {
+        to_remove,
+        prune: true,
+        ..plan(desired, observed)
     }
 }
 
@@ -62,7 +90,7 @@ impl fmt::Display for QuotaViolation {
 }
 
 /// Artifacts that would exceed `limit` actions once the plan's additions land on top of what is
-/// observed. When observed state was read per action rather than per artifact, actions outside
+/// observed, less the plan's removals (apply removes first). When observed state was read per action rather than per artifact, actions outside
 /// the manifest are not seen, so this is a lower bound; the API's LimitExceededException still
 /// catches the rest, triple by triple.
 pub fn quota_violations(
@@ -78,7 +106,8 @@ pub fn quota_violations(
             .insert(&triple.action);
     }
     // Only artifacts that gain actions can newly break the quota.
-    for triple in observed {
+    let removed: BTreeSet<&Triple> = plan.to_remove.iter().collect();
+    for triple in observed.iter().filter(|t| !removed.contains(t)) {
         if let Some(set) = actions.get_mut(&(triple.product.as_str(), triple.artifact.as_str())) {
             set.insert(&triple.action);
         }
@@ -95,16 +124,33 @@ pub fn quota_violations(
         .collect()
 }
 
-/// The plan as a reviewer reads it, in the manner of `terraform plan`.
+/// The plan as a reviewer reads it, in the manner of `terraform plan`: one line per change,
+/// `+` to associate and `-` to disassociate, in triple order so an artifact's changes sit
+/// together.
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for triple in &self.to_add {
-            writeln!(f, "  + {triple}")?;
+        let mut changes: Vec<(&Triple, char)> = self
+            .to_add
+            .iter()
+            .map(|t| (t, '+'))
+            .chain(self.to_remove.iter().map(|t| (t, '-')))
+            .collect();
+        changes.sort();
+        for (triple, sign) in &changes {
+            writeln!(f, "  {sign} {triple}")?;
         }
-        if !self.to_add.is_empty() {
+        if !changes.is_empty() {
             writeln!(f)?;
         }
-        if self.has_changes() {
+        if self.prune && self.has_changes() {
+            write!(
+                f,
+                "Plan: {} to add, {} to remove, {} already present.",
+                self.to_add.len(),
+                self.to_remove.len(),
+                self.present.len()
+            )
+        } else if self.has_changes() {
             write!(
                 f,
                 "Plan: {} to add, {} already present.",
@@ -158,6 +204,35 @@ mod tests {
             plan.to_string(),
             "  + p / a / x\n\nPlan: 1 to add, 0 already present."
         );
+    }
+
+    #[test]
+    fn prune_removes_undeclared_associations_only_on_artifacts_in_scope() {
+        let desired = [t("p", "a1", "x")];
+        let observed = BTreeSet::from([
+            t("p", "a1", "x"),
+            t("p", "a1", "stale"),
+            t("p", "outside", "stale"),
+        ]);
+        let scope = BTreeSet::from([("p".to_string(), "a1".to_string())]);
+        let plan = plan_with_prune(&desired, &observed, &scope);
+        assert_eq!(plan.to_remove, vec![t("p", "a1", "stale")]);
+        assert_eq!(plan.present, vec![t("p", "a1", "x")]);
+        assert!(plan.to_add.is_empty());
+        assert_eq!(
+            plan.to_string(),
+            "  - p / a1 / stale\n\nPlan: 0 to add, 1 to remove, 1 already present."
+        );
+    }
+
+    #[test]
+    fn removals_free_quota_for_additions_on_the_same_artifact() {
+        let observed: BTreeSet<Triple> = (0..25).map(|i| t("p", "a", &format!("old{i}"))).collect();
+        let desired: Vec<Triple> = (0..25).map(|i| t("p", "a", &format!("new{i}"))).collect();
+        let scope = BTreeSet::from([("p".to_string(), "a".to_string())]);
+        let plan = plan_with_prune(&desired, &observed, &scope);
+        assert_eq!((plan.to_add.len(), plan.to_remove.len()), (25, 25));
+        assert!(quota_violations(&plan, &observed, MAX_ACTIONS_PER_ARTIFACT).is_empty());
     }
 
     #[test]

@@ -1,12 +1,17 @@
 //! One reconciliation, end to end, in the order a reviewer expects: read the observed state for
 //! the manifest's scope, compute the plan, check it against the quota, then (for apply) carry it
-//! out. Both `plan` and `apply` go through [`prepare`], so what `plan` printed is what `apply`
-//! would do. The [`Report`] gathers every triple's outcome, call counts and timings.
+//! out. Both `plan` and `apply` go through [`prepare_target`], so what `plan` printed is what
+//! `apply` would do. The [`Report`] gathers every triple's outcome, call counts and timings.
 
-use crate::apply::{ApplyOptions, Outcome, Status, apply};
-use crate::observe::{DirectionChoice, FatalReadError, choose_direction, read_observed};
-use crate::plan::{MAX_ACTIONS_PER_ARTIFACT, Plan, QuotaViolation, plan, quota_violations};
+use crate::apply::{ApplyOptions, Outcome, Status, apply_changes};
+use crate::observe::{
+    Direction, DirectionChoice, FatalReadError, choose_direction, read_observed, read_scope,
+};
+use crate::plan::{
+    MAX_ACTIONS_PER_ARTIFACT, Plan, QuotaViolation, plan, plan_with_prune, quota_violations,
+};
 use crate::progress::{Phase, Reporter};
+use crate::resolve::Resolved;
 use crate::seam::{ApiError, Catalog};
 use crate::triple::Triple;
 use crate::verify::verify_and_heal;
@@ -27,36 +32,86 @@ pub struct Prepared {
     pub read_calls: u64,
 }
 
-/// Reads the observed state for `desired` and plans against it.
+/// What a run reconciles: the desired triples and, with prune, the artifacts whose undeclared
+/// associations are removed.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub desired: BTreeSet<Triple>,
+    /// `Some(scope)` to prune: remove associations that are not desired, on these artifacts
+    /// only.
+    pub prune: Option<BTreeSet<(String, String)>>,
+}
+
+impl Target {
+    /// The resolved manifest, pruning its scope when `prune` is set.
+    pub fn from_resolved(resolved: &Resolved, prune: bool) -> Self {
+        Self {
+            desired: resolved.triple_set(),
+            prune: prune.then(|| resolved.scope.clone()),
+        }
+    }
+}
+
+/// Reads the observed state for `desired` and plans against it (no prune).
 pub async fn prepare<C: Catalog>(
     catalog: &C,
     desired: &BTreeSet<Triple>,
     concurrency: usize,
     reporter: &dyn Reporter,
 ) -> Result<Prepared, FatalReadError> {
+    let target = Target {
+        desired: desired.clone(),
+        prune: None,
+    };
+    prepare_target(catalog, &target, concurrency, reporter).await
+}
+
+/// Reads the observed state for `target` and plans against it.
+pub async fn prepare_target<C: Catalog>(
+    catalog: &C,
+    target: &Target,
+    concurrency: usize,
+    reporter: &dyn Reporter,
+) -> Result<Prepared, FatalReadError> {
     let started = Instant::now();
     let calls_before = total_calls(catalog);
-    let direction = choose_direction(desired);
+    let desired = &target.desired;
+    let mut direction = choose_direction(desired);
+    if target.prune.is_some() {
+        // Pruning must see every action on each in-scope artifact (see `observe`).
+        direction.direction = Direction::ByArtifact;
+    }
     tracing::info!(
         direction = ?direction.direction,
         by_artifact_calls = direction.by_artifact_calls,
         by_action_calls = direction.by_action_calls,
         desired = desired.len(),
+        prune = target.prune.is_some(),
         "reading current associations"
     );
-    let observed = read_observed(
-        catalog,
-        desired,
-        direction.direction,
-        concurrency,
-        Phase::Read,
-        reporter,
-    )
-    .await?;
+    let observed = match &target.prune {
+        Some(scope) => {
+            read_scope(catalog, desired, scope, concurrency, Phase::Read, reporter).await?
+        }
+        None => {
+            read_observed(
+                catalog,
+                desired,
+                direction.direction,
+                concurrency,
+                Phase::Read,
+                reporter,
+            )
+            .await?
+        }
+    };
     let readable = desired
         .iter()
         .filter(|t| !observed.unreadable.contains_key(*t));
-    let plan = plan(readable, &observed.associations);
+    let plan = match &target.prune {
+        Some(scope) => plan_with_prune(readable, &observed.associations, scope),
+        None => plan(readable, &observed.associations),
+    };
     let quota_violations =
         quota_violations(&plan, &observed.associations, MAX_ACTIONS_PER_ARTIFACT);
     Ok(Prepared {
@@ -82,6 +137,10 @@ pub struct Summary {
     pub already_present: usize,
     pub adopted: usize,
     pub healed: usize,
+    /// Disassociated by this run (`--prune`).
+    pub removed: usize,
+    /// Planned for removal but already gone.
+    pub already_absent: usize,
     pub failed: usize,
     pub not_attempted: usize,
 }
@@ -102,7 +161,8 @@ pub struct Timings {
     pub verify_ms: u64,
 }
 
-/// The result of an apply: every declared triple's outcome, and how the run went.
+/// The result of an apply: every declared triple's outcome (and every pruned one's), and how
+/// the run went.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub direction: DirectionChoice,
@@ -113,7 +173,7 @@ pub struct Report {
 }
 
 impl Report {
-    /// True when every declared triple is now associated.
+    /// True when every declared triple is now associated (and every pruned one removed).
     pub fn converged(&self) -> bool {
         self.summary.failed == 0 && self.summary.not_attempted == 0
     }
@@ -141,7 +201,9 @@ pub async fn execute<C: Catalog>(
     reporter: &dyn Reporter,
 ) -> Report {
     let started = Instant::now();
-    let mut applied = apply(catalog, &prepared.plan.to_add, options, reporter).await;
+    let plan = &prepared.plan;
+    let mut applied =
+        apply_changes(catalog, &plan.to_remove, &plan.to_add, options, reporter).await;
     let apply_time = started.elapsed();
     let started = Instant::now();
     // After an interrupt or a deadline, the user wants out: verification would make new calls.
@@ -178,6 +240,8 @@ pub async fn execute<C: Catalog>(
             Status::AlreadyPresent => summary.already_present += 1,
             Status::Adopted => summary.adopted += 1,
             Status::Healed => summary.healed += 1,
+            Status::Removed => summary.removed += 1,
+            Status::AlreadyAbsent => summary.already_absent += 1,
             Status::Failed => summary.failed += 1,
             Status::NotAttempted => summary.not_attempted += 1,
         }

@@ -1,4 +1,5 @@
-//! Confirming that what apply reported as created is really there, and healing what is not.
+//! Confirming that what apply reported as created is really there (and what it reported as
+//! removed is really gone), and healing what is not.
 //!
 //! AWS answers a repeated idempotency token with the first response it gave, whatever the state
 //! is now. If an association made by an earlier run was removed out of band, a re-run's Associate
@@ -6,17 +7,42 @@
 //! report success on a triple that is absent. So after apply, the touched triples are read back;
 //! any that is missing is associated again with a fresh token (deterministic in the triple and a
 //! salt), read back once more, and reported as healed, or as failed if it is still absent.
+//!
+//! Removals have the same trap in reverse: a Disassociate token replayed after someone re-added
+//! the association out of band answers success and removes nothing. So removed triples are read
+//! back too, in the same read, and any still present is disassociated again with a fresh token.
 
 use crate::apply::{Failure, Outcome, Status};
 use crate::observe::{FatalReadError, choose_direction, read_observed};
 use crate::progress::{Phase, Reporter};
-use crate::seam::{Catalog, ErrorKind};
+use crate::seam::{ApiResult, Catalog, ErrorKind};
 use crate::triple::{TokenOperation, Triple, idempotency_token_salted};
 use futures::StreamExt;
 use std::collections::BTreeSet;
 
-/// Reads back the triples `outcomes` reports as created, re-associates the missing ones with a
-/// token salted by `salt`, and rewrites their outcomes. Returns how many were healed.
+/// What apply claims for the triples it touched: these should be present, those absent.
+#[derive(Debug, Default)]
+struct Claims {
+    present: BTreeSet<Triple>,
+    absent: BTreeSet<Triple>,
+}
+
+impl Claims {
+    fn is_empty(&self) -> bool {
+        self.present.is_empty() && self.absent.is_empty()
+    }
+
+    fn len(&self) -> usize {
+        self.present.len() + self.absent.len()
+    }
+
+    fn contains(&self, triple: &Triple) -> bool {
+        self.present.contains(triple) || self.absent.contains(triple)
+    }
+}
+
+/// Reads back the triples `outcomes` reports as created or removed, writes the wrong ones again
+/// with a token salted by `salt`, and rewrites their outcomes. Returns how many were healed.
 pub async fn verify_and_heal<C: Catalog>(
     catalog: &C,
     outcomes: &mut [Outcome],
@@ -24,60 +50,83 @@ pub async fn verify_and_heal<C: Catalog>(
     concurrency: usize,
     reporter: &dyn Reporter,
 ) -> Result<usize, FatalReadError> {
-    let created: BTreeSet<Triple> = outcomes
-        .iter()
-        .filter(|o| o.status == Status::Created)
-        .map(|o| o.triple.clone())
-        .collect();
-    let missing = absent(catalog, &created, concurrency, reporter).await?;
-    if missing.is_empty() {
+    let claims = Claims {
+        present: with_status(outcomes, Status::Created),
+        absent: with_status(outcomes, Status::Removed),
+    };
+    let wrong = contradicted(catalog, &claims, concurrency, reporter).await?;
+    if wrong.is_empty() {
         return Ok(0);
     }
+    let claim = if wrong.absent.is_empty() {
+        "reported as made are absent"
+    } else {
+        "reported as made or removed are not so"
+    };
     reporter.warn(&format!(
-        "{} association(s) reported as made are absent (an earlier run's token was replayed after an out-of-band removal, or a write was lost); re-applying with fresh tokens",
-        missing.len()
+        "{} association(s) {claim} (an earlier run's token was replayed after an out-of-band change, or a write was lost); re-applying with fresh tokens",
+        wrong.len()
     ));
     let token_salt = format!("heal/{salt}");
-    let mut results = futures::stream::iter(missing.iter())
-        .map(|triple| {
+    let writes = wrong
+        .present
+        .iter()
+        .map(|t| (t, TokenOperation::Associate))
+        .chain(
+            wrong
+                .absent
+                .iter()
+                .map(|t| (t, TokenOperation::Disassociate)),
+        );
+    let mut results = futures::stream::iter(writes)
+        .map(|(triple, operation)| {
             let token_salt = &token_salt;
             async move {
-                let token = idempotency_token_salted(TokenOperation::Associate, triple, token_salt);
-                (triple, catalog.associate(triple, &token).await)
+                let token = idempotency_token_salted(operation, triple, token_salt);
+                (
+                    triple,
+                    operation,
+                    rewrite(catalog, operation, triple, &token).await,
+                )
             }
         })
         .buffer_unordered(concurrency.max(1));
-    let mut reapplied = BTreeSet::new();
+    let mut rewritten = Claims::default();
     let mut failed = Vec::new();
-    while let Some((triple, result)) = results.next().await {
-        match result {
-            Ok(()) => {
-                reapplied.insert(triple.clone());
+    while let Some((triple, operation, result)) = results.next().await {
+        let settled = match (&result, operation) {
+            (Ok(()), _) => true,
+            (Err(error), TokenOperation::Associate) => error.kind == ErrorKind::Duplicate,
+            (Err(error), TokenOperation::Disassociate) => error.kind == ErrorKind::NotFound,
+        };
+        match (settled, operation, result) {
+            (true, TokenOperation::Associate, _) => rewritten.present.insert(triple.clone()),
+            (true, TokenOperation::Disassociate, _) => rewritten.absent.insert(triple.clone()),
+            (false, _, Err(error)) => {
+                failed.push((triple.clone(), Failure::from(&error)));
+                false
             }
-            Err(error) if error.kind == ErrorKind::Duplicate => {
-                reapplied.insert(triple.clone());
-            }
-            Err(error) => failed.push((triple.clone(), Failure::from(&error))),
-        }
+            (false, _, Ok(())) => false,
+        };
     }
     drop(results);
-    let still_missing = absent(catalog, &reapplied, concurrency, reporter).await?;
+    let still_wrong = contradicted(catalog, &rewritten, concurrency, reporter).await?;
     let mut healed = 0;
     for outcome in outcomes.iter_mut() {
-        if !missing.contains(&outcome.triple) {
+        if !wrong.contains(&outcome.triple) {
             continue;
         }
         if let Some((_, failure)) = failed.iter().find(|(t, _)| *t == outcome.triple) {
             outcome.status = Status::Failed;
             outcome.error = Some(failure.clone());
-        } else if still_missing.contains(&outcome.triple) {
+        } else if still_wrong.contains(&outcome.triple) {
             outcome.status = Status::Failed;
             outcome.error = Some(Failure {
                 operation: "verify".to_string(),
                 code: "NotPersisted".to_string(),
-                message:
-                    "the association is still absent after a re-application with a fresh token"
-                        .to_string(),
+                message: "the change is still not visible after a re-application with a fresh \
+                          token"
+                    .to_string(),
                 request_id: None,
             });
         } else {
@@ -88,31 +137,64 @@ pub async fn verify_and_heal<C: Catalog>(
     Ok(healed)
 }
 
-/// The triples of `expected` that the catalog does not show, read in the cheaper direction.
-/// A triple whose state cannot be read is not called absent: verification adds no failures of
-/// its own making.
-async fn absent<C: Catalog>(
+fn with_status(outcomes: &[Outcome], status: Status) -> BTreeSet<Triple> {
+    outcomes
+        .iter()
+        .filter(|o| o.status == status)
+        .map(|o| o.triple.clone())
+        .collect()
+}
+
+async fn rewrite<C: Catalog>(
     catalog: &C,
-    expected: &BTreeSet<Triple>,
+    operation: TokenOperation,
+    triple: &Triple,
+    token: &str,
+) -> ApiResult<()> {
+    match operation {
+        TokenOperation::Associate => catalog.associate(triple, token).await,
+        TokenOperation::Disassociate => catalog.disassociate(triple, token).await,
+    }
+}
+
+/// The claims the catalog contradicts: claimed present but not shown, claimed absent but shown.
+/// One read covers both, in the cheaper direction. A triple whose state cannot be read is not
+/// judged: verification adds no failures of its own making.
+async fn contradicted<C: Catalog>(
+    catalog: &C,
+    claims: &Claims,
     concurrency: usize,
     reporter: &dyn Reporter,
-) -> Result<BTreeSet<Triple>, FatalReadError> {
-    if expected.is_empty() {
-        return Ok(BTreeSet::new());
+) -> Result<Claims, FatalReadError> {
+    if claims.is_empty() {
+        return Ok(Claims::default());
     }
-    let direction = choose_direction(expected).direction;
+    let all: BTreeSet<Triple> = claims.present.union(&claims.absent).cloned().collect();
+    let direction = choose_direction(&all).direction;
     let observed = read_observed(
         catalog,
-        expected,
+        &all,
         direction,
         concurrency,
         Phase::Verify,
         reporter,
     )
     .await?;
-    Ok(expected
-        .iter()
-        .filter(|t| !observed.associations.contains(*t) && !observed.unreadable.contains_key(*t))
-        .cloned()
-        .collect())
+    let readable = |t: &&Triple| !observed.unreadable.contains_key(*t);
+    Ok(Claims {
+        present: claims
+            .present
+            .iter()
+            .filter(readable)
+            .filter(|t| !observed.associations.contains(*t))
+            .cloned()
+            .collect(),
+        absent: claims
+            .absent
+            .iter()
+            .filter(readable)
+            .filter(|t| observed.associations.contains(*t))
+            .cloned()
+            .collect(),
+    })
 }

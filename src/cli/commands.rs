@@ -3,14 +3,13 @@
 
 use super::progress::CliReporter;
 use super::{
-    EXIT_CHANGES, EXIT_FAILURE, EXIT_OK, GlobalArgs, OutputFormat, Tuning, desired_triples, output,
-    reporter,
+    EXIT_CHANGES, EXIT_FAILURE, EXIT_OK, GlobalArgs, OutputFormat, Tuning, output, reporter,
 };
 use crate::apply::{ApplyOptions, Strategy};
 use crate::aws::AwsCatalog;
-use crate::manifest::DesiredSet;
 use crate::progress::Reporter;
-use crate::run::{self, Prepared, Verify};
+use crate::resolve::Resolved;
+use crate::run::{self, Prepared, Target, Verify};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -89,25 +88,26 @@ async fn wait_for_signal() {
 
 /// The salt of this run's healing tokens: a replayed token cannot heal, so each run that needs
 /// to heal uses tokens no earlier run used, still derived deterministically from the triple.
+/// Nanoseconds and the process id, because pipelines re-run within the same second.
 pub fn run_salt() -> String {
-    std::time::SystemTime::now()
+    let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs().to_string())
-        .unwrap_or_default()
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{nanos}-{}", std::process::id())
 }
 
 /// Reads and plans, unless a stop comes first: nothing has been written yet, so stopping here
 /// just ends the run.
 async fn prepare(
     catalog: &AwsCatalog,
-    desired: &DesiredSet,
+    target: &Target,
     tuning: &Tuning,
     stops: &Stops,
     reporter: &dyn Reporter,
 ) -> anyhow::Result<Prepared> {
-    let triples = desired_triples(desired);
     tokio::select! {
-        prepared = run::prepare(catalog, &triples, tuning.concurrency as usize, reporter) => Ok(prepared?),
+        prepared = run::prepare_target(catalog, target, tuning.concurrency as usize, reporter) => Ok(prepared?),
         () = stops.requested() => {
             if stops.deadline.load(Ordering::SeqCst) {
                 anyhow::bail!("the deadline was reached while reading the current associations; nothing was applied")
@@ -117,15 +117,15 @@ async fn prepare(
     }
 }
 
-fn print_plan(global: &GlobalArgs, prepared: &Prepared) {
+fn print_plan(global: &GlobalArgs, prepared: &Prepared, resolved: &Resolved) {
     match global.output {
         OutputFormat::Text => {
-            print!("{}", output::plan_text(prepared));
+            print!("{}", output::plan_text(prepared, &resolved.expansions));
             for violation in &prepared.quota_violations {
                 eprintln!("error: {violation}");
             }
         }
-        OutputFormat::Json => println!("{}", output::plan_json(prepared)),
+        OutputFormat::Json => println!("{}", output::plan_json(prepared, &resolved.expansions)),
     }
 }
 
@@ -133,14 +133,16 @@ fn print_plan(global: &GlobalArgs, prepared: &Prepared) {
 pub async fn plan(
     global: &GlobalArgs,
     catalog: &AwsCatalog,
-    desired: &DesiredSet,
+    resolved: &Resolved,
+    prune: bool,
     tuning: &Tuning,
     detailed_exitcode: bool,
 ) -> anyhow::Result<u8> {
     let reporter = Arc::new(reporter(global));
     let stops = Stops::watch(reporter.clone(), tuning.deadline.map(Duration::from_secs));
-    let prepared = prepare(catalog, desired, tuning, &stops, reporter.as_ref()).await?;
-    print_plan(global, &prepared);
+    let target = Target::from_resolved(resolved, prune);
+    let prepared = prepare(catalog, &target, tuning, &stops, reporter.as_ref()).await?;
+    print_plan(global, &prepared, resolved);
     if !prepared.quota_violations.is_empty() || !prepared.unreadable.is_empty() {
         return Ok(EXIT_FAILURE);
     }
@@ -151,19 +153,26 @@ pub async fn plan(
     })
 }
 
+/// How `apply` writes.
+pub struct ApplyRun {
+    pub prune: bool,
+    pub strategy: Strategy,
+    pub verify: Verify,
+}
+
 /// `sc-assoc apply`: plans, refuses to write past the quota, applies, verifies, reports.
 pub async fn apply(
     global: &GlobalArgs,
     catalog: &AwsCatalog,
-    desired: &DesiredSet,
+    resolved: &Resolved,
     tuning: &Tuning,
-    strategy: Strategy,
-    verify: &Verify,
+    run: &ApplyRun,
 ) -> anyhow::Result<u8> {
     let reporter = Arc::new(reporter(global));
     let stops = Stops::watch(reporter.clone(), tuning.deadline.map(Duration::from_secs));
     let reporter = reporter.as_ref();
-    let prepared = prepare(catalog, desired, tuning, &stops, reporter).await?;
+    let target = Target::from_resolved(resolved, run.prune);
+    let prepared = prepare(catalog, &target, tuning, &stops, reporter).await?;
     if !prepared.quota_violations.is_empty() {
         let lines: Vec<String> = prepared
             .quota_violations
@@ -176,16 +185,16 @@ pub async fn apply(
         );
     }
     if global.output == OutputFormat::Text && !global.quiet {
-        print!("{}", output::plan_text(&prepared));
+        print!("{}", output::plan_text(&prepared, &resolved.expansions));
         println!();
     }
     let options = ApplyOptions {
         concurrency: tuning.concurrency as usize,
-        strategy,
+        strategy: run.strategy,
         stop: Some(stops.any.clone()),
         ..ApplyOptions::default()
     };
-    let report = run::execute(catalog, &prepared, &options, verify, reporter).await;
+    let report = run::execute(catalog, &prepared, &options, &run.verify, reporter).await;
     match global.output {
         OutputFormat::Text => print!("{}", output::report_text(&report)),
         OutputFormat::Json => println!("{}", output::report_json(&report)),

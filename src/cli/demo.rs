@@ -18,7 +18,7 @@ use std::time::Duration;
 
 /// The demo's catalog and manifest travel inside the binary, so `demo` works from any folder.
 const DEMO_SEED: &str = include_str!("../../examples/demo-catalog.yaml");
-const DEMO_MANIFEST: &str = include_str!("../../examples/demo.yaml");
+const DEMO_MANIFEST: &str = include_str!("../../examples/manifests/demo.yaml");
 
 /// The embedded catalog throttles like a modest AWS account; the demo paces itself below that.
 const DEMO_SERVER_RATE: f64 = 100.0;
@@ -50,9 +50,23 @@ pub struct LocalCatalogArgs {
     /// Probability that a write is made but its reply is lost (HTTP 500 after the change).
     #[arg(long, default_value_t = 0.0)]
     pub lost_reply_rate: f64,
+    /// Probability that a call is answered 400 ThrottlingException (on top of --rate).
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
+    pub throttle_rate: f64,
+    /// Probability that one item of a batch call is answered THROTTLING inside an HTTP 200.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
+    pub batch_item_throttle_rate: f64,
     /// Seed of the fault injector's random numbers, for reproducible runs.
     #[arg(long, default_value_t = 1)]
     pub rng_seed: u64,
+}
+
+/// A probability: a number from 0 to 1.
+fn parse_probability(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("`{text}` is not a probability from 0 to 1")),
+    }
 }
 
 pub async fn serve(args: &LocalCatalogArgs) -> anyhow::Result<u8> {
@@ -63,8 +77,9 @@ pub async fn serve(args: &LocalCatalogArgs) -> anyhow::Result<u8> {
         burst: args.burst,
         error_rate: args.error_rate,
         lost_reply_rate: args.lost_reply_rate,
+        throttle_rate: args.throttle_rate,
+        batch_item_throttle_rate: args.batch_item_throttle_rate,
         rng_seed: args.rng_seed,
-        ..Faults::default()
     };
     crate::local::serve_standalone(ServeOptions {
         listen: args.listen,
@@ -100,7 +115,7 @@ pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
             catalog.endpoint()
         );
     }
-    let desired = manifest::parse_str(Path::new("examples/demo.yaml"), DEMO_MANIFEST)
+    let desired = manifest::parse_str(Path::new("examples/manifests/demo.yaml"), DEMO_MANIFEST)
         .map_err(super::errors::ManifestInvalid)?;
     let client = AwsCatalog::connect(&AwsOptions {
         endpoint_url: Some(catalog.endpoint()),
@@ -119,9 +134,9 @@ pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
     let concurrency = 16;
     let prepared = run::prepare(&client, &triples, concurrency, &reporter).await?;
     if text {
-        println!("$ sc-assoc plan examples/demo.yaml");
-        print!("{}", output::plan_text(&prepared));
-        println!("\n$ sc-assoc apply examples/demo.yaml --rate {DEMO_CLIENT_RATE}");
+        println!("$ sc-assoc plan examples/manifests/demo.yaml");
+        print!("{}", output::plan_text(&prepared, &[]));
+        println!("\n$ sc-assoc apply examples/manifests/demo.yaml --rate {DEMO_CLIENT_RATE}");
     }
     let options = ApplyOptions {
         concurrency,
@@ -138,8 +153,10 @@ pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
     }
     let again = run::prepare(&client, &triples, concurrency, &reporter).await?;
     if text {
-        println!("\n$ sc-assoc plan examples/demo.yaml   # a second run: nothing left to do");
-        print!("{}", output::plan_text(&again));
+        println!(
+            "\n$ sc-assoc plan examples/manifests/demo.yaml   # a second run: nothing left to do"
+        );
+        print!("{}", output::plan_text(&again, &[]));
         let stats = catalog.stats();
         println!(
             "\nThe catalog answered {} calls ({} throttled) and now holds {} associations.",

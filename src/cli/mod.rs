@@ -5,17 +5,19 @@
 mod commands;
 mod demo;
 mod errors;
+mod export;
 mod output;
 mod progress;
 
 use crate::apply::Strategy;
 use crate::aws::{AwsCatalog, AwsOptions};
-use crate::manifest::{self, DesiredSet};
+use crate::manifest::{self, AcceptLanguage, DesiredSet};
 use crate::pace::Pacer;
+use crate::resolve::{ResolveError, Resolved};
 use crate::run::Verify;
 use crate::triple::Triple;
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use progress::{CliReporter, ProgressMode};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -43,6 +45,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Named profile from the AWS config and credentials files.
     #[arg(long, global = true, env = "AWS_PROFILE")]
@@ -79,36 +82,72 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check manifests offline and report every problem with its file:line:col.
+    ///
+    /// Names (`{name: ...}`) and selectors (`artifacts: all | active`) are checked for shape
+    /// here; whether they match anything is checked by plan and apply, before any write.
     Validate {
-        /// Manifest files or directories of *.yaml / *.yml files.
+        /// Manifest files, or directories of *.yaml / *.yml files.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
     /// Show what apply would change, without changing anything.
+    ///
+    /// Resolves names and selectors, reads the current associations, and prints one `+` line
+    /// per association to add (and, with --prune, one `-` line per association to remove).
     Plan {
+        /// Manifest files, or directories of *.yaml / *.yml files.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Exit 0 when there is nothing to change, 2 when there are changes, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Also plan to remove associations the manifests do not declare, on the artifacts they
+        /// name or select (never on any other artifact).
+        #[arg(long)]
+        prune: bool,
         #[command(flatten)]
         tuning: Tuning,
     },
     /// Associate every declared service action that is not yet associated.
+    ///
+    /// Plans as `plan` does, refuses a plan that breaks the 25-actions quota, writes, then reads
+    /// back what it wrote. Exits 1 if any association failed; a re-run converges.
     Apply {
+        /// Manifest files, or directories of *.yaml / *.yml files.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Also remove associations the manifests do not declare, on the artifacts they name or
+        /// select (never on any other artifact).
+        #[arg(long)]
+        prune: bool,
         #[command(flatten)]
         tuning: Tuning,
-        /// One Associate call per triple (idempotent tokens) or batches of up to 50.
+        /// One call per association (idempotency tokens) or batches of up to 50.
         #[arg(long, value_enum, default_value_t = Strategy::Single)]
         strategy: Strategy,
-        /// Skip reading back what was created (and healing what a replayed token hid).
+        /// Skip reading back what was written (and healing what a replayed token hid).
         #[arg(long)]
         no_verify: bool,
     },
+    /// Print the current associations of products as a manifest.
+    ///
+    /// One compact entry per product and set of actions, artifacts sharing the same actions
+    /// grouped; names as comments. Applying the output changes nothing.
+    Export(export::ExportArgs),
     /// Print the manifest's JSON Schema.
     Schema,
+    /// Print a shell completion script.
+    ///
+    /// bash: `sc-assoc completions bash > ~/.local/share/bash-completion/completions/sc-assoc`
+    ///
+    /// zsh: `sc-assoc completions zsh > "${fpath[1]}/_sc-assoc"`
+    ///
+    /// fish: `sc-assoc completions fish > ~/.config/fish/completions/sc-assoc.fish`
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: Shell,
+    },
     /// Run a full plan and apply against an embedded local catalog: no AWS account needed.
     Demo {
         /// Simulated service latency per call, in milliseconds.
@@ -119,8 +158,17 @@ pub enum Command {
     LocalCatalog(demo::LocalCatalogArgs),
 }
 
-/// Knobs shared by plan and apply.
+/// Shells `completions` writes scripts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// Knobs shared by the commands that call AWS.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Calls")]
 pub struct Tuning {
     /// Calls in flight at most.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
@@ -223,20 +271,32 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Plan {
             paths,
             detailed_exitcode,
+            prune,
             tuning,
         } => {
             let desired = load(global, paths)?;
-            let catalog = connect(global, &desired, tuning).await?;
-            commands::plan(global, &catalog, &desired, tuning, *detailed_exitcode).await
+            let catalog = connect(global, desired.accept_language, tuning).await?;
+            let resolved = resolve(global, &catalog, &desired, tuning).await?;
+            commands::plan(
+                global,
+                &catalog,
+                &resolved,
+                *prune,
+                tuning,
+                *detailed_exitcode,
+            )
+            .await
         }
         Command::Apply {
             paths,
+            prune,
             tuning,
             strategy,
             no_verify,
         } => {
             let desired = load(global, paths)?;
-            let catalog = connect(global, &desired, tuning).await?;
+            let catalog = connect(global, desired.accept_language, tuning).await?;
+            let resolved = resolve(global, &catalog, &desired, tuning).await?;
             let verify = if *no_verify {
                 Verify::Off
             } else {
@@ -244,7 +304,30 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     salt: commands::run_salt(),
                 }
             };
-            commands::apply(global, &catalog, &desired, tuning, *strategy, &verify).await
+            let run = commands::ApplyRun {
+                prune: *prune,
+                strategy: *strategy,
+                verify,
+            };
+            commands::apply(global, &catalog, &resolved, tuning, &run).await
+        }
+        Command::Export(args) => {
+            let catalog = connect(global, None, &args.tuning).await?;
+            export::run(global, &catalog, args).await
+        }
+        Command::Completions { shell } => {
+            let shell = match shell {
+                Shell::Bash => clap_complete::Shell::Bash,
+                Shell::Zsh => clap_complete::Shell::Zsh,
+                Shell::Fish => clap_complete::Shell::Fish,
+            };
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "sc-assoc",
+                &mut std::io::stdout(),
+            );
+            Ok(EXIT_OK)
         }
         Command::Demo { latency_ms } => demo::run(global, *latency_ms).await,
         Command::LocalCatalog(args) => demo::serve(args).await,
@@ -260,21 +343,30 @@ fn reporter(global: &GlobalArgs) -> CliReporter {
 
 fn validate(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<u8> {
     let desired = load(global, paths)?;
-    if !global.quiet {
-        match global.output {
-            OutputFormat::Text => println!(
-                "{} association(s) declared in {} file(s): valid.",
-                desired.triples.len(),
-                desired.files.len()
-            ),
-            OutputFormat::Json => println!(
-                "{}",
-                serde_json::json!({
-                    "valid": true,
-                    "files": desired.files,
-                    "associations": desired.triples.len(),
-                })
-            ),
+    if global.quiet {
+        return Ok(EXIT_OK);
+    }
+    let (declared, files) = (desired.triples.len(), desired.files.len());
+    let pending = desired.declarations.len();
+    match global.output {
+        OutputFormat::Text if pending == 0 => {
+            println!("{declared} association(s) declared in {files} file(s): valid.")
+        }
+        OutputFormat::Text => println!(
+            "{declared} association(s) declared with ids, and {pending} entr{} with names or \
+             selectors that plan resolves, in {files} file(s): valid.",
+            if pending == 1 { "y" } else { "ies" }
+        ),
+        OutputFormat::Json => {
+            let mut document = serde_json::json!({
+                "valid": true,
+                "files": desired.files,
+                "associations": declared,
+            });
+            if pending > 0 {
+                document["entries_to_resolve"] = pending.into();
+            }
+            println!("{document}")
         }
     }
     Ok(EXIT_OK)
@@ -291,9 +383,31 @@ fn load(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<DesiredSet> {
     Ok(desired)
 }
 
+/// Resolves names and selectors through `catalog`; a name that matches nothing (or more than one
+/// thing) is a manifest error, reported like any other and before any write.
+async fn resolve(
+    global: &GlobalArgs,
+    catalog: &AwsCatalog,
+    desired: &DesiredSet,
+    tuning: &Tuning,
+) -> anyhow::Result<Resolved> {
+    let resolved = crate::resolve::resolve(catalog, desired, tuning.concurrency as usize)
+        .await
+        .map_err(|error| match error {
+            ResolveError::Invalid(errors) => anyhow::Error::new(errors::ManifestInvalid(errors)),
+            api @ ResolveError::Api(_) => anyhow::Error::new(api),
+        })?;
+    if !global.quiet {
+        for warning in &resolved.warnings {
+            eprintln!("{warning}");
+        }
+    }
+    Ok(resolved)
+}
+
 async fn connect(
     global: &GlobalArgs,
-    desired: &DesiredSet,
+    manifest_language: Option<AcceptLanguage>,
     tuning: &Tuning,
 ) -> anyhow::Result<AwsCatalog> {
     let mut options = AwsOptions {
@@ -306,13 +420,14 @@ async fn connect(
     options.attempt_timeout = std::time::Duration::from_secs(tuning.call_timeout);
     // Every attempt may time out; the call as a whole gets room for its retries.
     options.operation_timeout = options.attempt_timeout * options.max_attempts;
-    let language = global.accept_language.or(desired.accept_language);
+    let language = global.accept_language.or(manifest_language);
     options.accept_language = language.and_then(|l| l.api_value()).map(str::to_string);
     AwsCatalog::connect(&options)
         .await
         .context("cannot set up the AWS client")
 }
 
+/// The triples of a manifest written with ids only (the demo's).
 fn desired_triples(desired: &DesiredSet) -> BTreeSet<Triple> {
     desired.triples.keys().cloned().collect()
 }

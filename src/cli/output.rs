@@ -3,6 +3,7 @@
 //! exit code or touches the network.
 
 use crate::apply::Status;
+use crate::resolve::{ArtifactName, Expansion};
 use crate::run::{Prepared, Report};
 use crate::triple::Triple;
 use serde::Serialize;
@@ -12,11 +13,25 @@ use std::fmt::Write;
 #[derive(Serialize)]
 struct PlanDocument<'a> {
     direction: &'a crate::observe::DirectionChoice,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    selectors: Vec<SelectorEntry<'a>>,
     to_add: &'a [Triple],
+    to_remove: &'a [Triple],
     already_present: &'a [Triple],
     unreadable: Vec<UnreadableEntry<'a>>,
     quota_violations: &'a [crate::plan::QuotaViolation],
     summary: PlanSummary,
+}
+
+/// What one `artifacts: all | active` stood for at this run.
+#[derive(Serialize)]
+struct SelectorEntry<'a> {
+    at: String,
+    product: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    product_name: Option<&'a str>,
+    selector: crate::manifest::ArtifactSelector,
+    artifacts: &'a [ArtifactName],
 }
 
 #[derive(Serialize)]
@@ -30,14 +45,26 @@ struct UnreadableEntry<'a> {
 struct PlanSummary {
     desired: usize,
     to_add: usize,
+    to_remove: usize,
     already_present: usize,
     unreadable: usize,
 }
 
-pub fn plan_json(prepared: &Prepared) -> String {
+pub fn plan_json(prepared: &Prepared, expansions: &[Expansion]) -> String {
     let document = PlanDocument {
         direction: &prepared.direction,
+        selectors: expansions
+            .iter()
+            .map(|e| SelectorEntry {
+                at: e.location.to_string(),
+                product: &e.product,
+                product_name: e.product_name.as_deref(),
+                selector: e.selector,
+                artifacts: &e.artifacts,
+            })
+            .collect(),
         to_add: &prepared.plan.to_add,
+        to_remove: &prepared.plan.to_remove,
         already_present: &prepared.plan.present,
         unreadable: prepared
             .unreadable
@@ -51,6 +78,7 @@ pub fn plan_json(prepared: &Prepared) -> String {
         summary: PlanSummary {
             desired: prepared.desired_count,
             to_add: prepared.plan.to_add.len(),
+            to_remove: prepared.plan.to_remove.len(),
             already_present: prepared.plan.present.len(),
             unreadable: prepared.unreadable.len(),
         },
@@ -58,16 +86,65 @@ pub fn plan_json(prepared: &Prepared) -> String {
     to_json(&document)
 }
 
-pub fn plan_text(prepared: &Prepared) -> String {
+pub fn plan_text(prepared: &Prepared, expansions: &[Expansion]) -> String {
     let mut out = String::new();
-    if prepared.plan.has_changes() {
-        out.push_str("sc-assoc will associate these service actions:\n\n");
+    if !expansions.is_empty() {
+        out.push_str("Selectors expanded to the products' current provisioning artifacts:\n");
+        for expansion in expansions {
+            let _ = writeln!(out, "  {}", selector_line(expansion));
+        }
+        out.push('\n');
     }
-    let _ = writeln!(out, "{}", prepared.plan);
+    let plan = &prepared.plan;
+    match (plan.to_add.is_empty(), plan.to_remove.is_empty()) {
+        (false, true) => out.push_str("sc-assoc will associate these service actions:\n\n"),
+        (true, false) => out.push_str("sc-assoc will disassociate these service actions:\n\n"),
+        (false, false) => out.push_str(
+            "sc-assoc will associate (+) and disassociate (-) these service actions:\n\n",
+        ),
+        (true, true) => {}
+    }
     for (triple, error) in &prepared.unreadable {
         let _ = writeln!(out, "  ! {triple}: could not read current state: {error}");
     }
+    if !prepared.unreadable.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", prepared.plan);
+    if !prepared.unreadable.is_empty() {
+        // Without this, "No changes." above would read as a clean bill of health.
+        let _ = writeln!(
+            out,
+            "Incomplete: {} declared association(s) could not be read and are left out of this plan.",
+            prepared.unreadable.len()
+        );
+    }
     out
+}
+
+/// `m.yaml:4:16: prod-web (Web Server) artifacts: active → pa-1 (v1), pa-2 (v2)`.
+fn selector_line(expansion: &Expansion) -> String {
+    let product = match &expansion.product_name {
+        Some(name) => format!("{} ({name})", expansion.product),
+        None => expansion.product.clone(),
+    };
+    let artifacts: Vec<String> = expansion
+        .artifacts
+        .iter()
+        .map(|a| match &a.name {
+            Some(name) => format!("{} ({name})", a.id),
+            None => a.id.clone(),
+        })
+        .collect();
+    let artifacts = if artifacts.is_empty() {
+        "(none)".to_string()
+    } else {
+        artifacts.join(", ")
+    };
+    format!(
+        "{}: {product} artifacts: {} → {artifacts}",
+        expansion.location, expansion.selector
+    )
 }
 
 pub fn report_json(report: &Report) -> String {
@@ -105,6 +182,12 @@ pub fn report_text(report: &Report) -> String {
         "Apply: {} created, {} already present, {} adopted, {} failed",
         summary.created, summary.already_present, summary.adopted, summary.failed
     );
+    if summary.removed > 0 || summary.already_absent > 0 {
+        let _ = write!(out, ", {} removed", summary.removed);
+    }
+    if summary.already_absent > 0 {
+        let _ = write!(out, ", {} already absent", summary.already_absent);
+    }
     if summary.healed > 0 {
         let _ = write!(out, ", {} healed", summary.healed);
     }

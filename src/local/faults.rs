@@ -1,6 +1,9 @@
 //! Fault injection for the local catalog: the knobs ([`Faults`]), a seeded SplitMix64 generator,
 //! the per-request draw that decides latency, injected errors, lost replies and per-item batch
-//! throttling, and the token bucket that answers `ThrottlingException`.
+//! throttling, and the token bucket that answers `ThrottlingException`. Throttling comes two
+//! ways: the bucket (a rate, as an account's limit behaves) and `throttle_rate` (a probability
+//! per request, as a soak test wants: a fixed share of calls throttled whatever the client's
+//! pace).
 //!
 //! Determinism: every request that reaches an operation takes the next sequence number, and all of
 //! its random choices come from a generator seeded with `(rng_seed, sequence)`. A client that sends
@@ -30,6 +33,9 @@ pub struct Faults {
     pub lost_reply_rate: f64,
     /// Probability that one item of a batch call fails with `THROTTLING` inside an HTTP 200.
     pub batch_item_throttle_rate: f64,
+    /// Probability that a request is answered HTTP 400 `ThrottlingException` without being
+    /// performed, independent of the token bucket (which still applies on top).
+    pub throttle_rate: f64,
     /// Seed of every random choice above.
     pub rng_seed: u64,
 }
@@ -44,6 +50,7 @@ impl Default for Faults {
             error_rate: 0.0,
             lost_reply_rate: 0.0,
             batch_item_throttle_rate: 0.0,
+            throttle_rate: 0.0,
             rng_seed: 0,
         }
     }
@@ -85,6 +92,8 @@ impl SplitMix64 {
 #[derive(Debug, Clone)]
 pub struct Draw {
     pub delay: Duration,
+    /// Answer `ThrottlingException` (the `throttle_rate` roll, not the bucket).
+    pub throttle: bool,
     pub inject_error: bool,
     pub lose_reply: bool,
     /// Continues the request's stream for per-item batch rolls.
@@ -123,8 +132,12 @@ impl Dice {
         };
         let inject_error = rng.chance(faults.error_rate);
         let lose_reply = rng.chance(faults.lost_reply_rate);
+        // Rolled last, and only when the knob is set, so that seeds chosen before the knob
+        // existed still give the same errors, lost replies and batch-item throttles.
+        let throttle = faults.throttle_rate > 0.0 && rng.chance(faults.throttle_rate);
         Draw {
             delay: faults.latency + Duration::from_nanos(extra),
+            throttle,
             inject_error,
             lose_reply,
             rng,
@@ -223,6 +236,36 @@ mod tests {
         dice.restart();
         assert_eq!(first, roll(&dice));
         assert!(first.iter().any(|d| d.1) && first.iter().any(|d| !d.1));
+    }
+
+    #[test]
+    fn throttle_rate_is_seeded_and_leaves_the_other_rolls_unchanged() {
+        let base = Faults {
+            error_rate: 0.3,
+            lost_reply_rate: 0.2,
+            rng_seed: 9,
+            ..Faults::default()
+        };
+        let throttling = Faults {
+            throttle_rate: 0.25,
+            ..base.clone()
+        };
+        let roll = |faults: &Faults| {
+            let dice = Dice::default();
+            (0..400)
+                .map(|_| {
+                    let d = dice.draw(faults);
+                    (d.inject_error, d.lose_reply, d.throttle)
+                })
+                .collect::<Vec<_>>()
+        };
+        let (plain, throttled) = (roll(&base), roll(&throttling));
+        assert_eq!(throttled, roll(&throttling), "same seed, same throttles");
+        assert!(plain.iter().all(|d| !d.2));
+        let strip = |v: &[(bool, bool, bool)]| v.iter().map(|d| (d.0, d.1)).collect::<Vec<_>>();
+        assert_eq!(strip(&plain), strip(&throttled));
+        let share = throttled.iter().filter(|d| d.2).count();
+        assert!((60..140).contains(&share), "about a quarter: {share}");
     }
 
     #[test]

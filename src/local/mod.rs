@@ -90,7 +90,7 @@ pub struct Stats {
     /// Per operation name: every request whose `X-Amz-Target` names the operation, whatever its
     /// fate (refused credentials, throttled, failed). All twelve are listed, 0 if never called.
     pub calls: BTreeMap<String, u64>,
-    /// Requests answered `ThrottlingException` by the token bucket.
+    /// Requests answered `ThrottlingException`, by the token bucket or by `throttle_rate`.
     pub throttled: u64,
     /// Requests answered `InternalFailure` without being performed.
     pub injected_errors: u64,
@@ -223,7 +223,7 @@ impl Inner {
         if !draw.delay.is_zero() {
             tokio::time::sleep(draw.delay).await;
         }
-        if !admitted {
+        if !admitted || draw.throttle {
             self.counters.throttled.fetch_add(1, Ordering::Relaxed);
             return ApiError::throttling().into();
         }

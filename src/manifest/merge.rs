@@ -1,11 +1,14 @@
-//! Validated files to one desired set: compact entries expand to triples, a triple declared twice
-//! is kept once with a warning naming both places, files must agree on the language, and no
-//! provisioning artifact may be given more service actions than AWS allows.
+//! Validated files to one desired set: compact entries written with ids expand to triples, a
+//! triple declared twice is kept once with a warning naming both places, files must agree on the
+//! language, and no provisioning artifact may be given more service actions than AWS allows.
+//! Entries holding a name or a selector are kept as [`Declaration`]s for `crate::resolve`, which
+//! re-runs the duplicate and quota rules once they are triples.
 
 use super::DesiredSet;
+use super::declaration::{Declaration, DeclaredArtifacts, Located, Ref};
 use super::diagnostic::{Diagnostic, Location};
 use super::raw::AcceptLanguage;
-use super::validate::{At, ManifestFile};
+use super::validate::{Artifacts, Association, At, ManifestFile};
 use crate::triple::Triple;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -39,27 +42,77 @@ pub fn merge(files: Vec<ManifestFile>) -> (DesiredSet, Vec<Diagnostic>) {
             }
         }
         for association in &manifest.associations {
-            let product = &association.product.value;
-            for artifact in &association.artifacts {
+            let Some(ids) = id_only(association) else {
+                set.declarations.push(declaration(association, &at));
+                continue;
+            };
+            let (product, listed, actions) = ids;
+            for artifact in &listed {
                 artifacts
-                    .entry((product.clone(), artifact.value.clone()))
+                    .entry((product.to_string(), artifact.value.to_string()))
                     .or_insert_with(|| at(artifact.pos));
-                for action in &association.actions {
-                    let triple = Triple::new(product, &artifact.value, &action.value);
-                    declare(&mut set, triple, at(action.pos));
+                for action in &actions {
+                    let triple = Triple::new(product, artifact.value, action.value);
+                    declare(&mut set.triples, &mut set.warnings, triple, at(action.pos));
                 }
             }
         }
         set.files.push(manifest.file);
     }
 
-    errors.extend(too_many_actions(&set, &artifacts));
+    errors.extend(too_many_actions(&set.triples, &artifacts));
     set.accept_language = language.map(|(value, _)| value);
     (set, errors)
 }
 
-fn declare(set: &mut DesiredSet, triple: Triple, location: Location) {
-    match set.triples.entry(triple) {
+/// An entry's ids when it holds nothing but ids: product, artifacts and actions.
+type Ids<'a> = (&'a str, Vec<At<&'a str>>, Vec<At<&'a str>>);
+
+fn ids(refs: &[At<Ref>]) -> Option<Vec<At<&str>>> {
+    refs.iter()
+        .map(|r| r.value.as_id().map(|value| At { value, pos: r.pos }))
+        .collect()
+}
+
+fn id_only(association: &Association) -> Option<Ids<'_>> {
+    let product = association.product.value.as_id()?;
+    let Artifacts::Listed(listed) = &association.artifacts else {
+        return None;
+    };
+    Some((product, ids(listed)?, ids(&association.actions)?))
+}
+
+/// The entry with each position made a full location.
+fn declaration(
+    association: &Association,
+    at: &impl Fn(super::marks::Pos) -> Location,
+) -> Declaration {
+    let locate = |r: &At<Ref>| Located {
+        value: r.value.clone(),
+        location: at(r.pos),
+    };
+    Declaration {
+        location: at(association.pos),
+        product: locate(&association.product),
+        artifacts: match &association.artifacts {
+            Artifacts::Listed(refs) => DeclaredArtifacts::Listed(refs.iter().map(locate).collect()),
+            Artifacts::Selected(selector) => DeclaredArtifacts::Selected(Located {
+                value: selector.value,
+                location: at(selector.pos),
+            }),
+        },
+        actions: association.actions.iter().map(locate).collect(),
+    }
+}
+
+/// Adds `triple`, or warns that it was declared before (naming both places).
+pub(crate) fn declare(
+    triples: &mut BTreeMap<Triple, Location>,
+    warnings: &mut Vec<Diagnostic>,
+    triple: Triple,
+    location: Location,
+) {
+    match triples.entry(triple) {
         Entry::Vacant(slot) => {
             slot.insert(location);
         }
@@ -69,20 +122,19 @@ fn declare(set: &mut DesiredSet, triple: Triple, location: Location) {
                 first.key(),
                 first.get()
             );
-            set.warnings
-                .push(Diagnostic::warning(Some(location), message));
+            warnings.push(Diagnostic::warning(Some(location), message));
         }
     }
 }
 
 /// One error per (product, artifact) with more than [`MAX_ACTIONS_PER_ARTIFACT`] actions. The
 /// triples are sorted by product then artifact, so each group is one run.
-fn too_many_actions(
-    set: &DesiredSet,
+pub(crate) fn too_many_actions(
+    triples: &BTreeMap<Triple, Location>,
     first_declared: &BTreeMap<(String, String), Location>,
 ) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
-    let mut triples = set.triples.keys().peekable();
+    let mut triples = triples.keys().peekable();
     while let Some(first) = triples.next() {
         let mut count = 1;
         while triples

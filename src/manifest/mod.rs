@@ -3,25 +3,33 @@
 //! asking AWS. Reading goes in stages, each in its own submodule: [`files`] finds and decodes the
 //! files; [`validate`] parses one file (serde_yaml into a [`tree`] for meaning, [`marks`] for
 //! positions) into the checked form, built from the serde types in [`raw`]; [`merge`] combines
-//! files into the [`DesiredSet`] the rest of the program reconciles against.
+//! files into the [`DesiredSet`] the rest of the program reconciles against. Names and artifact
+//! selectors are checked for shape here and kept as [`Declaration`]s; resolving them needs the
+//! catalog and happens in [`crate::resolve`].
 //!
 //! Every problem is reported, not just the first, each at `file:line:col`.
 
+mod declaration;
 mod diagnostic;
 mod files;
+mod lines;
 mod marks;
 mod merge;
 mod raw;
 mod tree;
 mod validate;
+mod wording;
 
+pub use declaration::{Declaration, DeclaredArtifacts, Located, Ref};
 pub use diagnostic::{Diagnostic, Location, ManifestErrors, Severity};
 pub use files::MAX_FILE_BYTES;
 pub use merge::MAX_ACTIONS_PER_ARTIFACT;
+pub(crate) use merge::{declare, sort_diagnostics, too_many_actions};
 pub use raw::{
-    AcceptLanguage, ID_PATTERN, MANIFEST_VERSION, RawAssociation, RawManifest, RawRef, RawVersion,
-    json_schema, json_schema_string,
+    AcceptLanguage, ArtifactSelector, ID_PATTERN, MANIFEST_VERSION, RawArtifacts, RawAssociation,
+    RawId, RawManifest, RawName, RawRef, RawVersion, json_schema, json_schema_string,
 };
+pub(crate) use wording::edit_distance;
 
 use crate::triple::Triple;
 use std::collections::BTreeMap;
@@ -32,8 +40,12 @@ use std::path::{Path, PathBuf};
 pub struct DesiredSet {
     /// The language all files agree on; `None` when none sets one (AWS then answers in English).
     pub accept_language: Option<AcceptLanguage>,
-    /// Every desired triple, with where it was first declared (the action's id in the file).
+    /// Every triple declared with ids only, with where it was first declared (the action's id
+    /// in the file).
     pub triples: BTreeMap<Triple, Location>,
+    /// Entries holding a name or a selector, in file order: only the catalog can turn them into
+    /// triples ([`crate::resolve`]). Empty for a manifest written with ids only.
+    pub declarations: Vec<Declaration>,
     /// Problems that do not stop a run, such as a triple declared twice.
     pub warnings: Vec<Diagnostic>,
     /// The files read, in load order.

@@ -4,8 +4,9 @@
 //!
 //! The types are the single description of the file format: the schema is derived from them, and
 //! the validator builds every field by deserializing the YAML value with the field's own type, so
-//! the two cannot drift apart. Where a later version accepts more (names in place of ids,
-//! `artifacts: all`), the change is to [`RawRef`] and [`RawAssociation`]'s field types.
+//! the two cannot drift apart. A reference ([`RawRef`]) is an id or `{name: ...}`; `artifacts` is
+//! a list of references or a selector ([`ArtifactSelector`]). Names and selectors are resolved
+//! against the catalog at plan time by [`crate::resolve`]; nothing here needs AWS.
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings, json_schema};
 use serde::{Deserialize, Serialize};
@@ -121,9 +122,10 @@ impl std::fmt::Display for AcceptLanguage {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Association", transform = one_form_per_axis)]
 pub struct RawAssociation {
-    /// Product id (`prod-...`).
+    /// The product: its id (`prod-...`) or `{name: "Web Server"}`.
     pub product: RawRef,
-    /// One provisioning artifact id (`pa-...`). Use either `artifact` or `artifacts`.
+    /// One provisioning artifact of the product: its id (`pa-...`) or `{name: "v2"}`. Use either
+    /// `artifact` or `artifacts`.
     #[serde(
         default,
         deserialize_with = "present",
@@ -131,15 +133,18 @@ pub struct RawAssociation {
     )]
     #[schemars(with = "RawRef")]
     pub artifact: Option<RawRef>,
-    /// Several provisioning artifact ids. Use either `artifact` or `artifacts`.
+    /// Several provisioning artifacts of the product (ids or `{name: ...}`), or a selector
+    /// expanded at plan time: `all` (every current version) or `active` (Active and not
+    /// deprecated). Use either `artifact` or `artifacts`.
     #[serde(
         default,
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schemars(with = "Vec<RawRef>", length(min = 1))]
-    pub artifacts: Option<Vec<RawRef>>,
-    /// One service action id (`act-...`). Use either `action` or `actions`.
+    #[schemars(with = "RawArtifacts")]
+    pub artifacts: Option<RawArtifacts>,
+    /// One service action: its id (`act-...`) or `{name: "Restart"}`. Use either `action` or
+    /// `actions`.
     #[serde(
         default,
         deserialize_with = "present",
@@ -147,7 +152,7 @@ pub struct RawAssociation {
     )]
     #[schemars(with = "RawRef")]
     pub action: Option<RawRef>,
-    /// Several service action ids. Use either `action` or `actions`.
+    /// Several service actions (ids or `{name: ...}`). Use either `action` or `actions`.
     #[serde(
         default,
         deserialize_with = "present",
@@ -157,16 +162,99 @@ pub struct RawAssociation {
     pub actions: Option<Vec<RawRef>>,
 }
 
-/// A reference to a product, artifact or action. Today always an id; a later version adds
-/// `{name: ...}`, which becomes a second variant here.
+/// A reference to a product, artifact or action: its id, or `{name: ...}` resolved through the
+/// API at plan time (an artifact's name within its product).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "Ref")]
+pub enum RawRef {
+    Id(RawId),
+    Name(RawName),
+}
+
+/// An AWS id as written in a manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 #[schemars(rename = "Id")]
-pub struct RawRef(
+pub struct RawId(
     /// An AWS id: 1 to 100 letters, digits, `_` or `-`.
     #[schemars(regex(pattern = ID_PATTERN))]
     pub String,
 );
+
+/// A reference by name: exactly one product, artifact (of the entry's product) or action must
+/// carry it, or the run stops before any write.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Name")]
+pub struct RawName {
+    /// The name as the console shows it, matched exactly (case included).
+    #[schemars(length(min = 1))]
+    pub name: String,
+}
+
+/// Only the mapping form: serde's derived struct impl would also take a one-item list
+/// (`artifact: [a]`), which in a manifest is a mistake, not a name.
+impl<'de> Deserialize<'de> for RawName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Mapping {
+            name: String,
+        }
+        struct MappingOnly;
+        impl<'de> serde::de::Visitor<'de> for MappingOnly {
+            type Value = RawName;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a mapping `{name: ...}`")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<RawName, A::Error> {
+                let Mapping { name } =
+                    Mapping::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(RawName { name })
+            }
+        }
+        deserializer.deserialize_map(MappingOnly)
+    }
+}
+
+/// The value of `artifacts`: a list of references, or a selector.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "Artifacts")]
+pub enum RawArtifacts {
+    Select(ArtifactSelector),
+    List(#[schemars(length(min = 1))] Vec<RawRef>),
+}
+
+/// Which of a product's provisioning artifacts a selector stands for, expanded at plan time
+/// (so a manifest keeps up with new versions): `all` of them, or the `active` ones (Active and
+/// Guidance DEFAULT, that is, offered to users and not deprecated).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ArtifactSelector {
+    // No doc comments on the variants, for the plain `enum` in the schema (see AcceptLanguage).
+    All,
+    Active,
+}
+
+impl ArtifactSelector {
+    /// The manifest spelling.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ArtifactSelector::All => "all",
+            ArtifactSelector::Active => "active",
+        }
+    }
+}
+
+impl std::fmt::Display for ArtifactSelector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// An optional key, present: serde's `Option` would also take an explicit `null` (`artifact:`
 /// with nothing after it), which in a manifest is a mistake rather than a way of leaving the key

@@ -7,12 +7,16 @@
 //! Rules that span files — duplicates, the language, the per-artifact action limit — are
 //! checked when files merge, in `merge`.
 
+use super::declaration::Ref;
 use super::diagnostic::{Diagnostic, Location};
+use super::lines::Lines;
 use super::marks::{self, Node, Pos};
 use super::raw::{
-    ASSOCIATION_KEYS, AcceptLanguage, MANIFEST_KEYS, MANIFEST_VERSION, RawRef, RawVersion,
+    ASSOCIATION_KEYS, AcceptLanguage, ArtifactSelector, MANIFEST_KEYS, MANIFEST_VERSION, RawId,
+    RawVersion,
 };
 use super::tree::{Yaml, deserialize_leaf};
+use super::wording::{shorten, suggestion};
 use crate::triple::{IdError, check_id};
 use std::path::{Path, PathBuf};
 
@@ -33,14 +37,21 @@ pub struct ManifestFile {
 }
 
 /// A validated association entry: every action in `actions` on every artifact in `artifacts`.
-/// Both lists are non-empty and every id passed [`check_id`]. (Names and artifact selectors,
-/// when they come, replace these id lists with an enum resolved against the catalog.)
+/// Lists are non-empty, every id passed [`check_id`] and every name is non-empty; names and
+/// selectors are resolved against the catalog later.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Association {
     pub pos: Pos,
-    pub product: At<String>,
-    pub artifacts: Vec<At<String>>,
-    pub actions: Vec<At<String>>,
+    pub product: At<Ref>,
+    pub artifacts: Artifacts,
+    pub actions: Vec<At<Ref>>,
+}
+
+/// The artifacts of an entry: references, or a selector (`artifacts: all`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Artifacts {
+    Listed(Vec<At<Ref>>),
+    Selected(At<ArtifactSelector>),
 }
 
 /// Parses and validates `text`, returning every error found (sorted by position) and the valid
@@ -53,6 +64,8 @@ pub fn parse_file(file: &Path, text: &str) -> (Option<ManifestFile>, Vec<Diagnos
     let marks = marks::scan(text);
     let mut checker = Checker {
         file,
+        text,
+        lines: std::cell::OnceCell::new(),
         errors: Vec::new(),
     };
     // Found by the position pass: serde_yaml's tree keeps both values without complaint.
@@ -131,11 +144,15 @@ impl<'a> Cursor<'a> {
 
 struct Checker<'f> {
     file: &'f Path,
+    text: &'f str,
+    /// Built at the first error, so a valid manifest pays nothing for it.
+    lines: std::cell::OnceCell<Lines>,
     errors: Vec<Diagnostic>,
 }
 
 impl Checker<'_> {
     fn location(&self, pos: Pos) -> Location {
+        let pos = self.lines.get_or_init(|| Lines::new(self.text)).locate(pos);
         Location::new(self.file, pos.line, pos.column)
     }
 
@@ -331,34 +348,39 @@ impl Checker<'_> {
         };
         let errors_before = self.errors.len();
         let mut product = None;
-        // Per axis: the key that gave it (to spot both forms) and its ids if they were valid.
-        let mut artifacts: (Option<&str>, Option<Vec<At<String>>>) = (None, None);
-        let mut actions: (Option<&str>, Option<Vec<At<String>>>) = (None, None);
+        // Per axis: the key that gave it (to spot both forms) and its value if it was valid.
+        let mut artifacts: (Option<&str>, Option<Artifacts>) = (None, None);
+        let mut actions: (Option<&str>, Option<Vec<At<Ref>>>) = (None, None);
         for (index, (key, value)) in mapping.iter().enumerate() {
             let (key_pos, cursor) = at.entry(index, value, mapping.len());
             let Some(name) = self.key_name(key, key_pos, &ASSOCIATION_KEYS) else {
                 continue;
             };
-            let (axis, slot) = match name {
+            let given = match name {
                 "product" => {
-                    product = self.id(cursor, "product", None);
+                    product = self.reference(cursor, "product", None);
                     continue;
                 }
-                "artifact" | "artifacts" => ("artifact", &mut artifacts),
-                _ => ("action", &mut actions),
+                "artifact" | "artifacts" => &mut artifacts.0,
+                _ => &mut actions.0,
             };
-            if let Some(other) = slot.0 {
+            if let Some(other) = *given {
                 let message =
                     format!("both `{other}` and `{name}` are given; use one or the other");
                 self.error(key_pos, message);
                 continue;
             }
-            slot.0 = Some(name);
-            slot.1 = if name == axis {
-                self.id(cursor, axis, None).map(|id| vec![id])
-            } else {
-                self.id_list(cursor, name, axis)
-            };
+            *given = Some(name);
+            match name {
+                "artifact" => {
+                    artifacts.1 = self
+                        .reference(cursor, "artifact", None)
+                        .map(|r| Artifacts::Listed(vec![r]));
+                }
+                "artifacts" => artifacts.1 = self.artifacts(cursor),
+                "action" => actions.1 = self.reference(cursor, "action", None).map(|r| vec![r]),
+                _ => actions.1 = self.ref_list(cursor, "actions", "action"),
+            }
         }
         if at.value.get("product").is_none() {
             self.error(at.pos, "missing `product`");
@@ -384,14 +406,18 @@ impl Checker<'_> {
         }
     }
 
-    /// A single id, deserialized as [`RawRef`] and checked against the API's id rule. `what` is
-    /// the axis (`product`, `artifact`, `action`); `list` the key when the id is a list item.
-    fn id(&mut self, at: Cursor<'_>, what: &str, list: Option<&str>) -> Option<At<String>> {
-        let Some(RawRef(id)) = deserialize_leaf::<RawRef>(at.value) else {
-            let subject = match list {
-                Some(key) => format!("each item of `{key}`"),
-                None => format!("`{what}`"),
-            };
+    /// A single reference: an id (deserialized as [`RawId`] and checked against the API's id
+    /// rule) or `{name: ...}`. `what` is the axis (`product`, `artifact`, `action`); `list` the
+    /// key when the reference is a list item.
+    fn reference(&mut self, at: Cursor<'_>, what: &str, list: Option<&str>) -> Option<At<Ref>> {
+        let subject = match list {
+            Some(key) => format!("each item of `{key}`"),
+            None => format!("`{what}`"),
+        };
+        if let Yaml::Mapping(entries) = at.value {
+            return self.name(at, entries, &subject);
+        }
+        let Some(RawId(id)) = deserialize_leaf::<RawId>(at.value) else {
             let message = format!(
                 "{subject} must be an id string, found {}",
                 describe(at.value)
@@ -408,13 +434,85 @@ impl Checker<'_> {
             return None;
         }
         Some(At {
-            value: id,
+            value: Ref::Id(id),
             pos: at.pos,
         })
     }
 
-    /// A non-empty list of ids for the `key` (`artifacts` or `actions`) of `axis`.
-    fn id_list(&mut self, at: Cursor<'_>, key: &str, axis: &str) -> Option<Vec<At<String>>> {
+    /// `{name: "..."}`: the only key is `name`, and its value a non-empty string.
+    fn name(
+        &mut self,
+        at: Cursor<'_>,
+        entries: &[(Yaml<'_>, Yaml<'_>)],
+        subject: &str,
+    ) -> Option<At<Ref>> {
+        let mut name = None;
+        let mut ok = true;
+        for (index, (key, value)) in entries.iter().enumerate() {
+            let (_, cursor) = at.entry(index, value, entries.len());
+            if !matches!(key, Yaml::String(k) if k == "name") {
+                let key = match key {
+                    Yaml::String(k) => format!("key `{}`", shorten(k)),
+                    other => format!("key {}", describe(other)),
+                };
+                let message = format!(
+                    "{subject} must be an id string or `{{name: ...}}`, found a mapping with {key}"
+                );
+                self.error(at.pos, message);
+                ok = false;
+                continue;
+            }
+            match deserialize_leaf::<String>(cursor.value) {
+                Some(text) if !text.trim().is_empty() => name = Some(text),
+                _ => {
+                    let message = format!(
+                        "`name` must be a non-empty string, found {}",
+                        describe(cursor.value)
+                    );
+                    self.error(cursor.pos, message);
+                    ok = false;
+                }
+            }
+        }
+        if entries.is_empty() {
+            let message = format!(
+                "{subject} must be an id string or `{{name: ...}}`, found an empty mapping"
+            );
+            self.error(at.pos, message);
+            return None;
+        }
+        match name {
+            Some(name) if ok => Some(At {
+                value: Ref::Name(name),
+                pos: at.pos,
+            }),
+            _ => None,
+        }
+    }
+
+    /// `artifacts`: a selector (`all`, `active`) or a non-empty list of references.
+    fn artifacts(&mut self, at: Cursor<'_>) -> Option<Artifacts> {
+        if let Yaml::String(text) = at.value {
+            if let Some(selector) = deserialize_leaf::<ArtifactSelector>(at.value) {
+                return Some(Artifacts::Selected(At {
+                    value: selector,
+                    pos: at.pos,
+                }));
+            }
+            let message = format!(
+                "`artifacts` must be a list of ids, `all` or `active`, found string `{}`; for one \
+                 artifact write `artifact:`",
+                shorten(text)
+            );
+            self.error(at.pos, message);
+            return None;
+        }
+        self.ref_list(at, "artifacts", "artifact")
+            .map(Artifacts::Listed)
+    }
+
+    /// A non-empty list of references for the `key` (`artifacts` or `actions`) of `axis`.
+    fn ref_list(&mut self, at: Cursor<'_>, key: &str, axis: &str) -> Option<Vec<At<Ref>>> {
         let Yaml::Sequence(items) = at.value else {
             let hint = if matches!(at.value, Yaml::String(_)) {
                 format!("; for one {axis} write `{axis}:`")
@@ -432,15 +530,15 @@ impl Checker<'_> {
             self.error(at.pos, format!("`{key}` is empty; list at least one id"));
             return None;
         }
-        let mut ids = Vec::with_capacity(items.len());
+        let mut refs = Vec::with_capacity(items.len());
         let mut ok = true;
         for (index, item) in items.iter().enumerate() {
-            match self.id(at.item(index, item, items.len()), axis, Some(key)) {
-                Some(id) => ids.push(id),
+            match self.reference(at.item(index, item, items.len()), axis, Some(key)) {
+                Some(r) => refs.push(r),
                 None => ok = false,
             }
         }
-        ok.then_some(ids)
+        ok.then_some(refs)
     }
 }
 
@@ -454,63 +552,5 @@ fn describe(value: &Yaml<'_>) -> String {
         Yaml::Sequence(_) => "a list".into(),
         Yaml::Mapping(_) => "a mapping".into(),
         Yaml::Tagged(tag) => format!("a value tagged `{tag}`"),
-    }
-}
-
-/// Long user text is cut so one bad value cannot flood the report.
-fn shorten(text: &str) -> String {
-    const MAX: usize = 60;
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
-}
-
-/// The known key closest to a misspelt one, if it is close enough to be the likely intent.
-fn suggestion<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
-    if name.len() > 40 {
-        return None;
-    }
-    known
-        .iter()
-        .map(|k| (edit_distance(name, k), *k))
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, k)| k)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != *cb));
-            diagonal = above;
-        }
-    }
-    row[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn misspelt_keys_get_a_suggestion() {
-        assert_eq!(suggestion("artifcts", &ASSOCIATION_KEYS), Some("artifacts"));
-        assert_eq!(suggestion("prodcut", &ASSOCIATION_KEYS), Some("product"));
-        assert_eq!(suggestion("colour", &ASSOCIATION_KEYS), None);
-    }
-
-    #[test]
-    fn long_values_are_shortened_in_messages() {
-        let long = "x".repeat(500);
-        assert_eq!(shorten(&long).chars().count(), 61);
-        assert_eq!(shorten("pa-1"), "pa-1");
     }
 }

@@ -27,7 +27,7 @@ async fn apply_converges_and_a_second_run_makes_no_write_calls() {
     let report = first.json();
     assert_eq!(
         report["summary"],
-        json!({"desired": 5, "created": 4, "already_present": 1, "adopted": 0, "healed": 0, "failed": 0, "not_attempted": 0})
+        json!({"desired": 5, "created": 4, "already_present": 1, "adopted": 0, "healed": 0, "removed": 0, "already_absent": 0, "failed": 0, "not_attempted": 0})
     );
     assert_eq!(catalog.associations().len(), 5);
 
@@ -100,12 +100,13 @@ async fn plan_json_is_stable() {
                 {"product": "prod-web", "artifact": "pa-web-v2", "action": "act-patch"},
                 {"product": "prod-web", "artifact": "pa-web-v2", "action": "act-restart"}
             ],
+            "to_remove": [],
             "already_present": [
                 {"product": "prod-web", "artifact": "pa-web-v1", "action": "act-restart"}
             ],
             "unreadable": [],
             "quota_violations": [],
-            "summary": {"desired": 5, "to_add": 4, "already_present": 1, "unreadable": 0}
+            "summary": {"desired": 5, "to_add": 4, "to_remove": 0, "already_present": 1, "unreadable": 0}
         })
     );
 }

@@ -2,7 +2,16 @@
 
 mod adapter;
 mod cli;
+mod examples;
+mod export;
+mod faults;
+mod fuzz;
+mod help;
+mod language;
 mod local_catalog;
 mod manifest;
+mod names;
+mod pacing;
+mod prune;
 mod reconcile;
 mod support;

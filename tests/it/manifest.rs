@@ -277,9 +277,10 @@ fn wrong_types_are_reported_at_the_value() {
         vec![
             "m.yaml:1:10: error: `version` must be the number `1`, found string `1`",
             "m.yaml:2:18: error: `accept_language` must be one of `en`, `jp`, `zh`, found a list",
-            "m.yaml:4:14: error: `product` must be an id string, found a mapping",
-            "m.yaml:5:16: error: `artifacts` must be a list of ids, found string `pa-1`; for one \
-             artifact write `artifact:`",
+            "m.yaml:4:14: error: `product` must be an id string or `{name: ...}`, found a \
+             mapping with key `id`",
+            "m.yaml:5:16: error: `artifacts` must be a list of ids, `all` or `active`, found \
+             string `pa-1`; for one artifact write `artifact:`",
             "m.yaml:6:13: error: `action` must be an id string, found number `7`",
             "m.yaml:9:14: error: `actions` must be a list of ids, found boolean `true`",
         ]

@@ -1,0 +1,85 @@
+//! `sc-assoc export`: finds the products asked for (by id or exact name, or all of them), reads
+//! their associations and prints them as a manifest on stdout. Only reads are made.
+
+use super::{EXIT_OK, GlobalArgs, Tuning};
+use crate::aws::AwsCatalog;
+use crate::export::{find_product, read_product, render};
+use crate::seam::Catalog;
+use anyhow::Context;
+use clap::{ArgGroup, Args};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// Where the first line points editors for the schema: right for a manifest kept in a folder
+/// next to this repository's `schema/`; `--schema-ref` sets another path or a URL.
+const DEFAULT_SCHEMA_REF: &str = "../schema/manifest.schema.json";
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["products", "all_products"])))]
+pub struct ExportArgs {
+    /// A product to export, by id or exact name; repeat for several.
+    #[arg(long = "product", value_name = "ID_OR_NAME")]
+    pub products: Vec<String>,
+    /// Export every product in the catalog (SearchProductsAsAdmin).
+    #[arg(long)]
+    pub all_products: bool,
+    /// The `$schema` reference written on the first line, for editors.
+    #[arg(long, value_name = "PATH_OR_URL", default_value = DEFAULT_SCHEMA_REF)]
+    pub schema_ref: String,
+    #[command(flatten)]
+    pub tuning: Tuning,
+}
+
+pub async fn run(
+    _global: &GlobalArgs,
+    catalog: &AwsCatalog,
+    args: &ExportArgs,
+) -> anyhow::Result<u8> {
+    let export = export(catalog, args);
+    let text = match args.tuning.deadline {
+        Some(seconds) => tokio::time::timeout(Duration::from_secs(seconds), export)
+            .await
+            .map_err(|_| anyhow::anyhow!("the deadline was reached; nothing was exported"))??,
+        None => export.await?,
+    };
+    // The manifest is the command's result, so even `--quiet` prints it.
+    print!("{text}");
+    Ok(EXIT_OK)
+}
+
+async fn export(catalog: &AwsCatalog, args: &ExportArgs) -> anyhow::Result<String> {
+    let concurrency = args.tuning.concurrency as usize;
+    let products = if args.all_products {
+        catalog
+            .search_products(None)
+            .await
+            .context("cannot list the products")?
+    } else {
+        let mut found = Vec::with_capacity(args.products.len());
+        let mut seen = BTreeSet::new();
+        for key in &args.products {
+            let product = find_product(catalog, key)
+                .await
+                .with_context(|| format!("cannot find product `{key}`"))?;
+            if seen.insert(product.id.clone()) {
+                found.push(product);
+            }
+        }
+        found
+    };
+    let mut states = Vec::with_capacity(products.len());
+    for product in products {
+        let id = product.id.clone();
+        states.push(
+            read_product(catalog, product, concurrency)
+                .await
+                .with_context(|| format!("cannot read the associations of product `{id}`"))?,
+        );
+    }
+    render(&states, &args.schema_ref).ok_or_else(|| {
+        anyhow::anyhow!(
+            "none of the {} product(s) has a service action associated; there is nothing to export",
+            states.len()
+        )
+    })
+}

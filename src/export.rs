@@ -1,0 +1,269 @@
+//! The reverse of a run: the current associations of some products, written as a manifest that
+//! applies to exactly that state. Each product becomes compact entries, one per distinct set of
+//! actions, listing the artifacts that carry that set, so a product whose versions all share
+//! Restart and Patch exports as one entry. Ids are the values (they are what the API checks);
+//! names ride along as YAML comments for the reader. Only reads are made.
+
+use crate::seam::{ApiError, ArtifactDetail, Catalog, ErrorKind, ProductKey, ProductSummary};
+use crate::triple::check_id;
+use futures::StreamExt;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write;
+
+/// One product's associations as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductState {
+    pub product: ProductSummary,
+    /// Every provisioning artifact with the actions on it (id, name), in the API's order.
+    pub artifacts: Vec<ArtifactState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactState {
+    pub id: String,
+    pub name: Option<String>,
+    /// Action id to its name.
+    pub actions: BTreeMap<String, Option<String>>,
+}
+
+/// Why a product could not be found by the text given for it.
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    #[error("no product has the id or the name `{0}`")]
+    Missing(String),
+    #[error("{count} products are named `{name}`: {ids}; give the id instead")]
+    Ambiguous {
+        name: String,
+        count: usize,
+        ids: String,
+    },
+    #[error("looking the product up failed")]
+    Api(#[from] ApiError),
+}
+
+/// The product with id `key`, or else the one product named exactly `key`. An id is tried first
+/// because ids are unique; a name that happens to look like an id still works, one call later.
+pub async fn find_product<C: Catalog>(catalog: &C, key: &str) -> Result<ProductSummary, FindError> {
+    if check_id(key).is_ok() {
+        match catalog
+            .describe_product(&ProductKey::Id(key.to_string()))
+            .await
+        {
+            Ok((product, _)) => return Ok(product),
+            Err(error)
+                if matches!(
+                    error.kind,
+                    ErrorKind::NotFound | ErrorKind::InvalidParameters
+                ) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    let mut named: Vec<ProductSummary> = catalog
+        .search_products(Some(key))
+        .await?
+        .into_iter()
+        .filter(|p| p.name.as_deref() == Some(key))
+        .collect();
+    match named.len() {
+        0 => Err(FindError::Missing(key.to_string())),
+        1 => Ok(named.remove(0)),
+        count => Err(FindError::Ambiguous {
+            name: key.to_string(),
+            count,
+            ids: named
+                .iter()
+                .map(|p| format!("`{}`", p.id))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+/// Reads every artifact of `product` and the actions on each, `concurrency` calls at a time.
+pub async fn read_product<C: Catalog>(
+    catalog: &C,
+    product: ProductSummary,
+    concurrency: usize,
+) -> Result<ProductState, ApiError> {
+    let artifacts: Vec<ArtifactDetail> = catalog.list_provisioning_artifacts(&product.id).await?;
+    let product_id = product.id.as_str();
+    let read: Vec<Result<ArtifactState, ApiError>> = futures::stream::iter(artifacts)
+        .map(|artifact| async move {
+            let actions = catalog
+                .list_actions_for_artifact(product_id, &artifact.id)
+                .await?;
+            Ok(ArtifactState {
+                id: artifact.id,
+                name: artifact.name,
+                actions: actions.into_iter().map(|a| (a.id, a.name)).collect(),
+            })
+        })
+        // `buffered` keeps the API's artifact order, so exports are stable.
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    Ok(ProductState {
+        artifacts: read.into_iter().collect::<Result<_, _>>()?,
+        product,
+    })
+}
+
+/// The manifest text for `products`, or `None` when none of them has an association (a
+/// manifest must declare at least one). `schema` is the `$schema` reference of the first line.
+pub fn render(products: &[ProductState], schema: &str) -> Option<String> {
+    let mut entries = String::new();
+    let mut exported = 0;
+    for state in products {
+        // Artifacts grouped by their exact set of actions; artifacts without any are left out.
+        let mut groups: BTreeMap<BTreeSet<&str>, Vec<&ArtifactState>> = BTreeMap::new();
+        for artifact in state.artifacts.iter().filter(|a| !a.actions.is_empty()) {
+            let set = artifact.actions.keys().map(String::as_str).collect();
+            groups.entry(set).or_default().push(artifact);
+        }
+        if !groups.is_empty() {
+            exported += 1;
+        }
+        for (actions, artifacts) in &groups {
+            let product = &state.product;
+            let _ = writeln!(
+                entries,
+                "  - product: {}{}",
+                scalar(&product.id),
+                comment(product.name.as_deref())
+            );
+            entries.push_str("    artifacts:\n");
+            for artifact in artifacts {
+                let _ = writeln!(
+                    entries,
+                    "      - {}{}",
+                    scalar(&artifact.id),
+                    comment(artifact.name.as_deref())
+                );
+            }
+            entries.push_str("    actions:\n");
+            for action in actions {
+                // Every artifact of the group names the action the same way; take the first.
+                let name = artifacts[0].actions.get(*action).cloned().flatten();
+                let _ = writeln!(
+                    entries,
+                    "      - {}{}",
+                    scalar(action),
+                    comment(name.as_deref())
+                );
+            }
+        }
+    }
+    if entries.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    let _ = writeln!(out, "# yaml-language-server: $schema={schema}");
+    let _ = writeln!(
+        out,
+        "# The current service-action associations of {exported} product(s), exported by sc-assoc."
+    );
+    out.push_str(
+        "# Ids are what counts; names are comments. Applying this file changes nothing.\n",
+    );
+    out.push_str("version: 1\nassociations:\n");
+    out.push_str(&entries);
+    Some(out)
+}
+
+/// An id as a YAML scalar that reads back as the same string: plain when YAML would not take it
+/// for a number, boolean or null, single-quoted otherwise. Ids hold only `[a-zA-Z0-9_-]`, so no
+/// quote ever needs escaping.
+fn scalar(id: &str) -> String {
+    let starts_with_letter = id.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    let reserved = matches!(
+        id.to_ascii_lowercase().as_str(),
+        "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
+    );
+    if starts_with_letter && !reserved {
+        id.to_string()
+    } else {
+        format!("'{id}'")
+    }
+}
+
+/// `  # name`, with anything that would end the comment line replaced by a space.
+fn comment(name: Option<&str>) -> String {
+    match name {
+        Some(name) if !name.trim().is_empty() => {
+            let clean: String = name
+                .chars()
+                .map(|c| {
+                    if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                        ' '
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            format!("  # {}", clean.trim())
+        }
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn artifact(id: &str, actions: &[&str]) -> ArtifactState {
+        ArtifactState {
+            id: id.to_string(),
+            name: Some(format!("{id} name")),
+            actions: actions
+                .iter()
+                .map(|a| (a.to_string(), Some(a.to_uppercase())))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn artifacts_sharing_an_action_set_share_an_entry() {
+        let state = ProductState {
+            product: ProductSummary {
+                id: "prod-1".to_string(),
+                name: Some("Web\nServer".to_string()),
+            },
+            artifacts: vec![
+                artifact("pa-1", &["act-x", "act-y"]),
+                artifact("pa-2", &["act-y"]),
+                artifact("pa-3", &["act-y", "act-x"]),
+                artifact("pa-4", &[]),
+            ],
+        };
+        let text = render(&[state], "s.json").expect("some associations");
+        assert_eq!(
+            text,
+            "# yaml-language-server: $schema=s.json\n\
+             # The current service-action associations of 1 product(s), exported by sc-assoc.\n\
+             # Ids are what counts; names are comments. Applying this file changes nothing.\n\
+             version: 1\nassociations:\n\
+             \x20 - product: prod-1  # Web Server\n    artifacts:\n      - pa-1  # pa-1 name\n      - pa-3  # pa-3 name\n    actions:\n      - act-x  # ACT-X\n      - act-y  # ACT-Y\n\
+             \x20 - product: prod-1  # Web Server\n    artifacts:\n      - pa-2  # pa-2 name\n    actions:\n      - act-y  # ACT-Y\n"
+        );
+    }
+
+    #[test]
+    fn ids_yaml_would_misread_are_quoted() {
+        assert_eq!(scalar("pa-1"), "pa-1");
+        assert_eq!(scalar("123"), "'123'");
+        assert_eq!(scalar("true"), "'true'");
+        assert_eq!(scalar("-1"), "'-1'");
+    }
+
+    #[test]
+    fn nothing_associated_renders_nothing() {
+        let state = ProductState {
+            product: ProductSummary {
+                id: "p".to_string(),
+                name: None,
+            },
+            artifacts: vec![artifact("a", &[])],
+        };
+        assert_eq!(render(&[state], "s.json"), None);
+    }
+}
