@@ -4,7 +4,7 @@
 //! second and how many were not HTTP 200.
 //!
 //! ```text
-//! cargo run --example serve_local_catalog -- tests/fixtures/catalog/basic.yaml 8642 &
+//! cargo run --release -- local-catalog --seed tests/fixtures/catalog/basic.yaml --listen 127.0.0.1:8642 &
 //! cargo run --example local_catalog_rps -- http://127.0.0.1:8642 64 10 list
 //! ```
 //! Arguments: endpoint, connections (64), seconds (5), operation (`list` =

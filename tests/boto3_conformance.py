@@ -8,7 +8,7 @@ token replay. Exits non-zero on the first group of mismatches.
 Usage (against a FRESH server seeded with tests/fixtures/catalog/basic.yaml; the script changes
 its associations):
 
-    cargo run --example serve_local_catalog -- tests/fixtures/catalog/basic.yaml 8642 &
+    cargo run -- local-catalog --seed tests/fixtures/catalog/basic.yaml --listen 127.0.0.1:8642 &
     python3 tests/boto3_conformance.py http://127.0.0.1:8642
     # or: SC_ASSOC_ENDPOINT=http://127.0.0.1:8642 python3 tests/boto3_conformance.py
 

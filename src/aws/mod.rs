@@ -203,6 +203,26 @@ impl AwsCatalog {
         }
     }
 
+    /// Calls `fetch` with each page token in turn, from none to the last page, pacing and
+    /// counting every call. `fetch` returns one page's items and the next token.
+    async fn all_pages<T, F, Fut>(&self, operation: &'static str, mut fetch: F) -> ApiResult<Vec<T>>
+    where
+        F: FnMut(Option<String>) -> Fut,
+        Fut: std::future::Future<Output = ApiResult<(Vec<T>, Option<String>)>>,
+    {
+        let mut items = Vec::new();
+        let mut token = None;
+        loop {
+            self.before_call(operation).await;
+            let (page, next) = fetch(token).await?;
+            items.extend(page);
+            match next {
+                Some(next) => token = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
+
     /// Per-item THROTTLING inside a batch reply is throttling all the same: tell the pacer.
     fn note_batch_throttling(&self, failures: &[BatchItemFailure]) {
         if let Some(pacer) = &self.pacer
@@ -219,6 +239,28 @@ fn action_summary(summary: &aws_sdk_servicecatalog::types::ServiceActionSummary)
         name: summary.name().map(str::to_string),
         description: summary.description().map(str::to_string),
         definition_type: summary.definition_type().map(|t| t.as_str().to_string()),
+    }
+}
+
+/// The token of the next page, if there is one: an empty token also ends the listing.
+fn next_token(token: Option<&str>) -> Option<String> {
+    token.filter(|t| !t.is_empty()).map(str::to_string)
+}
+
+fn artifact_view(view: &aws_sdk_servicecatalog::types::ProvisioningArtifactView) -> ArtifactView {
+    let product = view.product_view_summary();
+    let artifact = view.provisioning_artifact();
+    ArtifactView {
+        product_id: product
+            .and_then(|p| p.product_id())
+            .unwrap_or_default()
+            .to_string(),
+        product_name: product.and_then(|p| p.name()).map(str::to_string),
+        artifact_id: artifact
+            .and_then(|a| a.id())
+            .unwrap_or_default()
+            .to_string(),
+        artifact_name: artifact.and_then(|a| a.name()).map(str::to_string),
     }
 }
 
@@ -293,65 +335,48 @@ impl Catalog for AwsCatalog {
         product: &str,
         artifact: &str,
     ) -> ApiResult<Vec<ActionSummary>> {
-        let mut actions = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            self.before_call(LIST_ACTIONS_FOR_ARTIFACT).await;
+        self.all_pages(LIST_ACTIONS_FOR_ARTIFACT, |token| async move {
             let page = self
                 .client
                 .list_service_actions_for_provisioning_artifact()
                 .product_id(product)
                 .provisioning_artifact_id(artifact)
                 .page_size(PAGE_SIZE)
-                .set_page_token(token.take())
+                .set_page_token(token)
                 .set_accept_language(self.accept_language.clone())
                 .send()
                 .await
                 .map_err(|e| map_error(LIST_ACTIONS_FOR_ARTIFACT, e))?;
-            actions.extend(page.service_action_summaries().iter().map(action_summary));
-            match page.next_page_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => return Ok(actions),
-            }
-        }
+            let items = page
+                .service_action_summaries()
+                .iter()
+                .map(action_summary)
+                .collect();
+            Ok((items, next_token(page.next_page_token())))
+        })
+        .await
     }
 
     async fn list_artifacts_for_action(&self, action: &str) -> ApiResult<Vec<ArtifactView>> {
-        let mut views = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            self.before_call(LIST_ARTIFACTS_FOR_ACTION).await;
+        self.all_pages(LIST_ARTIFACTS_FOR_ACTION, |token| async move {
             let page = self
                 .client
                 .list_provisioning_artifacts_for_service_action()
                 .service_action_id(action)
                 .page_size(PAGE_SIZE)
-                .set_page_token(token.take())
+                .set_page_token(token)
                 .set_accept_language(self.accept_language.clone())
                 .send()
                 .await
                 .map_err(|e| map_error(LIST_ARTIFACTS_FOR_ACTION, e))?;
-            views.extend(page.provisioning_artifact_views().iter().map(|view| {
-                let product = view.product_view_summary();
-                let artifact = view.provisioning_artifact();
-                ArtifactView {
-                    product_id: product
-                        .and_then(|p| p.product_id())
-                        .unwrap_or_default()
-                        .to_string(),
-                    product_name: product.and_then(|p| p.name()).map(str::to_string),
-                    artifact_id: artifact
-                        .and_then(|a| a.id())
-                        .unwrap_or_default()
-                        .to_string(),
-                    artifact_name: artifact.and_then(|a| a.name()).map(str::to_string),
-                }
-            }));
-            match page.next_page_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => return Ok(views),
-            }
-        }
+            let items = page
+                .provisioning_artifact_views()
+                .iter()
+                .map(artifact_view)
+                .collect();
+            Ok((items, next_token(page.next_page_token())))
+        })
+        .await
     }
 
     async fn associate(&self, triple: &Triple, token: &str) -> ApiResult<()> {
@@ -417,25 +442,24 @@ impl Catalog for AwsCatalog {
     }
 
     async fn list_service_actions(&self) -> ApiResult<Vec<ActionSummary>> {
-        let mut actions = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            self.before_call(LIST_SERVICE_ACTIONS).await;
+        self.all_pages(LIST_SERVICE_ACTIONS, |token| async move {
             let page = self
                 .client
                 .list_service_actions()
                 .page_size(PAGE_SIZE)
-                .set_page_token(token.take())
+                .set_page_token(token)
                 .set_accept_language(self.accept_language.clone())
                 .send()
                 .await
                 .map_err(|e| map_error(LIST_SERVICE_ACTIONS, e))?;
-            actions.extend(page.service_action_summaries().iter().map(action_summary));
-            match page.next_page_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => return Ok(actions),
-            }
-        }
+            let items = page
+                .service_action_summaries()
+                .iter()
+                .map(action_summary)
+                .collect();
+            Ok((items, next_token(page.next_page_token())))
+        })
+        .await
     }
 
     async fn describe_service_action(&self, id: &str) -> ApiResult<ActionSummary> {
@@ -460,15 +484,12 @@ impl Catalog for AwsCatalog {
     }
 
     async fn search_products(&self, full_text: Option<&str>) -> ApiResult<Vec<ProductSummary>> {
-        let mut products = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            self.before_call(SEARCH_PRODUCTS).await;
+        self.all_pages(SEARCH_PRODUCTS, |token| async move {
             let mut request = self
                 .client
                 .search_products_as_admin()
                 .page_size(PAGE_SIZE)
-                .set_page_token(token.take())
+                .set_page_token(token)
                 .set_accept_language(self.accept_language.clone());
             if let Some(text) = full_text {
                 request =
@@ -478,20 +499,18 @@ impl Catalog for AwsCatalog {
                 .send()
                 .await
                 .map_err(|e| map_error(SEARCH_PRODUCTS, e))?;
-            products.extend(
-                page.product_view_details()
-                    .iter()
-                    .filter_map(|d| d.product_view_summary())
-                    .map(|s| ProductSummary {
-                        id: s.product_id().unwrap_or_default().to_string(),
-                        name: s.name().map(str::to_string),
-                    }),
-            );
-            match page.next_page_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_string()),
-                _ => return Ok(products),
-            }
-        }
+            let items = page
+                .product_view_details()
+                .iter()
+                .filter_map(|d| d.product_view_summary())
+                .map(|s| ProductSummary {
+                    id: s.product_id().unwrap_or_default().to_string(),
+                    name: s.name().map(str::to_string),
+                })
+                .collect();
+            Ok((items, next_token(page.next_page_token())))
+        })
+        .await
     }
 
     async fn describe_product(
