@@ -22,7 +22,7 @@ use clap::Parser;
 use grid::{Grid, drift};
 use sc_assoc::apply::{ApplyOptions, Strategy};
 use sc_assoc::aws::{AwsCatalog, AwsOptions, StaticCredentials};
-use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog, Stats};
+use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog};
 use sc_assoc::progress::NoProgress;
 use sc_assoc::run::{self, Verify};
 use std::net::SocketAddr;
@@ -56,15 +56,6 @@ struct Args {
     /// Runs allowed to converge before the soak counts as failed.
     #[arg(long, default_value_t = 3)]
     max_runs: u32,
-}
-
-fn writes(stats: &Stats) -> u64 {
-    stats
-        .calls
-        .iter()
-        .filter(|(operation, _)| operation.contains("ssociate"))
-        .map(|(_, n)| n)
-        .sum()
 }
 
 #[tokio::main]
@@ -149,18 +140,18 @@ async fn main() -> anyhow::Result<ExitCode> {
             stats.throttled,
             stats.injected_errors,
             stats.lost_replies,
-            writes(&stats),
+            stats.write_calls(),
             started.elapsed().as_secs_f64(),
         );
         if check {
             let left = drift(&grid.expected(), &catalog.associations());
-            let quiet = writes(&stats) == 0 && report.converged();
+            let quiet = stats.write_calls() == 0 && report.converged();
             println!(
                 "\nconverged after {} run(s); missing {}, extra {}; re-run write requests {}",
                 run_number - 1,
                 left.missing,
                 left.extra,
-                writes(&stats)
+                stats.write_calls()
             );
             let ok = left.missing == 0 && left.extra == 0 && quiet;
             println!("{}", if ok { "PASS" } else { "FAIL" });

@@ -102,6 +102,18 @@ pub struct Stats {
     pub total_calls: u64,
 }
 
+impl Stats {
+    /// Requests to the four operations that change associations (Associate, Disassociate and
+    /// their batch forms), retries included: "a re-run makes zero write calls" is this being 0.
+    pub fn write_calls(&self) -> u64 {
+        self.calls
+            .iter()
+            .filter(|(operation, _)| operation.contains("ssociate"))
+            .map(|(_, count)| count)
+            .sum()
+    }
+}
+
 /// Lock-free counters behind [`Stats`].
 #[derive(Debug, Default)]
 struct Counters {

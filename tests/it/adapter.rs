@@ -273,3 +273,38 @@ async fn refused_credentials_are_an_auth_error_without_retries() {
     );
     assert_eq!(catalog.stats().total_calls, 1);
 }
+
+#[tokio::test]
+async fn retries_that_run_out_keep_the_last_code_and_kind() {
+    let faults = Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    };
+    let catalog = start_catalog_with(SMALL_SEED, faults).await;
+    let few_attempts = sc_assoc::aws::AwsOptions {
+        max_attempts: 2,
+        ..client_options(&catalog)
+    };
+    let sdk = AwsCatalog::connect(&few_attempts).await.unwrap();
+    let error = sdk.list_service_actions().await.unwrap_err();
+    assert_eq!(
+        (error.kind, error.code.as_str()),
+        (ErrorKind::Server, "InternalFailure")
+    );
+    assert_eq!(catalog.stats().total_calls, 2, "one call, two attempts");
+
+    catalog.set_faults(Faults {
+        throttle_rate: 1.0,
+        ..Faults::default()
+    });
+    catalog.reset_stats();
+    let error = sdk
+        .associate(&triple("prod-db", "pa-db-v1", "act-stop"), "t-throttled")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error.kind, error.code.as_str()),
+        (ErrorKind::Throttled, "ThrottlingException")
+    );
+    assert_eq!(catalog.stats().total_calls, 2);
+}

@@ -50,18 +50,6 @@ fn catalog_drift(catalog: &LocalCatalog, grid: &Grid) -> Drift {
     drift(&grid.expected(), &catalog.associations())
 }
 
-/// Write calls (single and batch, associate and disassociate) the catalog has seen.
-fn write_calls(catalog: &LocalCatalog) -> u64 {
-    catalog
-        .stats()
-        .calls
-        .iter()
-        // Associate, Disassociate and their Batch forms; every other operation reads.
-        .filter(|(operation, _)| operation.contains("ssociate"))
-        .map(|(_, n)| n)
-        .sum()
-}
-
 /// Requests of one operation the catalog has seen, retries included.
 fn calls_of(catalog: &LocalCatalog, operation: &str) -> u64 {
     catalog

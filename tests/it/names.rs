@@ -4,7 +4,6 @@
 //! matches nothing or more than one thing before any write.
 
 use crate::support::{SMALL_SEED, sc_assoc, start_catalog, write_file};
-use sc_assoc::local::LocalCatalog;
 use serde_json::json;
 
 /// Web Server has a deprecated v1, an active v2 and v3, and a v4 that is not active.
@@ -26,16 +25,6 @@ actions:
   - {id: act-patch, name: Patch}
   - {id: act-restart-old, name: Restart}
 "#;
-
-fn writes(catalog: &LocalCatalog) -> u64 {
-    catalog
-        .stats()
-        .calls
-        .iter()
-        .filter(|(op, _)| op.contains("ssociate"))
-        .map(|(_, n)| *n)
-        .sum()
-}
 
 #[tokio::test]
 async fn names_resolve_to_the_same_plan_as_ids_and_apply() {
@@ -114,7 +103,7 @@ async fn a_name_that_matches_nothing_is_an_error_at_its_place_with_candidates_an
             )
         );
     }
-    assert_eq!(writes(&catalog), 0);
+    assert_eq!(catalog.stats().write_calls(), 0);
 }
 
 #[tokio::test]
@@ -140,7 +129,7 @@ async fn an_ambiguous_name_is_an_error_listing_every_id_it_matches() {
         ),
         "{run:?}"
     );
-    assert_eq!(writes(&catalog), 0);
+    assert_eq!(catalog.stats().write_calls(), 0);
 }
 
 #[tokio::test]
@@ -276,7 +265,7 @@ async fn the_actions_quota_is_checked_again_once_selectors_are_expanded() {
         ),
         "{run:?}"
     );
-    assert_eq!(writes(&catalog), 0);
+    assert_eq!(catalog.stats().write_calls(), 0);
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@
 
 use super::{
     calls_of, catalog_drift, finish, grid_catalog, grid_manifest, send_signal, spawn_sc_assoc,
-    wait_until, write_calls,
+    wait_until,
 };
 use crate::faults::grid::{Drift, Grid};
 use crate::support::sc_assoc;
@@ -54,7 +54,7 @@ impl KillPoint {
 
     fn reached(self, catalog: &LocalCatalog) -> bool {
         match self {
-            KillPoint::Reads(n) => catalog.stats().total_calls - write_calls(catalog) >= n,
+            KillPoint::Reads(n) => catalog.stats().total_calls - catalog.stats().write_calls() >= n,
             KillPoint::Writes(n) => calls_of(catalog, ASSOCIATE) >= n,
         }
     }

@@ -1,7 +1,7 @@
 //! Credentials that are absent, expired or unknown: a clear error, exit 1, and no retry storm —
 //! the catalog sees at most one attempt per list already in flight, and never a write.
 
-use super::{grid_catalog, grid_manifest, write_calls};
+use super::{grid_catalog, grid_manifest};
 use crate::faults::grid::Grid;
 use crate::support::{ACCESS_KEY, Run, sc_assoc, sc_assoc_env, start_config};
 use sc_assoc::local::{CatalogConfig, Faults};
@@ -20,7 +20,11 @@ async fn apply_with_refused_keys(config: impl FnOnce(&mut CatalogConfig)) -> (Ru
         &["apply", manifest.to_str().unwrap()],
     )
     .await;
-    (run, catalog.stats().total_calls, write_calls(&catalog))
+    (
+        run,
+        catalog.stats().total_calls,
+        catalog.stats().write_calls(),
+    )
 }
 
 #[tokio::test]
