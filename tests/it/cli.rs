@@ -349,3 +349,54 @@ async fn no_secret_session_token_or_signature_appears_at_any_verbosity() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_json_report_is_stable() {
+    let catalog = start_catalog(SMALL_SEED).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_file(
+        dir.path(),
+        "m.yaml",
+        "version: 1\nassociations:\n  - {product: prod-web, artifacts: [pa-web-v1, pa-web-v2], action: act-restart}\n  - {product: prod-web, artifact: pa-nope, action: act-restart}\n",
+    );
+    let run = sc_assoc(
+        Some(&catalog.endpoint()),
+        &["apply", manifest.to_str().unwrap(), "--output", "json"],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    let mut report = run.json();
+    // Timings and request ids differ run to run; everything else is fixed by the inputs.
+    for timing in ["read_ms", "apply_ms", "verify_ms"] {
+        report["timings"][timing] = json!(0);
+    }
+    for outcome in report["outcomes"].as_array_mut().unwrap() {
+        if let Some(error) = outcome.get_mut("error") {
+            error["request_id"] = json!("<request id>");
+        }
+    }
+    assert_eq!(
+        report,
+        json!({
+            "direction": {"direction": "by_action", "by_artifact_calls": 3, "by_action_calls": 1},
+            "summary": {"desired": 3, "created": 1, "already_present": 1, "adopted": 0, "healed": 0,
+                        "removed": 0, "already_absent": 0, "failed": 1, "not_attempted": 0},
+            "outcomes": [
+                {"product": "prod-web", "artifact": "pa-nope", "action": "act-restart", "status": "failed",
+                 "error": {"operation": "AssociateServiceActionWithProvisioningArtifact",
+                           "code": "ResourceNotFoundException",
+                           "message": "Provisioning artifact pa-nope not found for product prod-web.",
+                           "request_id": "<request id>"}},
+                {"product": "prod-web", "artifact": "pa-web-v1", "action": "act-restart", "status": "already_present"},
+                {"product": "prod-web", "artifact": "pa-web-v2", "action": "act-restart", "status": "created"}
+            ],
+            // One read per action to plan, one per created artifact to verify.
+            "calls": {"reads": 2, "writes": 2, "by_operation": {
+                "AssociateServiceActionWithProvisioningArtifact": 2,
+                "ListProvisioningArtifactsForServiceAction": 1,
+                "ListServiceActionsForProvisioningArtifact": 1
+            }},
+            "timings": {"read_ms": 0, "apply_ms": 0, "verify_ms": 0}
+        })
+    );
+}
