@@ -400,3 +400,29 @@ async fn the_json_report_is_stable() {
         })
     );
 }
+
+#[tokio::test]
+async fn the_demo_plans_applies_and_converges_with_no_aws_account() {
+    // No endpoint, no credentials: the demo must never reach for a real account.
+    let run = crate::support::sc_assoc_env(
+        None,
+        &["demo", "--latency-ms", "1"],
+        &[("AWS_ACCESS_KEY_ID", ""), ("AWS_SECRET_ACCESS_KEY", "")],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.contains("Plan: 129 to add, 9 already present."),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("Apply: 129 created, 9 already present, 0 adopted, 0 failed"),
+        "{run:?}"
+    );
+    assert!(
+        run.stdout
+            .contains("No changes. 138 association(s) already present."),
+        "{run:?}"
+    );
+}
