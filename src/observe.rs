@@ -93,22 +93,16 @@ pub async fn read_observed<C: Catalog>(
     let mut observed = Observed::default();
     match direction {
         Direction::ByArtifact => {
-            let mut targets: BTreeMap<(&str, &str), Vec<&Triple>> = BTreeMap::new();
-            for triple in desired {
-                targets
-                    .entry((&triple.product, &triple.artifact))
-                    .or_default()
-                    .push(triple);
-            }
-            read_by_artifact(
+            // Per artifact with no extra scope is exactly what prune's read does.
+            return read_scope(
                 catalog,
-                &targets,
-                &mut observed,
+                desired,
+                &BTreeSet::new(),
                 concurrency,
                 phase,
                 reporter,
             )
-            .await?;
+            .await;
         }
         Direction::ByAction => {
             let mut targets: BTreeMap<&str, Vec<&Triple>> = BTreeMap::new();

@@ -14,7 +14,7 @@ mod hung;
 mod replies;
 mod soak;
 
-use crate::support::{ACCESS_KEY, Run, SECRET_KEY, client_options, start_config, write_file};
+use crate::support::{Run, client_options, start_config, write_file};
 use grid::{Drift, Grid, drift};
 use sc_assoc::apply::{ApplyOptions, Strategy};
 use sc_assoc::aws::{AwsCatalog, AwsOptions};
@@ -88,19 +88,7 @@ async fn apply_in_process(catalog: &LocalCatalog, grid: &Grid, strategy: Strateg
 /// Starts `sc-assoc ARGS` against `endpoint` in the same clean environment as
 /// [`crate::support::sc_assoc`], but returns the child so the test can signal it.
 fn spawn_sc_assoc(endpoint: &str, args: &[&str]) -> Child {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_sc-assoc"))
-        .args(args)
-        .arg("--endpoint-url")
-        .arg(endpoint)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("NO_COLOR", "1")
+    crate::support::command(Some(endpoint), args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

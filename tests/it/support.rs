@@ -111,7 +111,9 @@ pub async fn sc_assoc(endpoint: Option<&str>, args: &[&str]) -> Run {
     sc_assoc_env(endpoint, args, &[]).await
 }
 
-pub async fn sc_assoc_env(endpoint: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Run {
+/// The binary with `args`, pointed at `endpoint`, in an environment with test credentials and
+/// no real AWS configuration.
+pub fn command(endpoint: Option<&str>, args: &[&str]) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_sc-assoc"));
     command
         .args(args)
@@ -128,6 +130,11 @@ pub async fn sc_assoc_env(endpoint: Option<&str>, args: &[&str], env: &[(&str, &
     if let Some(url) = endpoint {
         command.arg("--endpoint-url").arg(url);
     }
+    command
+}
+
+pub async fn sc_assoc_env(endpoint: Option<&str>, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = command(endpoint, args);
     for (key, value) in env {
         if value.is_empty() {
             command.env_remove(key);
