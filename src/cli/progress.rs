@@ -76,9 +76,17 @@ impl Reporter for CliReporter {
             ProgressMode::Bars => {
                 let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
                 let style = ProgressStyle::with_template(
-                    "{prefix:>10} [{bar:40}] {pos}/{len} {per_sec} eta {eta}",
+                    "{prefix:>10} [{bar:40}] {pos}/{len} {calls_per_sec} eta {eta}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
+                // indicatif's own `{per_sec}` prints three decimals ("25.508/s"); whole calls
+                // per second read better next to a count of calls.
+                .with_key(
+                    "calls_per_sec",
+                    |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                        let _ = write!(out, "{:.0}/s", state.per_sec());
+                    },
+                )
                 .progress_chars("=> ");
                 bar.set_style(style);
                 bar.set_prefix(phase.label());
