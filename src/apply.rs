@@ -5,13 +5,12 @@
 //! they arrive in an HTTP 200). Removals go first, so an artifact at its quota has room for the
 //! additions that replace them.
 
+use crate::control::RunControl;
 use crate::progress::{Phase, Reporter};
 use crate::seam::{ApiError, ApiResult, BatchItemFailure, Catalog, ErrorKind};
 use crate::triple::{TokenOperation, Triple, idempotency_token};
 use futures::StreamExt;
 use serde::Serialize;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// The most triples one batch call may carry (model: 1..50).
@@ -45,8 +44,11 @@ pub enum Status {
     Removed,
     /// Planned for removal but gone before the call (ResourceNotFound on disassociate).
     AlreadyAbsent,
-    /// Not attempted: the run was interrupted first.
+    /// Not attempted: the run stopped first (interrupt, deadline, or a fatal error).
     NotAttempted,
+    /// The call was in flight when the run stopped and was abandoned: the change may or may not
+    /// have been made. A re-run settles it.
+    Unknown,
     /// The call failed; the reason is in the outcome.
     Failed,
 }
@@ -54,6 +56,8 @@ pub enum Status {
 /// The reason a triple failed, as AWS gave it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
+    /// What kind of failure it is, for machines deciding what to do about it.
+    pub kind: ErrorKind,
     pub operation: String,
     pub code: String,
     pub message: String,
@@ -64,6 +68,7 @@ pub struct Failure {
 impl From<&ApiError> for Failure {
     fn from(error: &ApiError) -> Self {
         Self {
+            kind: error.kind,
             operation: error.operation.to_string(),
             code: error.code.clone(),
             message: error.message.clone(),
@@ -98,6 +103,20 @@ impl Outcome {
             error: Some(error.into()),
         }
     }
+
+    /// The outcome of a write that returned `error`: failed, or, when the run had stopped, not
+    /// attempted (never sent) or unknown (abandoned in flight, with the reason kept).
+    pub fn from_error(triple: Triple, error: &ApiError) -> Self {
+        match error.kind {
+            ErrorKind::Stopped => Self::ok(triple, Status::NotAttempted),
+            ErrorKind::Cancelled => Self {
+                triple,
+                status: Status::Unknown,
+                error: Some(error.into()),
+            },
+            _ => Self::failed(triple, error),
+        }
+    }
 }
 
 /// How apply runs.
@@ -106,8 +125,9 @@ pub struct ApplyOptions {
     /// Calls in flight at most.
     pub concurrency: usize,
     pub strategy: Strategy,
-    /// Set to stop dispatching new calls; calls in flight finish.
-    pub stop: Option<Arc<AtomicBool>>,
+    /// The run's stop switch: once stopped, no new call is dispatched, and calls in flight are
+    /// abandoned after its grace.
+    pub control: RunControl,
     /// Rounds of retry for batch items answered THROTTLING or INTERNAL_FAILURE.
     pub batch_item_retries: u32,
 }
@@ -117,7 +137,7 @@ impl Default for ApplyOptions {
         Self {
             concurrency: 16,
             strategy: Strategy::Single,
-            stop: None,
+            control: RunControl::default(),
             batch_item_retries: 8,
         }
     }
@@ -126,7 +146,7 @@ impl Default for ApplyOptions {
 impl ApplyOptions {
     /// True once a stop was requested.
     pub fn stopped(&self) -> bool {
-        self.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst))
+        self.control.is_stopped()
     }
 }
 
@@ -202,16 +222,6 @@ impl Write {
     }
 }
 
-/// Associates every triple of `to_add`. Returns one outcome per triple, sorted.
-pub async fn apply<C: Catalog>(
-    catalog: &C,
-    to_add: &[Triple],
-    options: &ApplyOptions,
-    reporter: &dyn Reporter,
-) -> Vec<Outcome> {
-    apply_changes(catalog, &[], to_add, options, reporter).await
-}
-
 /// Disassociates every triple of `to_remove`, then associates every triple of `to_add`, as one
 /// apply phase. Returns one outcome per triple, sorted.
 pub async fn apply_changes<C: Catalog>(
@@ -267,7 +277,7 @@ async fn apply_single<C: Catalog>(
                 Err(error) if write.already_done(&error) => {
                     Outcome::ok(triple.clone(), write.already())
                 }
-                Err(error) => Outcome::failed(triple.clone(), &error),
+                Err(error) => Outcome::from_error(triple.clone(), &error),
             });
         }
     }
@@ -323,7 +333,8 @@ async fn apply_batch<C: Catalog>(
                 match result {
                     Err(error) => {
                         reporter.advance(Phase::Apply, chunk.len() as u64);
-                        outcomes.extend(chunk.iter().map(|t| Outcome::failed(t.clone(), &error)));
+                        outcomes
+                            .extend(chunk.iter().map(|t| Outcome::from_error(t.clone(), &error)));
                     }
                     Ok(failures) => {
                         let mut failed: std::collections::HashMap<&Triple, &BatchItemFailure> =

@@ -6,7 +6,9 @@
 
 pub mod apply;
 pub mod aws;
+pub mod check;
 pub mod cli;
+pub mod control;
 pub mod export;
 pub mod local;
 pub mod manifest;
@@ -14,6 +16,7 @@ pub mod observe;
 pub mod pace;
 pub mod plan;
 pub mod progress;
+pub mod redact;
 pub mod resolve;
 pub mod run;
 pub mod seam;

@@ -7,7 +7,7 @@
 //! ever sees the declared actions.
 
 use crate::progress::{Phase, Reporter};
-use crate::seam::{ApiError, Catalog, ErrorKind};
+use crate::seam::{ApiError, Catalog};
 use crate::triple::Triple;
 use futures::StreamExt;
 use serde::Serialize;
@@ -76,6 +76,12 @@ pub struct Observed {
     pub unreadable: BTreeMap<Triple, ApiError>,
 }
 
+/// Credentials refused, the endpoint unreachable or misbehaving, or the run stopped: reading on
+/// would only repeat the failure, so the read ends.
+fn ends_the_read(error: &ApiError) -> bool {
+    error.kind.is_fatal() || error.kind.is_stop()
+}
+
 /// An error that makes every further call pointless (credentials), which ends the run.
 #[derive(Debug, thiserror::Error)]
 #[error("reading the current associations failed: {0}")]
@@ -124,7 +130,7 @@ pub async fn read_observed<C: Catalog>(
                             .into_iter()
                             .map(|view| Triple::new(view.product_id, view.artifact_id, action)),
                     ),
-                    Err(error) if error.kind == ErrorKind::Auth => {
+                    Err(error) if ends_the_read(&error) => {
                         return Err(FatalReadError(error));
                     }
                     Err(error) => {
@@ -200,7 +206,7 @@ async fn read_by_artifact<C: Catalog>(
                     .into_iter()
                     .map(|action| Triple::new(key.0, key.1, action.id)),
             ),
-            Err(error) if error.kind == ErrorKind::Auth => {
+            Err(error) if ends_the_read(&error) => {
                 return Err(FatalReadError(error));
             }
             Err(error) => {

@@ -34,6 +34,9 @@ pub struct Resolved {
     pub expansions: Vec<Expansion>,
     /// Problems that do not stop the run (a triple declared twice, a selector matching nothing).
     pub warnings: Vec<Diagnostic>,
+    /// Every service action's id, when resolution listed them (an action named by name): the
+    /// existence check then needs no listing of its own.
+    pub known_actions: Option<BTreeSet<String>>,
 }
 
 impl Resolved {
@@ -89,6 +92,14 @@ pub async fn resolve<C: Catalog>(
         return Ok(resolved);
     }
     let lookups = Lookups::fetch(catalog, desired, concurrency.max(1)).await?;
+    let actions_listed = desired
+        .declarations
+        .iter()
+        .flat_map(|d| &d.actions)
+        .any(|a| a.value.as_id().is_none());
+    if actions_listed {
+        resolved.known_actions = Some(lookups.actions.iter().map(|a| a.id.clone()).collect());
+    }
     let mut errors = Vec::new();
     // Where each artifact is first given, for the quota message: ids-only artifacts at their
     // first triple, resolved ones at their reference or selector.

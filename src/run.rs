@@ -1,9 +1,14 @@
-//! One reconciliation, end to end, in the order a reviewer expects: read the observed state for
-//! the manifest's scope, compute the plan, check it against the quota, then (for apply) carry it
-//! out. Both `plan` and `apply` go through [`prepare_target`], so what `plan` printed is what
-//! `apply` would do. The [`Report`] gathers every triple's outcome, call counts and timings.
+//! One reconciliation, end to end, in the order a reviewer expects: resolve the manifest's names
+//! and selectors, read the observed state for its scope, prove its ids exist, compute the plan,
+//! check it against the quota, then (for apply) carry it out and verify it. `plan`, `apply` and
+//! `demo` all go through [`plan_manifest`] and [`execute`], so what `plan` printed is what
+//! `apply` would do, and one [`RunControl`] (interrupt, deadline, fatal errors) bounds every
+//! phase. The [`Report`] gathers every triple's outcome, call counts and timings.
 
 use crate::apply::{ApplyOptions, Outcome, Status, apply_changes};
+use crate::check::{Known, check_ids};
+use crate::control::{Guarded, RunControl, StopReason};
+use crate::manifest::{DesiredSet, ManifestErrors};
 use crate::observe::{
     Direction, DirectionChoice, FatalReadError, choose_direction, read_observed, read_scope,
 };
@@ -11,7 +16,7 @@ use crate::plan::{
     MAX_ACTIONS_PER_ARTIFACT, Plan, QuotaViolation, plan, plan_with_prune, quota_violations,
 };
 use crate::progress::{Phase, Reporter};
-use crate::resolve::Resolved;
+use crate::resolve::{ResolveError, Resolved, resolve};
 use crate::seam::{ApiError, Catalog};
 use crate::triple::Triple;
 use crate::verify::verify_and_heal;
@@ -129,6 +134,148 @@ fn total_calls<C: Catalog>(catalog: &C) -> u64 {
     catalog.call_counts().values().sum()
 }
 
+/// The phases of a run before anything is written, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanPhase {
+    Resolve,
+    Read,
+    Check,
+}
+
+impl std::fmt::Display for PlanPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PlanPhase::Resolve => "resolving the manifest's names and selectors",
+            PlanPhase::Read => "reading the current associations",
+            PlanPhase::Check => "checking that the manifest's ids exist",
+        })
+    }
+}
+
+/// Why no plan could be made. Nothing was written in any of these cases.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Names, selectors or ids the catalog does not know, each at its manifest location.
+    #[error("{0}")]
+    Invalid(ManifestErrors),
+    /// The run stopped (interrupt, deadline, or a failure every call would repeat).
+    #[error("{}", stopped_message(*phase, reason))]
+    Stopped {
+        phase: PlanPhase,
+        reason: StopReason,
+    },
+    /// A call failed in a way that leaves the plan without a basis (throttling or 5xx past the
+    /// retries while resolving or checking).
+    #[error("{phase} failed; nothing was applied")]
+    Failed {
+        phase: PlanPhase,
+        #[source]
+        error: ApiError,
+    },
+}
+
+impl RunError {
+    /// The API error behind this one, if any: for hints.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            RunError::Stopped {
+                reason: StopReason::Fatal(error),
+                ..
+            }
+            | RunError::Failed { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+fn stopped_message(phase: PlanPhase, reason: &StopReason) -> String {
+    match reason {
+        StopReason::Interrupted => format!("interrupted while {phase}; nothing was applied"),
+        StopReason::Deadline => {
+            format!("the deadline was reached while {phase}; nothing was applied")
+        }
+        StopReason::Fatal(error) => format!("{phase} failed; nothing was applied: {error}"),
+    }
+}
+
+/// How a run plans.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Calls in flight at most, in every phase.
+    pub concurrency: usize,
+    /// Also plan removals of undeclared associations on the manifest's artifacts.
+    pub prune: bool,
+    /// The run's stop switch; the same one goes into [`ApplyOptions`] for apply.
+    pub control: RunControl,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 16,
+            prune: false,
+            control: RunControl::default(),
+        }
+    }
+}
+
+/// A manifest resolved against the catalog, and the plan drawn from the state read for it.
+#[derive(Debug)]
+pub struct Planned {
+    pub resolved: Resolved,
+    pub prepared: Prepared,
+}
+
+/// Resolves `desired`, reads the state of its scope, proves its ids exist and plans: every step
+/// before the first write, each bounded by `settings.control`.
+pub async fn plan_manifest<C: Catalog>(
+    catalog: &C,
+    desired: &DesiredSet,
+    settings: &RunSettings,
+    reporter: &dyn Reporter,
+) -> Result<Planned, RunError> {
+    let control = &settings.control;
+    let guarded = Guarded::new(catalog, control.clone());
+    let concurrency = settings.concurrency.max(1);
+    let failed = |phase: PlanPhase, error: ApiError| match control.reason() {
+        Some(reason) => RunError::Stopped { phase, reason },
+        None => RunError::Failed { phase, error },
+    };
+    let resolved = resolve(&guarded, desired, concurrency)
+        .await
+        .map_err(|error| match error {
+            ResolveError::Invalid(errors) => RunError::Invalid(errors),
+            ResolveError::Api(error) => failed(PlanPhase::Resolve, error),
+        })?;
+    let target = Target::from_resolved(&resolved, settings.prune);
+    let mut prepared = prepare_target(&guarded, &target, concurrency, reporter)
+        .await
+        .map_err(|FatalReadError(error)| failed(PlanPhase::Read, error))?;
+    let calls_before = total_calls(catalog);
+    let known = Known {
+        triples: &resolved.triples,
+        direction: prepared.direction.direction,
+        unreadable: &prepared.unreadable,
+        actions: resolved.known_actions.as_ref(),
+    };
+    let existence = check_ids(&guarded, &known, concurrency)
+        .await
+        .map_err(|error| failed(PlanPhase::Check, error))?;
+    prepared.read_calls += total_calls(catalog) - calls_before;
+    if !existence.errors.is_empty() {
+        let mut diagnostics = existence.errors;
+        crate::manifest::sort_diagnostics(&mut diagnostics, &desired.files);
+        return Err(RunError::Invalid(ManifestErrors { diagnostics }));
+    }
+    if let Some(reason) = control.reason() {
+        return Err(RunError::Stopped {
+            phase: PlanPhase::Read,
+            reason,
+        });
+    }
+    Ok(Planned { resolved, prepared })
+}
+
 /// Counts of outcomes by status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -143,6 +290,8 @@ pub struct Summary {
     pub already_absent: usize,
     pub failed: usize,
     pub not_attempted: usize,
+    /// In flight when the run stopped: the write may or may not have happened.
+    pub unknown: usize,
 }
 
 /// Calls made, by kind and by operation.
@@ -175,7 +324,7 @@ pub struct Report {
 impl Report {
     /// True when every declared triple is now associated (and every pruned one removed).
     pub fn converged(&self) -> bool {
-        self.summary.failed == 0 && self.summary.not_attempted == 0
+        self.summary.failed == 0 && self.summary.not_attempted == 0 && self.summary.unknown == 0
     }
 
     pub fn failures(&self) -> impl Iterator<Item = &Outcome> {
@@ -202,6 +351,8 @@ pub async fn execute<C: Catalog>(
 ) -> Report {
     let started = Instant::now();
     let plan = &prepared.plan;
+    let guarded = Guarded::new(catalog, options.control.clone());
+    let catalog = &guarded;
     let mut applied =
         apply_changes(catalog, &plan.to_remove, &plan.to_add, options, reporter).await;
     let apply_time = started.elapsed();
@@ -244,6 +395,7 @@ pub async fn execute<C: Catalog>(
             Status::AlreadyAbsent => summary.already_absent += 1,
             Status::Failed => summary.failed += 1,
             Status::NotAttempted => summary.not_attempted += 1,
+            Status::Unknown => summary.unknown += 1,
         }
     }
     let by_operation = catalog.call_counts();

@@ -95,8 +95,31 @@ pub enum ErrorKind {
     Auth,
     /// The endpoint could not be reached, or the call timed out.
     Transport,
+    /// The endpoint broke the API's contract (a paging loop, a listing past every limit).
+    Protocol,
+    /// Not sent: the run had stopped (interrupt, deadline, or a fatal error elsewhere).
+    Stopped,
+    /// In flight when the run stopped and abandoned after the grace: its effect is unknown.
+    Cancelled,
     /// Anything else, including client-side misconfiguration.
     Other,
+}
+
+impl ErrorKind {
+    /// Failures that every further call would repeat, so the run stops at the first one:
+    /// refused credentials, an endpoint that cannot be reached or does not answer (after the
+    /// SDK's retries), an endpoint that breaks the API's contract.
+    pub fn is_fatal(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Auth | ErrorKind::Transport | ErrorKind::Protocol
+        )
+    }
+
+    /// The call was never made or its answer never came because the run stopped.
+    pub fn is_stop(self) -> bool {
+        matches!(self, ErrorKind::Stopped | ErrorKind::Cancelled)
+    }
 }
 
 /// A failed call, keeping what AWS said: code, message and request id.

@@ -11,6 +11,9 @@
 //! Removals have the same trap in reverse: a Disassociate token replayed after someone re-added
 //! the association out of band answers success and removes nothing. So removed triples are read
 //! back too, in the same read, and any still present is disassociated again with a fresh token.
+//!
+//! The same read settles writes whose answer was lost (5xx or a timeout past the retries): the
+//! write may have been made. One found as wanted counts as done, not failed.
 
 use crate::apply::{Failure, Outcome, Status};
 use crate::observe::{FatalReadError, choose_direction, read_observed};
@@ -54,7 +57,34 @@ pub async fn verify_and_heal<C: Catalog>(
         present: with_status(outcomes, Status::Created),
         absent: with_status(outcomes, Status::Removed),
     };
-    let wrong = contradicted(catalog, &claims, concurrency, reporter).await?;
+    let uncertain = Claims {
+        present: uncertain_writes(outcomes, "Associate"),
+        absent: uncertain_writes(outcomes, "Disassociate"),
+    };
+    let everything = Claims {
+        present: claims.present.union(&uncertain.present).cloned().collect(),
+        absent: claims.absent.union(&uncertain.absent).cloned().collect(),
+    };
+    let (wrong, confirmed) = contradicted(catalog, &everything, concurrency, reporter).await?;
+    for outcome in outcomes.iter_mut() {
+        if outcome.status == Status::Failed && confirmed.contains(&outcome.triple) {
+            // Lost answer, made write: the state is as wanted.
+            outcome.status = if uncertain.present.contains(&outcome.triple) {
+                Status::Created
+            } else {
+                Status::Removed
+            };
+            outcome.error = None;
+        }
+    }
+    let wrong = Claims {
+        present: wrong
+            .present
+            .intersection(&claims.present)
+            .cloned()
+            .collect(),
+        absent: wrong.absent.intersection(&claims.absent).cloned().collect(),
+    };
     if wrong.is_empty() {
         return Ok(0);
     }
@@ -110,7 +140,7 @@ pub async fn verify_and_heal<C: Catalog>(
         };
     }
     drop(results);
-    let still_wrong = contradicted(catalog, &rewritten, concurrency, reporter).await?;
+    let (still_wrong, _) = contradicted(catalog, &rewritten, concurrency, reporter).await?;
     let mut healed = 0;
     for outcome in outcomes.iter_mut() {
         if !wrong.contains(&outcome.triple) {
@@ -122,6 +152,7 @@ pub async fn verify_and_heal<C: Catalog>(
         } else if still_wrong.contains(&outcome.triple) {
             outcome.status = Status::Failed;
             outcome.error = Some(Failure {
+                kind: ErrorKind::Other,
                 operation: "verify".to_string(),
                 code: "NotPersisted".to_string(),
                 message: "the change is still not visible after a re-application with a fresh \
@@ -135,6 +166,34 @@ pub async fn verify_and_heal<C: Catalog>(
         }
     }
     Ok(healed)
+}
+
+/// Failed writes whose answer was lost (HTTP 5xx or no answer, past the retries): the write may
+/// have been made. `write` tells associations from disassociations by the operation's name.
+fn uncertain_writes(outcomes: &[Outcome], write: &str) -> BTreeSet<Triple> {
+    outcomes
+        .iter()
+        .filter(|o| o.status == Status::Failed)
+        .filter(|o| {
+            o.error.as_ref().is_some_and(|e| {
+                matches!(e.kind, ErrorKind::Server | ErrorKind::Transport)
+                    && operation_writes(&e.operation) == Some(write)
+            })
+        })
+        .map(|o| o.triple.clone())
+        .collect()
+}
+
+/// `Associate` or `Disassociate` for the write operations (single or batch), `None` otherwise.
+fn operation_writes(operation: &str) -> Option<&'static str> {
+    let operation = operation.strip_prefix("Batch").unwrap_or(operation);
+    if operation.starts_with("Disassociate") {
+        Some("Disassociate")
+    } else if operation.starts_with("Associate") {
+        Some("Associate")
+    } else {
+        None
+    }
 }
 
 fn with_status(outcomes: &[Outcome], status: Status) -> BTreeSet<Triple> {
@@ -157,17 +216,17 @@ async fn rewrite<C: Catalog>(
     }
 }
 
-/// The claims the catalog contradicts: claimed present but not shown, claimed absent but shown.
-/// One read covers both, in the cheaper direction. A triple whose state cannot be read is not
-/// judged: verification adds no failures of its own making.
+/// The claims the catalog contradicts (claimed present but not shown, claimed absent but
+/// shown), and the triples it confirms. One read covers both, in the cheaper direction. A triple
+/// whose state cannot be read is neither: verification adds no failures of its own making.
 async fn contradicted<C: Catalog>(
     catalog: &C,
     claims: &Claims,
     concurrency: usize,
     reporter: &dyn Reporter,
-) -> Result<Claims, FatalReadError> {
+) -> Result<(Claims, BTreeSet<Triple>), FatalReadError> {
     if claims.is_empty() {
-        return Ok(Claims::default());
+        return Ok((Claims::default(), BTreeSet::new()));
     }
     let all: BTreeSet<Triple> = claims.present.union(&claims.absent).cloned().collect();
     let direction = choose_direction(&all).direction;
@@ -181,7 +240,7 @@ async fn contradicted<C: Catalog>(
     )
     .await?;
     let readable = |t: &&Triple| !observed.unreadable.contains_key(*t);
-    Ok(Claims {
+    let wrong = Claims {
         present: claims
             .present
             .iter()
@@ -196,5 +255,12 @@ async fn contradicted<C: Catalog>(
             .filter(|t| observed.associations.contains(*t))
             .cloned()
             .collect(),
-    })
+    };
+    let confirmed = all
+        .iter()
+        .filter(readable)
+        .filter(|t| !wrong.contains(t))
+        .cloned()
+        .collect();
+    Ok((wrong, confirmed))
 }

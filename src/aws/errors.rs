@@ -1,10 +1,15 @@
 //! Turning what the SDK returns on failure into [`ApiError`]: the AWS code, message and request
 //! id an operator needs, and a kind the reconciler decides on. An `SdkError` alone displays only
-//! "service error".
+//! "service error", and the SDK's `DisplayErrorContext` appends a `Debug` dump of the whole
+//! error (`DispatchFailure(DispatchFailure { source: ConnectorError …`), so messages here are
+//! built from each source's `Display` alone. Every message is redacted: a server may echo the
+//! request's session token and signature back.
 
+use crate::redact::redact;
 use crate::seam::{ApiError, ErrorKind};
 use aws_sdk_servicecatalog::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_servicecatalog::operation::RequestId;
+use std::error::Error;
 
 pub(super) fn setup_error(code: &str, message: &str) -> ApiError {
     ApiError {
@@ -15,9 +20,46 @@ pub(super) fn setup_error(code: &str, message: &str) -> ApiError {
         },
         operation: "configuration",
         code: code.to_string(),
-        message: message.to_string(),
+        message: redact(message).into_owned(),
         request_id: None,
     }
+}
+
+/// `error` and its sources as one line, `outer: inner: innermost`, each source's `Display`
+/// only, skipping a source whose text the line already holds (wrappers often repeat it).
+pub(super) fn chain_text(error: &(dyn Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(error);
+    while let Some(current) = next {
+        let text = current.to_string();
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        next = current.source();
+    }
+    parts.join(": ")
+}
+
+/// True when a connection was refused or the host name did not resolve: nothing listens there,
+/// and retrying will not change that.
+pub(super) fn is_unreachable(error: &(dyn Error + 'static)) -> Option<&'static str> {
+    let mut next = Some(error);
+    while let Some(current) = next {
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return Some("connection refused");
+        }
+        let text = current.to_string();
+        if text.contains("Connection refused") || text.contains("connection refused") {
+            return Some("connection refused");
+        }
+        if text.contains("dns error") || text.contains("failed to lookup address") {
+            return Some("the host name does not resolve");
+        }
+        next = current.source();
+    }
+    None
 }
 
 /// Classifies an AWS error code.
@@ -43,14 +85,24 @@ pub(super) fn kind_of(code: &str, status: Option<u16>) -> ErrorKind {
 }
 
 /// Turns an `SdkError` (which displays only "service error") into what AWS actually said.
+/// `endpoint` names where the call went, for transport failures; `attempt_timeout` is the bound
+/// of one attempt, for timeouts.
 pub(super) fn map_error<E>(
     operation: &'static str,
+    endpoint: &str,
+    attempt_timeout: std::time::Duration,
     err: SdkError<E, aws_sdk_servicecatalog::config::http::HttpResponse>,
 ) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     let request_id = err.request_id().map(str::to_string);
+    let timed_out = || {
+        format!(
+            "no answer from {endpoint}: each attempt gave up after {} s (--call-timeout) and the retries ran out",
+            attempt_timeout.as_secs()
+        )
+    };
     let (kind, code, message) = match &err {
         SdkError::ServiceError(context) => {
             let status = context.raw().status().as_u16();
@@ -62,17 +114,28 @@ where
             let message = service_error.message().unwrap_or("").to_string();
             (kind_of(&code, Some(status)), code, message)
         }
-        SdkError::TimeoutError(_) => (
-            ErrorKind::Transport,
-            "Timeout".to_string(),
-            "the call timed out".to_string(),
-        ),
+        SdkError::TimeoutError(_) => (ErrorKind::Transport, "Timeout".to_string(), timed_out()),
         SdkError::DispatchFailure(failure) => {
-            let detail = aws_sdk_servicecatalog::error::DisplayErrorContext(&err).to_string();
-            if failure.is_timeout() {
-                (ErrorKind::Transport, "Timeout".to_string(), detail)
+            let detail = chain_text(&err);
+            if let Some(reason) = is_unreachable(&err) {
+                let code = if reason == "connection refused" {
+                    "ConnectionRefused"
+                } else {
+                    "UnknownHost"
+                };
+                (
+                    ErrorKind::Transport,
+                    code.to_string(),
+                    format!("cannot reach {endpoint}: {reason}"),
+                )
+            } else if failure.is_timeout() {
+                (ErrorKind::Transport, "Timeout".to_string(), timed_out())
             } else if failure.is_io() {
-                (ErrorKind::Transport, "ConnectionError".to_string(), detail)
+                (
+                    ErrorKind::Transport,
+                    "ConnectionError".to_string(),
+                    format!("cannot reach {endpoint}: {detail}"),
+                )
             } else if detail.contains("credentials") || detail.contains("identity") {
                 (ErrorKind::Auth, "NoCredentials".to_string(), detail)
             } else {
@@ -80,21 +143,24 @@ where
             }
         }
         SdkError::ResponseError(_) => (
-            ErrorKind::Other,
+            ErrorKind::Protocol,
             "ResponseError".to_string(),
-            aws_sdk_servicecatalog::error::DisplayErrorContext(&err).to_string(),
+            format!(
+                "{endpoint} sent an answer that is not Service Catalog's: {}",
+                chain_text(&err)
+            ),
         ),
         _ => (
             ErrorKind::Other,
             "ClientError".to_string(),
-            aws_sdk_servicecatalog::error::DisplayErrorContext(&err).to_string(),
+            chain_text(&err),
         ),
     };
     ApiError {
         kind,
         operation,
         code,
-        message,
+        message: redact(&message).into_owned(),
         request_id,
     }
 }

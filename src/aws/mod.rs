@@ -1,10 +1,14 @@
 //! The only module that imports `aws_sdk_servicecatalog`: it builds the SDK client from
-//! aws-config's default chain, pages every list call to the end with PageSize 20, decides which
-//! failures the SDK may retry, and turns SDK errors into [`ApiError`]s that keep the AWS code,
-//! message and request id. Everything above it speaks the project's own types ([`crate::seam`]).
+//! aws-config's default chain, pages every list call to the end with PageSize 20 (within a bound,
+//! see [`paging`]), decides which failures the SDK may retry, and turns SDK errors into
+//! [`ApiError`]s that keep the AWS code, message and request id. Everything above it speaks the
+//! project's own types ([`crate::seam`]).
 
 mod errors;
+mod paging;
 mod retry;
+mod setup;
+mod transport;
 
 use crate::pace::Pacer;
 use crate::seam::{
@@ -17,11 +21,13 @@ use aws_sdk_servicecatalog::config::retry::{RetryConfig, RetryPartition, TokenBu
 use aws_sdk_servicecatalog::config::timeout::TimeoutConfig;
 use aws_sdk_servicecatalog::types::{ProductViewFilterBy, ServiceActionAssociation};
 use errors::{map_error, setup_error};
+use paging::Pages;
 pub use retry::AttemptObserver;
 use retry::{ObserveAttempts, QuotaIsFinal};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use transport::UnreachableIsFinal;
 
 /// The most items any list call may ask for per page (model: PageSize 0..20).
 const PAGE_SIZE: i32 = 20;
@@ -97,6 +103,9 @@ pub struct AwsCatalog {
     accept_language: Option<String>,
     calls: Mutex<BTreeMap<&'static str, u64>>,
     pacer: Option<Arc<Pacer>>,
+    /// Where calls go, for messages: the endpoint URL given, or the regional one.
+    endpoint: String,
+    attempt_timeout: Duration,
 }
 
 impl AwsCatalog {
@@ -105,6 +114,8 @@ impl AwsCatalog {
     pub async fn connect(options: &AwsOptions) -> ApiResult<Self> {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         if let Some(profile) = &options.profile {
+            // Checked first: a missing profile otherwise surfaces as "no region".
+            setup::check_profile_exists(profile).await?;
             loader = loader.profile_name(profile);
         }
         if let Some(region) = &options.region {
@@ -136,14 +147,11 @@ impl AwsCatalog {
             Some(provider) => {
                 use aws_sdk_servicecatalog::config::ProvideCredentials;
                 if let Err(err) = provider.provide_credentials().await {
-                    // The provider chain's error says which sources it tried; it never holds
-                    // a secret, only names of sources and files.
+                    // The provider chain's error says which sources it tried; a
+                    // `credential_process`'s own output may be in it, so it is redacted.
                     return Err(setup_error(
                         "NoCredentials",
-                        &format!(
-                            "no usable AWS credentials: {}",
-                            aws_sdk_servicecatalog::error::DisplayErrorContext(&err)
-                        ),
+                        &format!("no usable AWS credentials: {}", errors::chain_text(&err)),
                     ));
                 }
             }
@@ -170,6 +178,7 @@ impl AwsCatalog {
                     .build(),
             )
             .retry_classifier(QuotaIsFinal)
+            .retry_classifier(UnreachableIsFinal)
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(options.connect_timeout)
@@ -185,12 +194,48 @@ impl AwsCatalog {
             max_attempts = options.max_attempts,
             "AWS client ready"
         );
+        let endpoint = match &options.endpoint_url {
+            Some(url) => crate::redact::redact(url).into_owned(),
+            None => shared
+                .endpoint_url()
+                .map(|url| crate::redact::redact(url).into_owned())
+                .unwrap_or_else(|| {
+                    let region = shared.region().map(|r| r.to_string()).unwrap_or_default();
+                    format!("https://servicecatalog.{region}.amazonaws.com")
+                }),
+        };
         Ok(Self {
             client: Client::from_conf(config),
             accept_language: options.accept_language.clone(),
             calls: Mutex::new(BTreeMap::new()),
             pacer: options.pacer.clone(),
+            endpoint,
+            attempt_timeout: options.attempt_timeout,
         })
+    }
+
+    /// Where this client's calls go.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// An SDK failure as an [`ApiError`] naming this client's endpoint.
+    fn fail<E>(
+        &self,
+        operation: &'static str,
+        err: aws_sdk_servicecatalog::error::SdkError<
+            E,
+            aws_sdk_servicecatalog::config::http::HttpResponse,
+        >,
+    ) -> ApiError
+    where
+        E: aws_sdk_servicecatalog::error::ProvideErrorMetadata
+            + std::error::Error
+            + Send
+            + Sync
+            + 'static,
+    {
+        map_error(operation, &self.endpoint, self.attempt_timeout, err)
     }
 
     /// Waits for the pacer's slot, then counts the call.
@@ -204,20 +249,31 @@ impl AwsCatalog {
     }
 
     /// Calls `fetch` with each page token in turn, from none to the last page, pacing and
-    /// counting every call. `fetch` returns one page's items and the next token.
-    async fn all_pages<T, F, Fut>(&self, operation: &'static str, mut fetch: F) -> ApiResult<Vec<T>>
+    /// counting every call. `fetch` returns one page's items and the next token. A token seen
+    /// before, or more pages than the API's limits allow, ends the listing with an error naming
+    /// `operation` and `resource` (see [`paging`]).
+    async fn all_pages<T, F, Fut>(
+        &self,
+        operation: &'static str,
+        resource: &str,
+        mut fetch: F,
+    ) -> ApiResult<Vec<T>>
     where
         F: FnMut(Option<String>) -> Fut,
         Fut: std::future::Future<Output = ApiResult<(Vec<T>, Option<String>)>>,
     {
         let mut items = Vec::new();
+        let mut pages = Pages::new(operation, resource, &self.endpoint);
         let mut token = None;
         loop {
             self.before_call(operation).await;
             let (page, next) = fetch(token).await?;
             items.extend(page);
             match next {
-                Some(next) => token = Some(next),
+                Some(next) => {
+                    pages.next_page(&next)?;
+                    token = Some(next);
+                }
                 None => return Ok(items),
             }
         }
@@ -335,7 +391,8 @@ impl Catalog for AwsCatalog {
         product: &str,
         artifact: &str,
     ) -> ApiResult<Vec<ActionSummary>> {
-        self.all_pages(LIST_ACTIONS_FOR_ARTIFACT, |token| async move {
+        let resource = format!("product `{product}` artifact `{artifact}`");
+        self.all_pages(LIST_ACTIONS_FOR_ARTIFACT, &resource, |token| async move {
             let page = self
                 .client
                 .list_service_actions_for_provisioning_artifact()
@@ -346,7 +403,7 @@ impl Catalog for AwsCatalog {
                 .set_accept_language(self.accept_language.clone())
                 .send()
                 .await
-                .map_err(|e| map_error(LIST_ACTIONS_FOR_ARTIFACT, e))?;
+                .map_err(|e| self.fail(LIST_ACTIONS_FOR_ARTIFACT, e))?;
             let items = page
                 .service_action_summaries()
                 .iter()
@@ -358,7 +415,8 @@ impl Catalog for AwsCatalog {
     }
 
     async fn list_artifacts_for_action(&self, action: &str) -> ApiResult<Vec<ArtifactView>> {
-        self.all_pages(LIST_ARTIFACTS_FOR_ACTION, |token| async move {
+        let resource = format!("service action `{action}`");
+        self.all_pages(LIST_ARTIFACTS_FOR_ACTION, &resource, |token| async move {
             let page = self
                 .client
                 .list_provisioning_artifacts_for_service_action()
@@ -368,7 +426,7 @@ impl Catalog for AwsCatalog {
                 .set_accept_language(self.accept_language.clone())
                 .send()
                 .await
-                .map_err(|e| map_error(LIST_ARTIFACTS_FOR_ACTION, e))?;
+                .map_err(|e| self.fail(LIST_ARTIFACTS_FOR_ACTION, e))?;
             let items = page
                 .provisioning_artifact_views()
                 .iter()
@@ -391,7 +449,7 @@ impl Catalog for AwsCatalog {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| map_error(ASSOCIATE, e))
+            .map_err(|e| self.fail(ASSOCIATE, e))
     }
 
     async fn disassociate(&self, triple: &Triple, token: &str) -> ApiResult<()> {
@@ -406,7 +464,7 @@ impl Catalog for AwsCatalog {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| map_error(DISASSOCIATE, e))
+            .map_err(|e| self.fail(DISASSOCIATE, e))
     }
 
     async fn batch_associate(&self, triples: &[Triple]) -> ApiResult<Vec<BatchItemFailure>> {
@@ -419,7 +477,7 @@ impl Catalog for AwsCatalog {
             .set_accept_language(self.accept_language.clone())
             .send()
             .await
-            .map_err(|e| map_error(BATCH_ASSOCIATE, e))?;
+            .map_err(|e| self.fail(BATCH_ASSOCIATE, e))?;
         let failures = batch_failures(output.failed_service_action_associations());
         self.note_batch_throttling(&failures);
         Ok(failures)
@@ -435,30 +493,34 @@ impl Catalog for AwsCatalog {
             .set_accept_language(self.accept_language.clone())
             .send()
             .await
-            .map_err(|e| map_error(BATCH_DISASSOCIATE, e))?;
+            .map_err(|e| self.fail(BATCH_DISASSOCIATE, e))?;
         let failures = batch_failures(output.failed_service_action_associations());
         self.note_batch_throttling(&failures);
         Ok(failures)
     }
 
     async fn list_service_actions(&self) -> ApiResult<Vec<ActionSummary>> {
-        self.all_pages(LIST_SERVICE_ACTIONS, |token| async move {
-            let page = self
-                .client
-                .list_service_actions()
-                .page_size(PAGE_SIZE)
-                .set_page_token(token)
-                .set_accept_language(self.accept_language.clone())
-                .send()
-                .await
-                .map_err(|e| map_error(LIST_SERVICE_ACTIONS, e))?;
-            let items = page
-                .service_action_summaries()
-                .iter()
-                .map(action_summary)
-                .collect();
-            Ok((items, next_token(page.next_page_token())))
-        })
+        self.all_pages(
+            LIST_SERVICE_ACTIONS,
+            "the service actions",
+            |token| async move {
+                let page = self
+                    .client
+                    .list_service_actions()
+                    .page_size(PAGE_SIZE)
+                    .set_page_token(token)
+                    .set_accept_language(self.accept_language.clone())
+                    .send()
+                    .await
+                    .map_err(|e| self.fail(LIST_SERVICE_ACTIONS, e))?;
+                let items = page
+                    .service_action_summaries()
+                    .iter()
+                    .map(action_summary)
+                    .collect();
+                Ok((items, next_token(page.next_page_token())))
+            },
+        )
         .await
     }
 
@@ -471,7 +533,7 @@ impl Catalog for AwsCatalog {
             .set_accept_language(self.accept_language.clone())
             .send()
             .await
-            .map_err(|e| map_error(DESCRIBE_SERVICE_ACTION, e))?;
+            .map_err(|e| self.fail(DESCRIBE_SERVICE_ACTION, e))?;
         let summary = output
             .service_action_detail()
             .and_then(|d| d.service_action_summary());
@@ -484,7 +546,11 @@ impl Catalog for AwsCatalog {
     }
 
     async fn search_products(&self, full_text: Option<&str>) -> ApiResult<Vec<ProductSummary>> {
-        self.all_pages(SEARCH_PRODUCTS, |token| async move {
+        let resource = match full_text {
+            Some(text) => format!("products matching `{text}`"),
+            None => "the products".to_string(),
+        };
+        self.all_pages(SEARCH_PRODUCTS, &resource, |token| async move {
             let mut request = self
                 .client
                 .search_products_as_admin()
@@ -498,7 +564,7 @@ impl Catalog for AwsCatalog {
             let page = request
                 .send()
                 .await
-                .map_err(|e| map_error(SEARCH_PRODUCTS, e))?;
+                .map_err(|e| self.fail(SEARCH_PRODUCTS, e))?;
             let items = page
                 .product_view_details()
                 .iter()
@@ -529,7 +595,7 @@ impl Catalog for AwsCatalog {
         let output = request
             .send()
             .await
-            .map_err(|e| map_error(DESCRIBE_PRODUCT, e))?;
+            .map_err(|e| self.fail(DESCRIBE_PRODUCT, e))?;
         let summary = output
             .product_view_detail()
             .and_then(|d| d.product_view_summary());
@@ -565,7 +631,7 @@ impl Catalog for AwsCatalog {
             .set_accept_language(self.accept_language.clone())
             .send()
             .await
-            .map_err(|e| map_error(LIST_ARTIFACTS, e))?;
+            .map_err(|e| self.fail(LIST_ARTIFACTS, e))?;
         Ok(output
             .provisioning_artifact_details()
             .iter()
@@ -587,7 +653,7 @@ impl Catalog for AwsCatalog {
             .set_accept_language(self.accept_language.clone())
             .send()
             .await
-            .map_err(|e| map_error(DESCRIBE_ARTIFACT, e))?;
+            .map_err(|e| self.fail(DESCRIBE_ARTIFACT, e))?;
         Ok(output
             .provisioning_artifact_detail()
             .map(artifact_detail)

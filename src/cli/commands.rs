@@ -1,68 +1,41 @@
-//! `plan` and `apply` as a user runs them: the read phase, the printed plan, the quota refusal,
-//! the apply with its stop conditions (SIGINT/SIGTERM, `--deadline`), and the exit code.
+//! `plan` and `apply` as a user runs them: wiring signals and `--deadline` to the run's
+//! [`RunControl`], the library's pipeline ([`run::plan_manifest`], [`run::execute`]), the printed
+//! plan and report, the quota refusal, and the exit code. `demo` goes through the same two
+//! functions, [`plan`] and [`apply`], against its embedded catalog.
 
 use super::progress::CliReporter;
 use super::{
-    EXIT_CHANGES, EXIT_FAILURE, EXIT_OK, GlobalArgs, OutputFormat, Tuning, output, reporter,
+    EXIT_CHANGES, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, GlobalArgs, OutputFormat, emit, output,
 };
 use crate::apply::{ApplyOptions, Strategy};
-use crate::aws::AwsCatalog;
+use crate::control::{RunControl, StopReason};
+use crate::manifest::DesiredSet;
 use crate::progress::Reporter;
-use crate::resolve::Resolved;
-use crate::run::{self, Prepared, Target, Verify};
+use crate::run::{self, Planned, RunError, RunSettings, Verify};
+use crate::seam::Catalog;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// Exit code after an interrupt, as shells report SIGINT.
-pub const EXIT_INTERRUPTED: u8 = 130;
-
-/// Why a run stopped dispatching calls early.
-#[derive(Default)]
-struct Stops {
-    /// Set by either cause: the apply loop watches only this.
-    any: Arc<AtomicBool>,
-    interrupted: Arc<AtomicBool>,
-    deadline: Arc<AtomicBool>,
-}
-
-impl Stops {
-    /// Watches signals and the deadline. On the first SIGINT or SIGTERM, no new calls are made
-    /// and those in flight finish (each bounded by the call timeout); on the second, the process
-    /// leaves at once.
-    fn watch(reporter: Arc<CliReporter>, deadline: Option<Duration>) -> Self {
-        let stops = Stops::default();
-        let (any, interrupted) = (stops.any.clone(), stops.interrupted.clone());
-        let signal_reporter = reporter.clone();
-        tokio::spawn(async move {
-            wait_for_signal().await;
-            interrupted.store(true, Ordering::SeqCst);
-            any.store(true, Ordering::SeqCst);
-            signal_reporter.warn(
-                "interrupted: no new calls; waiting for calls in flight (interrupt again to quit now)",
-            );
-            wait_for_signal().await;
-            eprintln!("interrupted again: exiting now");
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
-        });
-        if let Some(limit) = deadline {
-            let (any, hit) = (stops.any.clone(), stops.deadline.clone());
-            tokio::spawn(async move {
-                tokio::time::sleep(limit).await;
-                hit.store(true, Ordering::SeqCst);
-                any.store(true, Ordering::SeqCst);
-                reporter.warn("deadline reached: no new calls; waiting for calls in flight");
-            });
-        }
-        stops
+/// Wires SIGINT/SIGTERM and the deadline to a fresh [`RunControl`]. On the first signal no new
+/// call is made and calls in flight get the control's grace; on the second, the process leaves
+/// at once.
+pub fn watch(reporter: Arc<CliReporter>, deadline: Option<Duration>) -> RunControl {
+    let control = RunControl::default();
+    let signalled = control.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        signalled.stop(StopReason::Interrupted);
+        reporter.warn(
+            "interrupted: no new calls; calls in flight get 2 s to finish (interrupt again to quit now)",
+        );
+        wait_for_signal().await;
+        eprintln!("interrupted again: exiting now");
+        std::process::exit(i32::from(EXIT_INTERRUPTED));
+    });
+    if let Some(limit) = deadline {
+        control.stop_after(limit);
     }
-
-    /// Resolves once a stop was requested.
-    async fn requested(&self) {
-        while !self.any.load(Ordering::SeqCst) {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
+    control
 }
 
 #[cfg(unix)]
@@ -97,52 +70,58 @@ pub fn run_salt() -> String {
     format!("{nanos}-{}", std::process::id())
 }
 
-/// Reads and plans, unless a stop comes first: nothing has been written yet, so stopping here
-/// just ends the run.
-async fn prepare(
-    catalog: &AwsCatalog,
-    target: &Target,
-    tuning: &Tuning,
-    stops: &Stops,
-    reporter: &dyn Reporter,
-) -> anyhow::Result<Prepared> {
-    tokio::select! {
-        prepared = run::prepare_target(catalog, target, tuning.concurrency as usize, reporter) => Ok(prepared?),
-        () = stops.requested() => {
-            if stops.deadline.load(Ordering::SeqCst) {
-                anyhow::bail!("the deadline was reached while reading the current associations; nothing was applied")
-            }
-            anyhow::bail!("interrupted while reading the current associations; nothing was applied")
+/// The exit code for a run that could not plan, after printing why.
+pub fn planning_failed(global: &GlobalArgs, error: RunError) -> anyhow::Result<u8> {
+    let interrupted = matches!(
+        error,
+        RunError::Stopped {
+            reason: StopReason::Interrupted,
+            ..
         }
-    }
+    );
+    let code = if interrupted {
+        EXIT_INTERRUPTED
+    } else {
+        EXIT_FAILURE
+    };
+    super::errors::report(global.output, &anyhow::Error::new(error));
+    Ok(code)
 }
 
-fn print_plan(global: &GlobalArgs, prepared: &Prepared, resolved: &Resolved) {
+fn print_plan(global: &GlobalArgs, planned: &Planned) -> anyhow::Result<()> {
+    let (prepared, expansions) = (&planned.prepared, &planned.resolved.expansions);
     match global.output {
         OutputFormat::Text => {
-            print!("{}", output::plan_text(prepared, &resolved.expansions));
+            emit(&output::plan_text(prepared, expansions))?;
             for violation in &prepared.quota_violations {
                 eprintln!("error: {violation}");
             }
         }
-        OutputFormat::Json => println!("{}", output::plan_json(prepared, &resolved.expansions)),
+        OutputFormat::Json => emit(&format!("{}\n", output::plan_json(prepared, expansions)))?,
     }
+    Ok(())
 }
 
-/// `sc-assoc plan`.
-pub async fn plan(
+/// What a plan or apply runs with, besides the manifest.
+pub struct RunWith<'a> {
+    pub settings: RunSettings,
+    pub reporter: &'a dyn Reporter,
+}
+
+/// `sc-assoc plan`: resolves, reads, checks, prints the plan.
+pub async fn plan<C: Catalog>(
     global: &GlobalArgs,
-    catalog: &AwsCatalog,
-    resolved: &Resolved,
-    prune: bool,
-    tuning: &Tuning,
+    catalog: &C,
+    desired: &DesiredSet,
+    with: &RunWith<'_>,
     detailed_exitcode: bool,
 ) -> anyhow::Result<u8> {
-    let reporter = Arc::new(reporter(global));
-    let stops = Stops::watch(reporter.clone(), tuning.deadline.map(Duration::from_secs));
-    let target = Target::from_resolved(resolved, prune);
-    let prepared = prepare(catalog, &target, tuning, &stops, reporter.as_ref()).await?;
-    print_plan(global, &prepared, resolved);
+    let planned = match run::plan_manifest(catalog, desired, &with.settings, with.reporter).await {
+        Ok(planned) => planned,
+        Err(error) => return planning_failed(global, error),
+    };
+    print_plan(global, &planned)?;
+    let prepared = &planned.prepared;
     if !prepared.quota_violations.is_empty() || !prepared.unreadable.is_empty() {
         return Ok(EXIT_FAILURE);
     }
@@ -155,24 +134,23 @@ pub async fn plan(
 
 /// How `apply` writes.
 pub struct ApplyRun {
-    pub prune: bool,
     pub strategy: Strategy,
     pub verify: Verify,
 }
 
 /// `sc-assoc apply`: plans, refuses to write past the quota, applies, verifies, reports.
-pub async fn apply(
+pub async fn apply<C: Catalog>(
     global: &GlobalArgs,
-    catalog: &AwsCatalog,
-    resolved: &Resolved,
-    tuning: &Tuning,
-    run: &ApplyRun,
+    catalog: &C,
+    desired: &DesiredSet,
+    with: &RunWith<'_>,
+    how: &ApplyRun,
 ) -> anyhow::Result<u8> {
-    let reporter = Arc::new(reporter(global));
-    let stops = Stops::watch(reporter.clone(), tuning.deadline.map(Duration::from_secs));
-    let reporter = reporter.as_ref();
-    let target = Target::from_resolved(resolved, run.prune);
-    let prepared = prepare(catalog, &target, tuning, &stops, reporter).await?;
+    let planned = match run::plan_manifest(catalog, desired, &with.settings, with.reporter).await {
+        Ok(planned) => planned,
+        Err(error) => return planning_failed(global, error),
+    };
+    let prepared = &planned.prepared;
     if !prepared.quota_violations.is_empty() {
         let lines: Vec<String> = prepared
             .quota_violations
@@ -185,31 +163,45 @@ pub async fn apply(
         );
     }
     if global.output == OutputFormat::Text && !global.quiet {
-        print!("{}", output::plan_text(&prepared, &resolved.expansions));
-        println!();
+        emit(&output::plan_text(prepared, &planned.resolved.expansions))?;
+        emit("\n")?;
     }
+    let control = &with.settings.control;
     let options = ApplyOptions {
-        concurrency: tuning.concurrency as usize,
-        strategy: run.strategy,
-        stop: Some(stops.any.clone()),
+        concurrency: with.settings.concurrency,
+        strategy: how.strategy,
+        control: control.clone(),
         ..ApplyOptions::default()
     };
-    let report = run::execute(catalog, &prepared, &options, &run.verify, reporter).await;
+    let report = run::execute(catalog, prepared, &options, &how.verify, with.reporter).await;
+    let stop = control.reason();
     match global.output {
-        OutputFormat::Text => print!("{}", output::report_text(&report)),
-        OutputFormat::Json => println!("{}", output::report_json(&report)),
+        OutputFormat::Text => emit(&output::report_text(&report))?,
+        OutputFormat::Json => emit(&format!(
+            "{}\n",
+            output::report_json(&report, stop.as_ref())
+        ))?,
     }
-    if stops.interrupted.load(Ordering::SeqCst) {
-        eprintln!("interrupted: the report above is partial; run apply again to finish");
-        return Ok(EXIT_INTERRUPTED);
+    match stop {
+        Some(StopReason::Interrupted) => {
+            eprintln!("interrupted: the report above is partial; run apply again to finish");
+            Ok(EXIT_INTERRUPTED)
+        }
+        Some(StopReason::Deadline) => {
+            eprintln!(
+                "error: the deadline was reached: calls in flight were given 2 s, then abandoned; run apply again to finish"
+            );
+            Ok(EXIT_FAILURE)
+        }
+        Some(StopReason::Fatal(error)) => {
+            if global.output == OutputFormat::Text {
+                let error = anyhow::Error::new(error)
+                    .context("the run stopped: every further call would fail the same way");
+                super::errors::report(OutputFormat::Text, &error);
+            }
+            Ok(EXIT_FAILURE)
+        }
+        None if report.converged() => Ok(EXIT_OK),
+        None => Ok(EXIT_FAILURE),
     }
-    if stops.deadline.load(Ordering::SeqCst) {
-        eprintln!("error: the deadline was reached; run apply again to finish");
-        return Ok(EXIT_FAILURE);
-    }
-    Ok(if report.converged() {
-        EXIT_OK
-    } else {
-        EXIT_FAILURE
-    })
 }

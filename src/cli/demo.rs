@@ -2,13 +2,13 @@
 //! manifest against an embedded catalog with no AWS account, and `local-catalog`, which serves
 //! the stand-in over HTTP for other tools (the AWS CLI, boto3, a second sc-assoc).
 
-use super::{EXIT_FAILURE, EXIT_OK, GlobalArgs, OutputFormat, output, reporter};
-use crate::apply::ApplyOptions;
+use super::{EXIT_FAILURE, EXIT_OK, GlobalArgs, OutputFormat, commands, emit, output, reporter};
+use crate::apply::Strategy;
 use crate::aws::{AwsCatalog, AwsOptions, StaticCredentials};
 use crate::local::{CatalogConfig, Faults, LocalCatalog, Seed, ServeOptions};
 use crate::manifest;
 use crate::pace::Pacer;
-use crate::run;
+use crate::run::{self, RunSettings, Verify};
 use anyhow::Context;
 use clap::Args;
 use std::net::SocketAddr;
@@ -110,12 +110,13 @@ pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
         .context("cannot start the embedded local catalog")?;
     let text = global.output == OutputFormat::Text && !global.quiet;
     if text {
-        println!(
-            "Embedded local Service Catalog at {} (no AWS account is used).\n",
+        emit(&format!(
+            "Embedded local Service Catalog at {} (no AWS account is used).\n\n",
             catalog.endpoint()
-        );
+        ))?;
     }
-    let desired = manifest::parse_str(Path::new("examples/manifests/demo.yaml"), DEMO_MANIFEST)
+    let manifest_path = Path::new("examples/manifests/demo.yaml");
+    let desired = manifest::parse_str(manifest_path, DEMO_MANIFEST)
         .map_err(super::errors::ManifestInvalid)?;
     let client = AwsCatalog::connect(&AwsOptions {
         endpoint_url: Some(catalog.endpoint()),
@@ -129,46 +130,63 @@ pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
     })
     .await
     .context("cannot set up the AWS client for the embedded catalog")?;
-    let reporter = reporter(global);
-    let triples = super::desired_triples(&desired);
-    let concurrency = 16;
-    let prepared = run::prepare(&client, &triples, concurrency, &reporter).await?;
-    if text {
-        println!("$ sc-assoc plan examples/manifests/demo.yaml");
-        print!("{}", output::plan_text(&prepared, &[]));
-        println!("\n$ sc-assoc apply examples/manifests/demo.yaml --rate {DEMO_CLIENT_RATE}");
-    }
-    let options = ApplyOptions {
-        concurrency,
-        ..ApplyOptions::default()
+    let reporter = Arc::new(reporter(global));
+    // The same pipeline as `sc-assoc apply`: signals, resolution, read, check, plan, apply,
+    // verify, report.
+    let control = commands::watch(reporter.clone(), None);
+    let with = commands::RunWith {
+        settings: RunSettings {
+            concurrency: 16,
+            prune: false,
+            control: control.clone(),
+        },
+        reporter: reporter.as_ref(),
     };
-    let verify = run::Verify::On {
-        salt: super::commands::run_salt(),
-    };
-    let report = run::execute(&client, &prepared, &options, &verify, &reporter).await;
-    match global.output {
-        OutputFormat::Text if !global.quiet => print!("{}", output::report_text(&report)),
-        OutputFormat::Json => println!("{}", output::report_json(&report)),
-        OutputFormat::Text => {}
-    }
-    let again = run::prepare(&client, &triples, concurrency, &reporter).await?;
     if text {
-        println!(
-            "\n$ sc-assoc plan examples/manifests/demo.yaml   # a second run: nothing left to do"
-        );
-        print!("{}", output::plan_text(&again, &[]));
+        emit(&format!(
+            "$ sc-assoc apply {} --rate {DEMO_CLIENT_RATE}\n",
+            manifest_path.display()
+        ))?;
+    }
+    let how = commands::ApplyRun {
+        strategy: Strategy::Single,
+        verify: Verify::On {
+            salt: commands::run_salt(),
+        },
+    };
+    let applied = commands::apply(global, &client, &desired, &with, &how).await?;
+    if applied != EXIT_OK {
+        catalog.shutdown().await;
+        return Ok(applied);
+    }
+    // A second run finds nothing left to do.
+    let again = run::plan_manifest(&client, &desired, &with.settings, with.reporter).await;
+    let converged = match &again {
+        Ok(planned) => !planned.prepared.plan.has_changes(),
+        Err(_) => false,
+    };
+    if text {
+        emit(&format!(
+            "\n$ sc-assoc plan {}   # a second run: nothing left to do\n",
+            manifest_path.display()
+        ))?;
+        if let Ok(planned) = &again {
+            emit(&output::plan_text(
+                &planned.prepared,
+                &planned.resolved.expansions,
+            ))?;
+        }
         let stats = catalog.stats();
-        println!(
-            "\nThe catalog answered {} calls ({} throttled) and now holds {} associations.",
+        emit(&format!(
+            "\nThe catalog answered {} calls ({} throttled) and now holds {} associations.\n",
             stats.total_calls,
             stats.throttled,
             catalog.associations().len()
-        );
+        ))?;
     }
     catalog.shutdown().await;
-    Ok(if report.converged() && !again.plan.has_changes() {
-        EXIT_OK
-    } else {
-        EXIT_FAILURE
-    })
+    if let Err(error) = again {
+        return commands::planning_failed(global, error);
+    }
+    Ok(if converged { EXIT_OK } else { EXIT_FAILURE })
 }

@@ -1,10 +1,17 @@
 //! How failures reach the user: `error: ...`, one `caused by: ...` line per source, and a
 //! `hint: ...` where the user can do something about it (log in, pick a region, check the
-//! endpoint). Manifest errors print every diagnostic with its location.
+//! endpoint). Manifest errors print every diagnostic with its location. With `--output json` the
+//! same facts are one JSON document on stdout instead. Every text is redacted on the way out
+//! (`crate::redact`): a server message may echo a session token or a signature.
 
-use crate::manifest::ManifestErrors;
+use super::OutputFormat;
+use super::output::FORMAT_VERSION;
+use crate::manifest::{Diagnostic, ManifestErrors};
 use crate::observe::FatalReadError;
+use crate::redact::redact;
+use crate::run::RunError;
 use crate::seam::{ApiError, ErrorKind};
+use serde_json::json;
 
 /// Manifests failed validation. Its `Display` is every diagnostic, one per line.
 #[derive(Debug)]
@@ -18,20 +25,127 @@ impl std::fmt::Display for ManifestInvalid {
 
 impl std::error::Error for ManifestInvalid {}
 
-/// Prints `err` to stderr in the project's error format.
-pub fn print(err: &anyhow::Error) {
+/// The manifest diagnostics behind `err`, if it is a manifest problem (offline validation, or
+/// names and ids the catalog does not know).
+fn manifest_errors(err: &anyhow::Error) -> Option<&ManifestErrors> {
     if let Some(invalid) = err.downcast_ref::<ManifestInvalid>() {
-        eprintln!("{invalid}");
+        return Some(&invalid.0);
+    }
+    match err.downcast_ref::<RunError>() {
+        Some(RunError::Invalid(errors)) => Some(errors),
+        _ => None,
+    }
+}
+
+/// Prints `err` in the chosen format: text on stderr, or one JSON document on stdout.
+pub fn report(format: OutputFormat, err: &anyhow::Error) {
+    match format {
+        OutputFormat::Text => print_text(err),
+        OutputFormat::Json => {
+            let _ = super::emit(&format!("{}\n", document(err)));
+        }
+    }
+}
+
+fn print_text(err: &anyhow::Error) {
+    if let Some(errors) = manifest_errors(err) {
+        eprintln!("{}", redact(&errors.to_string()));
         eprintln!("error: the manifest is invalid; nothing was applied");
         return;
     }
-    eprintln!("error: {err}");
-    for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+    eprintln!("error: {}", redact(&err.to_string()));
+    for cause in causes(err) {
+        eprintln!("  caused by: {}", redact(&cause));
     }
     if let Some(hint) = hint(err) {
         eprintln!("hint: {hint}");
     }
+}
+
+/// The `caused by` lines: each source's own text, skipping one that only repeats what the line
+/// above already says.
+fn causes(err: &anyhow::Error) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut previous = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !previous.contains(&text) {
+            lines.push(text.clone());
+        }
+        previous = text;
+    }
+    lines
+}
+
+/// The JSON document for a failure.
+fn document(err: &anyhow::Error) -> serde_json::Value {
+    if let Some(errors) = manifest_errors(err) {
+        return json!({
+            "format_version": FORMAT_VERSION,
+            "valid": false,
+            "error": {"message": "the manifest is invalid; nothing was applied"},
+            "diagnostics": errors.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
+        });
+    }
+    let mut error = json!({
+        "message": redact(&err.to_string()),
+        "caused_by": causes(err).iter().map(|c| redact(c)).collect::<Vec<_>>(),
+    });
+    if let Some(hint) = hint(err) {
+        error["hint"] = hint.into();
+    }
+    if let Some(api) = api_error(err) {
+        error["code"] = api.code.clone().into();
+        error["operation"] = api.operation.into();
+    }
+    json!({"format_version": FORMAT_VERSION, "error": error})
+}
+
+fn diagnostic_json(diagnostic: &Diagnostic) -> serde_json::Value {
+    let (message, hint) = split_hint(&diagnostic.message);
+    let mut value = json!({
+        "severity": diagnostic.severity.to_string(),
+        "message": redact(message),
+    });
+    if let Some(location) = &diagnostic.location {
+        value["file"] = location.file.display().to_string().into();
+        value["line"] = location.line.into();
+        value["column"] = location.column.into();
+    }
+    if let Some(hint) = hint {
+        value["hint"] = redact(hint).into();
+    }
+    value
+}
+
+/// Diagnostics carry their hint after `; hint: ` or on a `hint:` line; JSON gives it a field.
+fn split_hint(message: &str) -> (&str, Option<&str>) {
+    for separator in ["\n  hint: ", "\nhint: ", "; hint: "] {
+        if let Some((message, hint)) = message.split_once(separator) {
+            return (message, Some(hint));
+        }
+    }
+    (message, None)
+}
+
+/// A usage error (bad flag, unknown command) as a JSON document, when `--output json` was asked
+/// for: a pipeline parsing stdout gets a document, not nothing.
+pub fn report_usage_json(rendered: &str) {
+    let message = rendered
+        .lines()
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_string();
+    let document = json!({
+        "format_version": FORMAT_VERSION,
+        "error": {
+            "message": message,
+            "usage": rendered.trim_end(),
+            "hint": "run `sc-assoc --help` for the commands and flags",
+        },
+    });
+    let _ = super::emit(&format!("{document}\n"));
 }
 
 fn api_error(err: &anyhow::Error) -> Option<&ApiError> {
@@ -39,6 +153,11 @@ fn api_error(err: &anyhow::Error) -> Option<&ApiError> {
         cause
             .downcast_ref::<ApiError>()
             .or_else(|| cause.downcast_ref::<FatalReadError>().map(|f| &f.0))
+            .or_else(|| {
+                cause
+                    .downcast_ref::<RunError>()
+                    .and_then(RunError::api_error)
+            })
     })
 }
 
@@ -47,6 +166,9 @@ fn hint(err: &anyhow::Error) -> Option<&'static str> {
     let api = api_error(err)?;
     match (api.kind, api.code.as_str()) {
         (_, "NoRegion") => Some("pass --region, set AWS_REGION, or set a region in your profile"),
+        (_, "ProfileNotFound") => Some(
+            "check the name against `aws configure list-profiles`, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE",
+        ),
         (_, "NoCredentials") => Some(
             "log in (`aws sso login`, `aws configure`, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), \
              or try `sc-assoc demo`, which needs no AWS account",
@@ -57,8 +179,17 @@ fn hint(err: &anyhow::Error) -> Option<&'static str> {
         (ErrorKind::Auth, _) => Some(
             "the credentials were refused: check the profile, the region, and that the keys are current",
         ),
+        (_, "ConnectionRefused") => Some(
+            "nothing listens there: check --endpoint-url / AWS_ENDPOINT_URL, or start the local catalog",
+        ),
+        (_, "Timeout") => Some(
+            "the endpoint accepted the connection but did not answer: check that it is Service Catalog, or raise --call-timeout",
+        ),
         (ErrorKind::Transport, _) => Some(
             "the endpoint could not be reached: check --endpoint-url / AWS_ENDPOINT_URL, the region, and the network",
+        ),
+        (ErrorKind::Protocol, _) => Some(
+            "the endpoint does not behave like Service Catalog: check --endpoint-url / AWS_ENDPOINT_URL",
         ),
         _ => None,
     }

@@ -1,14 +1,14 @@
 //! `sc-assoc export`: finds the products asked for (by id or exact name, or all of them), reads
 //! their associations and prints them as a manifest on stdout. Only reads are made.
 
-use super::{EXIT_OK, GlobalArgs, Tuning};
+use super::{EXIT_INTERRUPTED, EXIT_OK, GlobalArgs, Tuning, emit};
 use crate::aws::AwsCatalog;
+use crate::control::{Guarded, RunControl, StopReason};
 use crate::export::{find_product, read_product, render};
 use crate::seam::Catalog;
 use anyhow::Context;
 use clap::{ArgGroup, Args};
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 /// Where the first line points editors for the schema: right for a manifest kept in a folder
 /// next to this repository's `schema/`; `--schema-ref` sets another path or a URL.
@@ -30,24 +30,35 @@ pub struct ExportArgs {
     pub tuning: Tuning,
 }
 
+/// Exports under the run's control: the deadline and an interrupt end it like any other run,
+/// with nothing printed on stdout (half a manifest would read as the whole).
 pub async fn run(
-    _global: &GlobalArgs,
+    global: &GlobalArgs,
     catalog: &AwsCatalog,
     args: &ExportArgs,
+    control: &RunControl,
 ) -> anyhow::Result<u8> {
-    let export = export(catalog, args);
-    let text = match args.tuning.deadline {
-        Some(seconds) => tokio::time::timeout(Duration::from_secs(seconds), export)
-            .await
-            .map_err(|_| anyhow::anyhow!("the deadline was reached; nothing was exported"))??,
-        None => export.await?,
-    };
+    let guarded = Guarded::new(catalog, control.clone());
+    let exported = export(&guarded, args).await;
+    match control.reason() {
+        Some(StopReason::Interrupted) => {
+            super::errors::report(
+                global.output,
+                &anyhow::anyhow!("interrupted; nothing was exported"),
+            );
+            return Ok(EXIT_INTERRUPTED);
+        }
+        Some(StopReason::Deadline) => {
+            anyhow::bail!("the deadline was reached; nothing was exported")
+        }
+        _ => {}
+    }
     // The manifest is the command's result, so even `--quiet` prints it.
-    print!("{text}");
+    emit(&exported?)?;
     Ok(EXIT_OK)
 }
 
-async fn export(catalog: &AwsCatalog, args: &ExportArgs) -> anyhow::Result<String> {
+async fn export<C: Catalog>(catalog: &C, args: &ExportArgs) -> anyhow::Result<String> {
     let concurrency = args.tuning.concurrency as usize;
     let products = if args.all_products {
         catalog

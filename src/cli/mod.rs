@@ -3,6 +3,7 @@
 //! stdout; progress, warnings, logs and errors go to stderr.
 
 mod commands;
+mod completions;
 mod demo;
 mod errors;
 mod export;
@@ -11,24 +12,26 @@ mod progress;
 
 use crate::apply::Strategy;
 use crate::aws::{AwsCatalog, AwsOptions};
+use crate::control::{RunControl, StopReason};
 use crate::manifest::{self, AcceptLanguage, DesiredSet};
 use crate::pace::Pacer;
-use crate::resolve::{ResolveError, Resolved};
-use crate::run::Verify;
-use crate::triple::Triple;
-use anyhow::Context;
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use crate::run::{RunSettings, Verify};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use progress::{CliReporter, ProgressMode};
-use std::collections::BTreeSet;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Exit code: the run completed and everything converged (or, for plan, nothing to change).
 pub const EXIT_OK: u8 = 0;
 /// Exit code: an error, or at least one triple failed.
 pub const EXIT_FAILURE: u8 = 1;
-/// Exit code of `plan --detailed-exitcode` when there are changes to apply.
+/// Exit code of `plan --detailed-exitcode` when there are changes to apply. Nothing else
+/// exits 2: usage errors exit 1, so a typo never reads as "there are changes".
 pub const EXIT_CHANGES: u8 = 2;
+/// Exit code after an interrupt, as shells report SIGINT.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -53,8 +56,15 @@ pub struct GlobalArgs {
     /// AWS region (defaults to the profile's or AWS_REGION).
     #[arg(long, global = true)]
     pub region: Option<String>,
-    /// Send requests to this URL instead of the regional endpoint (also AWS_ENDPOINT_URL).
-    #[arg(long, global = true)]
+    /// Send requests to this URL instead of the regional endpoint.
+    // The value is hidden from `--help`: a URL may carry a password.
+    #[arg(
+        long,
+        global = true,
+        env = "AWS_ENDPOINT_URL",
+        hide_env_values = true,
+        value_parser = parse_endpoint_url
+    )]
     pub endpoint_url: Option<String>,
     /// Language of API answers; overrides the manifests' `accept_language`.
     #[arg(long, global = true, value_enum)]
@@ -177,12 +187,35 @@ pub struct Tuning {
     /// throttling (AIMD). Unpaced when absent.
     #[arg(long, value_parser = parse_rate)]
     pub rate: Option<Rate>,
-    /// Give up on one HTTP attempt after this many seconds (retries follow).
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Give up on one HTTP attempt after this many seconds; a call and all its retries get ten
+    /// times that (so an endpoint that never answers fails the run in about 100 s by default).
+    #[arg(long, default_value_t = DEFAULT_CALL_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub call_timeout: u64,
-    /// Stop dispatching new calls after this many seconds, report, and exit 1.
-    #[arg(long)]
+    /// Bound the whole run: after this many seconds no new call is made, calls in flight get
+    /// 2 s, the outcome of every triple is reported, and the exit code is 1.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub deadline: Option<u64>,
+}
+
+/// One HTTP attempt's bound by default. Service Catalog answers in well under a second; ten
+/// seconds is far past any healthy answer, and ten attempts keep a hung endpoint's failure at
+/// about 100 s.
+pub const DEFAULT_CALL_TIMEOUT_SECS: u64 = 10;
+
+/// An endpoint URL must be an absolute `http` or `https` URL with a host: anything else is a
+/// usage error at once, not a confusing failure of every call later.
+fn parse_endpoint_url(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "`{text}` is not an http:// or https:// URL (scheme `{}`)",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{text}` has no host"));
+    }
+    Ok(text.to_string())
 }
 
 /// A client-side rate.
@@ -211,6 +244,18 @@ const AUTO_RATE_MIN: f64 = 1.0;
 const AUTO_RATE_MAX: f64 = 2_000.0;
 
 impl Tuning {
+    fn deadline(&self) -> Option<std::time::Duration> {
+        self.deadline.map(std::time::Duration::from_secs)
+    }
+
+    fn settings(&self, prune: bool, control: RunControl) -> RunSettings {
+        RunSettings {
+            concurrency: self.concurrency as usize,
+            prune,
+            control,
+        }
+    }
+
     fn pacer(&self) -> Option<std::sync::Arc<Pacer>> {
         self.rate.map(|rate| {
             std::sync::Arc::new(match rate {
@@ -223,7 +268,10 @@ impl Tuning {
 
 /// Parses arguments, runs, and returns the exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
     init_logging(&cli.global);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -231,16 +279,67 @@ pub fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            errors::print(&anyhow::Error::new(err).context("cannot start the async runtime"));
+            errors::report(
+                cli.global.output,
+                &anyhow::Error::new(err).context("cannot start the async runtime"),
+            );
             return ExitCode::from(EXIT_FAILURE);
         }
     };
+    let format = cli.global.output;
     match runtime.block_on(run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            errors::print(&err);
+            errors::report(format, &err);
             ExitCode::from(EXIT_FAILURE)
         }
+    }
+}
+
+/// `--help` and `--version` print and exit 0; every other parse failure is a usage error, exit
+/// 1 (clap's own 2 would read as "there are changes" to `plan --detailed-exitcode` users).
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if informational && error.kind() != ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // Help and version are the command's output: stdout, and a closed pipe is no error.
+        let _ = emit(&error.render().to_string());
+        return ExitCode::from(EXIT_OK);
+    }
+    if wants_json(std::env::args()) {
+        errors::report_usage_json(&error.render().to_string());
+    } else {
+        let _ = error.print();
+    }
+    ExitCode::from(EXIT_FAILURE)
+}
+
+/// Whether the raw arguments ask for JSON output, for errors found before they could be parsed.
+fn wants_json(args: impl Iterator<Item = String>) -> bool {
+    let args: Vec<String> = args.collect();
+    args.iter().any(|a| a == "--output=json")
+        || args
+            .windows(2)
+            .any(|pair| pair[0] == "--output" && pair[1] == "json")
+}
+
+/// Writes a command's data to stdout. A reader that went away (`sc-assoc … | head`) ends the
+/// output quietly: the rest is dropped and the command's own exit code stands. Other write
+/// failures (a full disk) are errors.
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(error) => Err(anyhow::Error::new(error).context("cannot write to standard output")),
     }
 }
 
@@ -255,7 +354,8 @@ fn init_logging(global: &GlobalArgs) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
+        .with_writer(crate::redact::RedactingStderr)
+        .with_ansi(progress::colour_on_stderr())
         .with_target(false)
         .try_init();
 }
@@ -265,7 +365,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
     match &cli.command {
         Command::Validate { paths } => validate(global, paths),
         Command::Schema => {
-            print!("{}", manifest::json_schema_string());
+            emit(&manifest::json_schema_string())?;
             Ok(EXIT_OK)
         }
         Command::Plan {
@@ -275,17 +375,14 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             tuning,
         } => {
             let desired = load(global, paths)?;
-            let catalog = connect(global, desired.accept_language, tuning).await?;
-            let resolved = resolve(global, &catalog, &desired, tuning).await?;
-            commands::plan(
-                global,
-                &catalog,
-                &resolved,
-                *prune,
-                tuning,
-                *detailed_exitcode,
-            )
-            .await
+            let reporter = Arc::new(reporter(global));
+            let control = commands::watch(reporter.clone(), tuning.deadline());
+            let catalog = connect(global, desired.accept_language, tuning, &control).await?;
+            let with = commands::RunWith {
+                settings: tuning.settings(*prune, control),
+                reporter: reporter.as_ref(),
+            };
+            commands::plan(global, &catalog, &desired, &with, *detailed_exitcode).await
         }
         Command::Apply {
             paths,
@@ -295,38 +392,33 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             no_verify,
         } => {
             let desired = load(global, paths)?;
-            let catalog = connect(global, desired.accept_language, tuning).await?;
-            let resolved = resolve(global, &catalog, &desired, tuning).await?;
-            let verify = if *no_verify {
-                Verify::Off
-            } else {
-                Verify::On {
-                    salt: commands::run_salt(),
-                }
+            let reporter = Arc::new(reporter(global));
+            let control = commands::watch(reporter.clone(), tuning.deadline());
+            let catalog = connect(global, desired.accept_language, tuning, &control).await?;
+            let with = commands::RunWith {
+                settings: tuning.settings(*prune, control),
+                reporter: reporter.as_ref(),
             };
-            let run = commands::ApplyRun {
-                prune: *prune,
+            let how = commands::ApplyRun {
                 strategy: *strategy,
-                verify,
+                verify: if *no_verify {
+                    Verify::Off
+                } else {
+                    Verify::On {
+                        salt: commands::run_salt(),
+                    }
+                },
             };
-            commands::apply(global, &catalog, &resolved, tuning, &run).await
+            commands::apply(global, &catalog, &desired, &with, &how).await
         }
         Command::Export(args) => {
-            let catalog = connect(global, None, &args.tuning).await?;
-            export::run(global, &catalog, args).await
+            let reporter = Arc::new(reporter(global));
+            let control = commands::watch(reporter, args.tuning.deadline());
+            let catalog = connect(global, None, &args.tuning, &control).await?;
+            export::run(global, &catalog, args, &control).await
         }
         Command::Completions { shell } => {
-            let shell = match shell {
-                Shell::Bash => clap_complete::Shell::Bash,
-                Shell::Zsh => clap_complete::Shell::Zsh,
-                Shell::Fish => clap_complete::Shell::Fish,
-            };
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "sc-assoc",
-                &mut std::io::stdout(),
-            );
+            emit(&completions::script(*shell))?;
             Ok(EXIT_OK)
         }
         Command::Demo { latency_ms } => demo::run(global, *latency_ms).await,
@@ -343,22 +435,23 @@ fn reporter(global: &GlobalArgs) -> CliReporter {
 
 fn validate(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<u8> {
     let desired = load(global, paths)?;
-    if global.quiet {
+    if global.quiet && global.output == OutputFormat::Text {
         return Ok(EXIT_OK);
     }
     let (declared, files) = (desired.triples.len(), desired.files.len());
     let pending = desired.declarations.len();
     match global.output {
-        OutputFormat::Text if pending == 0 => {
-            println!("{declared} association(s) declared in {files} file(s): valid.")
-        }
-        OutputFormat::Text => println!(
+        OutputFormat::Text if pending == 0 => emit(&format!(
+            "{declared} association(s) declared in {files} file(s): valid.\n"
+        ))?,
+        OutputFormat::Text => emit(&format!(
             "{declared} association(s) declared with ids, and {pending} entr{} with names or \
-             selectors that plan resolves, in {files} file(s): valid.",
+             selectors that plan resolves, in {files} file(s): valid.\n",
             if pending == 1 { "y" } else { "ies" }
-        ),
+        ))?,
         OutputFormat::Json => {
             let mut document = serde_json::json!({
+                "format_version": output::FORMAT_VERSION,
                 "valid": true,
                 "files": desired.files,
                 "associations": declared,
@@ -366,7 +459,7 @@ fn validate(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<u8> {
             if pending > 0 {
                 document["entries_to_resolve"] = pending.into();
             }
-            println!("{document}")
+            emit(&format!("{document}\n"))?
         }
     }
     Ok(EXIT_OK)
@@ -383,32 +476,14 @@ fn load(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<DesiredSet> {
     Ok(desired)
 }
 
-/// Resolves names and selectors through `catalog`; a name that matches nothing (or more than one
-/// thing) is a manifest error, reported like any other and before any write.
-async fn resolve(
-    global: &GlobalArgs,
-    catalog: &AwsCatalog,
-    desired: &DesiredSet,
-    tuning: &Tuning,
-) -> anyhow::Result<Resolved> {
-    let resolved = crate::resolve::resolve(catalog, desired, tuning.concurrency as usize)
-        .await
-        .map_err(|error| match error {
-            ResolveError::Invalid(errors) => anyhow::Error::new(errors::ManifestInvalid(errors)),
-            api @ ResolveError::Api(_) => anyhow::Error::new(api),
-        })?;
-    if !global.quiet {
-        for warning in &resolved.warnings {
-            eprintln!("{warning}");
-        }
-    }
-    Ok(resolved)
-}
-
+/// Builds the AWS client, within the run's deadline and interrupt: finding credentials may
+/// run a `credential_process` or reach an SSO or metadata endpoint, and none of those may hang a
+/// pipeline.
 async fn connect(
     global: &GlobalArgs,
     manifest_language: Option<AcceptLanguage>,
     tuning: &Tuning,
+    control: &RunControl,
 ) -> anyhow::Result<AwsCatalog> {
     let mut options = AwsOptions {
         profile: global.profile.clone(),
@@ -422,12 +497,17 @@ async fn connect(
     options.operation_timeout = options.attempt_timeout * options.max_attempts;
     let language = global.accept_language.or(manifest_language);
     options.accept_language = language.and_then(|l| l.api_value()).map(str::to_string);
-    AwsCatalog::connect(&options)
-        .await
-        .context("cannot set up the AWS client")
-}
-
-/// The triples of a manifest written with ids only (the demo's).
-fn desired_triples(desired: &DesiredSet) -> BTreeSet<Triple> {
-    desired.triples.keys().cloned().collect()
+    tokio::select! {
+        connected = AwsCatalog::connect(&options) => Ok(connected.map_err(|error| {
+            anyhow::Error::new(error).context("cannot set up the AWS client")
+        })?),
+        () = control.stopped() => match control.reason() {
+            Some(StopReason::Interrupted) => {
+                anyhow::bail!("interrupted while setting up the AWS client; nothing was applied")
+            }
+            _ => anyhow::bail!(
+                "the deadline was reached while setting up the AWS client (finding credentials); nothing was applied"
+            ),
+        },
+    }
 }

@@ -3,15 +3,21 @@
 //! exit code or touches the network.
 
 use crate::apply::Status;
+use crate::control::StopReason;
 use crate::resolve::{ArtifactName, Expansion};
 use crate::run::{Prepared, Report};
 use crate::triple::Triple;
 use serde::Serialize;
 use std::fmt::Write;
 
+/// The version of every JSON document sc-assoc prints (plan, report, validation, errors). It
+/// changes when a field is removed or changes meaning; new fields may appear without a change.
+pub const FORMAT_VERSION: u32 = 1;
+
 /// The plan as JSON: stable field names, sorted lists.
 #[derive(Serialize)]
 struct PlanDocument<'a> {
+    format_version: u32,
     direction: &'a crate::observe::DirectionChoice,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     selectors: Vec<SelectorEntry<'a>>,
@@ -52,6 +58,7 @@ struct PlanSummary {
 
 pub fn plan_json(prepared: &Prepared, expansions: &[Expansion]) -> String {
     let document = PlanDocument {
+        format_version: FORMAT_VERSION,
         direction: &prepared.direction,
         selectors: expansions
             .iter()
@@ -147,8 +154,34 @@ fn selector_line(expansion: &Expansion) -> String {
     )
 }
 
-pub fn report_json(report: &Report) -> String {
-    to_json(report)
+/// The apply report as JSON, with why the run stopped early, if it did.
+pub fn report_json(report: &Report, stop: Option<&StopReason>) -> String {
+    #[derive(Serialize)]
+    struct ReportDocument<'a> {
+        format_version: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        stopped: Option<StopDocument>,
+        #[serde(flatten)]
+        report: &'a Report,
+    }
+    #[derive(Serialize)]
+    struct StopDocument {
+        reason: &'static str,
+        message: String,
+    }
+    let stopped = stop.map(|reason| StopDocument {
+        reason: match reason {
+            StopReason::Interrupted => "interrupted",
+            StopReason::Deadline => "deadline",
+            StopReason::Fatal(_) => "fatal_error",
+        },
+        message: crate::redact::redact(&reason.to_string()).into_owned(),
+    });
+    to_json(&ReportDocument {
+        format_version: FORMAT_VERSION,
+        stopped,
+        report,
+    })
 }
 
 pub fn report_text(report: &Report) -> String {
@@ -168,6 +201,21 @@ pub fn report_text(report: &Report) -> String {
                 }
                 out.push('\n');
             }
+        }
+        out.push('\n');
+    }
+    let unknown: Vec<_> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.status == Status::Unknown)
+        .collect();
+    if !unknown.is_empty() {
+        let _ = writeln!(
+            out,
+            "Unknown (in flight when the run stopped; the change may or may not have been made):"
+        );
+        for outcome in &unknown {
+            let _ = writeln!(out, "  ? {}", outcome.triple);
         }
         out.push('\n');
     }
@@ -193,6 +241,9 @@ pub fn report_text(report: &Report) -> String {
     }
     if not_attempted > 0 {
         let _ = write!(out, ", {not_attempted} not attempted");
+    }
+    if summary.unknown > 0 {
+        let _ = write!(out, ", {} unknown", summary.unknown);
     }
     let _ = writeln!(
         out,

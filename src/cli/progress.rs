@@ -17,16 +17,35 @@ pub enum ProgressMode {
 }
 
 impl ProgressMode {
-    /// Bars on a terminal, lines elsewhere, nothing when asked for quiet.
+    /// Bars on a capable terminal; plain lines in CI (`CI` set), on a dumb terminal
+    /// (`TERM=dumb`, where bars would not draw at all) and when stderr is not a terminal;
+    /// nothing when asked for quiet.
     pub fn detect(quiet: bool, no_progress: bool) -> Self {
         if quiet || no_progress {
             ProgressMode::Silent
-        } else if std::io::stderr().is_terminal() {
+        } else if std::io::stderr().is_terminal() && !in_ci() && !dumb_terminal() {
             ProgressMode::Bars
         } else {
             ProgressMode::Lines
         }
     }
+}
+
+/// `CI` is set by every major CI system; `CI=false` or `CI=0` says it is not one.
+fn in_ci() -> bool {
+    std::env::var_os("CI").is_some_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+fn dumb_terminal() -> bool {
+    std::env::var_os("TERM").is_some_and(|t| t == "dumb")
+}
+
+/// Whether log lines on stderr may carry ANSI colour: only on a terminal that can show it, and
+/// never with `NO_COLOR`.
+pub fn colour_on_stderr() -> bool {
+    std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && !dumb_terminal()
 }
 
 /// Minimum spacing of plain progress lines, so CI logs stay readable.

@@ -3,6 +3,11 @@
 //! subdirectories, each level sorted by name so a run is reproducible). Reading refuses what is
 //! not a manifest — too big, binary, not UTF-8 — with a message naming the file, before any
 //! parser sees it.
+//!
+//! Directories are read strictly: a `*.yaml` entry that cannot be read (a dangling symlink, no
+//! permission, an I/O error) is an error naming it, never skipped, because a skipped file's
+//! associations would be pruned as undeclared. Only regular files are opened: a FIFO, socket or
+//! device named `*.yaml` is refused from its metadata, since opening a FIFO blocks forever.
 
 use super::diagnostic::{Diagnostic, Location};
 use std::collections::HashSet;
@@ -33,7 +38,8 @@ pub fn discover(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
                     ));
                 }
             }
-            Ok(_) => walk.file(path.clone()),
+            Ok(meta) if meta.is_file() => walk.file(path.clone()),
+            Ok(meta) => walk.problems.push(not_a_regular_file(path, &meta)),
             Err(error) => walk.problems.push(Diagnostic::error(
                 None,
                 format!("cannot read `{}`: {error}", path.display()),
@@ -83,17 +89,48 @@ impl Walk {
         };
         let mut files = Vec::new();
         let mut subdirectories = Vec::new();
-        for entry in entries.flatten() {
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    self.problems.push(Diagnostic::error(
+                        None,
+                        format!("cannot read directory `{}`: {error}", dir.display()),
+                    ));
+                    continue;
+                }
+            };
             let name = entry.file_name();
             // Hidden entries (`.git`, editor backups) are never manifests.
             if name.to_string_lossy().starts_with('.') {
                 continue;
             }
             let path = entry.path();
+            // `metadata` follows symlinks: a link to a directory is walked, a link to a file
+            // read, and a dangling link fails here.
             match fs::metadata(&path) {
                 Ok(meta) if meta.is_dir() => subdirectories.push(path),
-                Ok(_) if is_manifest_name(&path) => files.push(path),
-                _ => {}
+                Ok(meta) if is_manifest_name(&path) && meta.is_file() => files.push(path),
+                Ok(meta) if is_manifest_name(&path) => {
+                    self.problems.push(not_a_regular_file(&path, &meta))
+                }
+                Ok(_) => {}
+                // Anything that may hold manifests and cannot be examined is an error: a
+                // dangling `x.yaml` link, or an entry we may not look at. A dangling link with
+                // another name is no manifest whatever it pointed to.
+                Err(error)
+                    if is_manifest_name(&path) || error.kind() != std::io::ErrorKind::NotFound =>
+                {
+                    self.problems.push(Diagnostic::error(
+                        None,
+                        format!(
+                            "cannot read `{}`: {}",
+                            path.display(),
+                            describe(&path, &error)
+                        ),
+                    ))
+                }
+                Err(_) => {}
             }
         }
         files.sort();
@@ -108,6 +145,53 @@ impl Walk {
     }
 }
 
+/// A readable description of why `path` could not be examined.
+fn describe(path: &Path, error: &std::io::Error) -> String {
+    let dangling = fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_symlink())
+        && error.kind() == std::io::ErrorKind::NotFound;
+    if dangling {
+        let target = fs::read_link(path)
+            .map(|t| format!(" to `{}`", t.display()))
+            .unwrap_or_default();
+        format!("it is a dangling symbolic link{target}")
+    } else {
+        error.to_string()
+    }
+}
+
+/// The error for a path that exists but is no regular file (FIFO, socket, device), refused
+/// without opening it.
+fn not_a_regular_file(path: &Path, meta: &fs::Metadata) -> Diagnostic {
+    let kind = file_kind(meta);
+    Diagnostic::error(
+        None,
+        format!(
+            "cannot read `{}`: it is {kind}, not a regular file; a manifest must be a regular file",
+            path.display()
+        ),
+    )
+}
+
+#[cfg(unix)]
+fn file_kind(meta: &fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let kind = meta.file_type();
+    if kind.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if kind.is_socket() {
+        "a socket"
+    } else if kind.is_block_device() || kind.is_char_device() {
+        "a device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn file_kind(_meta: &fs::Metadata) -> &'static str {
+    "a special file"
+}
+
 fn is_manifest_name(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
@@ -119,6 +203,11 @@ pub fn read(path: &Path) -> Result<String, Diagnostic> {
     let cannot = |error: std::io::Error| {
         Diagnostic::error(None, format!("cannot read `{}`: {error}", path.display()))
     };
+    // Checked before opening: opening a FIFO blocks until a writer comes, which may be never.
+    let meta = fs::metadata(path).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(not_a_regular_file(path, &meta));
+    }
     let file = fs::File::open(path).map_err(cannot)?;
     let mut bytes = Vec::new();
     // `take` rather than trusting the size in the metadata: devices and pipes report 0.

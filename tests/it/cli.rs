@@ -27,7 +27,7 @@ async fn apply_converges_and_a_second_run_makes_no_write_calls() {
     let report = first.json();
     assert_eq!(
         report["summary"],
-        json!({"desired": 5, "created": 4, "already_present": 1, "adopted": 0, "healed": 0, "removed": 0, "already_absent": 0, "failed": 0, "not_attempted": 0})
+        json!({"desired": 5, "created": 4, "already_present": 1, "adopted": 0, "healed": 0, "removed": 0, "already_absent": 0, "failed": 0, "not_attempted": 0, "unknown": 0})
     );
     assert_eq!(catalog.associations().len(), 5);
 
@@ -105,13 +105,16 @@ async fn plan_json_is_stable() {
             ],
             "unreadable": [],
             "quota_violations": [],
-            "summary": {"desired": 5, "to_add": 4, "to_remove": 0, "already_present": 1, "unreadable": 0}
+            "summary": {"desired": 5, "to_add": 4, "to_remove": 0, "already_present": 1, "unreadable": 0},
+            "format_version": 1
         })
     );
 }
 
+/// Ids the catalog does not have are found while planning (issue 9: the plan says what apply
+/// will do), so apply stops before any write instead of failing those triples one by one.
 #[tokio::test]
-async fn unknown_ids_fail_only_their_triples_and_the_rest_apply() {
+async fn unknown_ids_stop_apply_before_any_write_each_named_at_its_place() {
     let catalog = start_catalog(SMALL_SEED).await;
     let dir = tempfile::tempdir().unwrap();
     let manifest = write_file(
@@ -126,72 +129,26 @@ associations:
   - {product: prod-db, artifact: pa-db-v2, action: act-stop}
 "#,
     );
-    let run = sc_assoc(
-        Some(&catalog.endpoint()),
-        &["apply", manifest.to_str().unwrap(), "--output", "json"],
-    )
-    .await;
+    let path = manifest.to_str().unwrap();
+    let run = sc_assoc(Some(&catalog.endpoint()), &["apply", path]).await;
     assert_eq!(run.code, 1, "{run:?}");
-    let report = run.json();
-    assert_eq!(report["summary"]["created"], 2);
-    assert_eq!(report["summary"]["failed"], 3);
-    let failed: Vec<(String, String)> = report["outcomes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|o| o["status"] == "failed")
-        .map(|o| {
-            (
-                format!(
-                    "{}/{}/{}",
-                    o["product"].as_str().unwrap(),
-                    o["artifact"].as_str().unwrap(),
-                    o["action"].as_str().unwrap()
-                ),
-                o["error"]["code"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    assert_eq!(
-        failed,
-        vec![
-            (
-                "prod-db/pa-db-v2/act-nope".to_string(),
-                "ResourceNotFoundException".to_string()
-            ),
-            (
-                "prod-db/pa-web-v1/act-stop".to_string(),
-                "ResourceNotFoundException".to_string()
-            ),
-            (
-                "prod-web/pa-missing/act-patch".to_string(),
-                "ResourceNotFoundException".to_string()
-            ),
-        ]
-    );
-    let state = catalog.associations();
-    assert!(
-        state
-            .iter()
-            .any(|t| t.artifact == "pa-web-v2" && t.action == "act-patch")
-    );
-    assert!(
-        state
-            .iter()
-            .any(|t| t.artifact == "pa-db-v2" && t.action == "act-stop")
-    );
-
-    let text = sc_assoc(
-        Some(&catalog.endpoint()),
-        &["apply", manifest.to_str().unwrap()],
-    )
-    .await;
-    assert_eq!(text.code, 1);
-    assert!(
-        text.stdout
-            .contains("✗ prod-db / pa-db-v2 / act-nope: ResourceNotFoundException:"),
-        "{text:?}"
-    );
+    for (line, column, message) in [
+        (
+            4,
+            55,
+            "product `prod-web` has no provisioning artifact `pa-missing`",
+        ),
+        (
+            5,
+            53,
+            "product `prod-db` has no provisioning artifact `pa-web-v1`",
+        ),
+        (6, 52, "service action `act-nope` does not exist"),
+    ] {
+        let expected = format!("{path}:{line}:{column}: error: {message}");
+        assert!(run.stderr.contains(&expected), "{expected}\n{run:?}");
+    }
+    assert_eq!(catalog.stats().write_calls(), 0, "nothing was written");
 }
 
 #[tokio::test]
@@ -352,16 +309,32 @@ async fn no_secret_session_token_or_signature_appears_at_any_verbosity() {
 
 #[tokio::test]
 async fn the_json_report_is_stable() {
-    let catalog = start_catalog(SMALL_SEED).await;
+    // The catalog allows one action per artifact, below the 25 sc-assoc checks for, so the
+    // plan passes and the second write on pa-web-v2 fails with AWS's LimitExceededException.
+    let catalog = crate::support::start_config(sc_assoc::local::CatalogConfig {
+        max_actions_per_artifact: 1,
+        ..sc_assoc::local::CatalogConfig::new(
+            sc_assoc::local::Seed::from_yaml_str(SMALL_SEED).unwrap(),
+        )
+    })
+    .await;
     let dir = tempfile::tempdir().unwrap();
     let manifest = write_file(
         dir.path(),
         "m.yaml",
-        "version: 1\nassociations:\n  - {product: prod-web, artifacts: [pa-web-v1, pa-web-v2], action: act-restart}\n  - {product: prod-web, artifact: pa-nope, action: act-restart}\n",
+        "version: 1\nassociations:\n  - {product: prod-web, artifacts: [pa-web-v1, pa-web-v2], action: act-restart}\n  - {product: prod-web, artifact: pa-web-v2, action: act-patch}\n",
     );
     let run = sc_assoc(
         Some(&catalog.endpoint()),
-        &["apply", manifest.to_str().unwrap(), "--output", "json"],
+        &[
+            "apply",
+            manifest.to_str().unwrap(),
+            "--output",
+            "json",
+            // One call at a time: act-patch (sorted first) takes the artifact's only slot.
+            "--concurrency",
+            "1",
+        ],
     )
     .await;
     assert_eq!(run.code, 1, "{run:?}");
@@ -378,27 +351,38 @@ async fn the_json_report_is_stable() {
     assert_eq!(
         report,
         json!({
-            "direction": {"direction": "by_action", "by_artifact_calls": 3, "by_action_calls": 1},
+            "format_version": 1,
+            "direction": {"direction": "by_artifact", "by_artifact_calls": 2, "by_action_calls": 2},
             "summary": {"desired": 3, "created": 1, "already_present": 1, "adopted": 0, "healed": 0,
-                        "removed": 0, "already_absent": 0, "failed": 1, "not_attempted": 0},
+                        "removed": 0, "already_absent": 0, "failed": 1, "not_attempted": 0, "unknown": 0},
             "outcomes": [
-                {"product": "prod-web", "artifact": "pa-nope", "action": "act-restart", "status": "failed",
-                 "error": {"operation": "AssociateServiceActionWithProvisioningArtifact",
-                           "code": "ResourceNotFoundException",
-                           "message": "Provisioning artifact pa-nope not found for product prod-web.",
-                           "request_id": "<request id>"}},
                 {"product": "prod-web", "artifact": "pa-web-v1", "action": "act-restart", "status": "already_present"},
-                {"product": "prod-web", "artifact": "pa-web-v2", "action": "act-restart", "status": "created"}
+                {"product": "prod-web", "artifact": "pa-web-v2", "action": "act-patch", "status": "created"},
+                {"product": "prod-web", "artifact": "pa-web-v2", "action": "act-restart", "status": "failed",
+                 "error": {"kind": "limit_exceeded",
+                           "operation": "AssociateServiceActionWithProvisioningArtifact",
+                           "code": "LimitExceededException",
+                           "message": run_limit_message(&run),
+                           "request_id": "<request id>"}}
             ],
-            // One read per action to plan, one per created artifact to verify.
-            "calls": {"reads": 2, "writes": 2, "by_operation": {
+            // One read per artifact to plan, one ListServiceActions to prove the actions, one
+            // read of the created triple's artifact to verify.
+            "calls": {"reads": 4, "writes": 2, "by_operation": {
                 "AssociateServiceActionWithProvisioningArtifact": 2,
-                "ListProvisioningArtifactsForServiceAction": 1,
-                "ListServiceActionsForProvisioningArtifact": 1
+                "ListServiceActions": 1,
+                "ListServiceActionsForProvisioningArtifact": 3
             }},
             "timings": {"read_ms": 0, "apply_ms": 0, "verify_ms": 0}
         })
     );
+}
+
+/// The catalog's own wording of the quota error, whatever it is.
+fn run_limit_message(run: &crate::support::Run) -> String {
+    run.json()["outcomes"][2]["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[tokio::test]

@@ -113,7 +113,7 @@ async fn export_needs_a_product_or_all_products_and_names_an_unknown_product() {
     let catalog = start_catalog(SMALL_SEED).await;
     let endpoint = catalog.endpoint();
     let neither = sc_assoc(Some(&endpoint), &["export"]).await;
-    assert_eq!(neither.code, 2, "{neither:?}");
+    assert_eq!(neither.code, 1, "a usage error: {neither:?}");
     assert!(neither.stderr.contains("--product"), "{neither:?}");
 
     let unknown = sc_assoc(Some(&endpoint), &["export", "--product", "Web Srever"]).await;

@@ -67,5 +67,5 @@ async fn completions_are_printed_for_bash_zsh_and_fish() {
         }
     }
     let unknown = sc_assoc_env(None, &["completions", "tcsh"], &[]).await;
-    assert_eq!(unknown.code, 2, "{unknown:?}");
+    assert_eq!(unknown.code, 1, "a usage error: {unknown:?}");
 }

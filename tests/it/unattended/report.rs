@@ -1,0 +1,71 @@
+//! The report tells what happened: a write whose answer was lost but that verification finds
+//! made counts as created, not failed.
+
+use crate::support::{SMALL_SEED, client_options, start_catalog_with};
+use sc_assoc::apply::ApplyOptions;
+use sc_assoc::aws::AwsCatalog;
+use sc_assoc::local::Faults;
+use sc_assoc::progress::NoProgress;
+use sc_assoc::run::{RunSettings, Verify, execute, plan_manifest};
+use std::time::Duration;
+
+/// A catalog where every write is made and its answer lost, retries included, and a client with
+/// two quick attempts per call.
+async fn losing_every_reply() -> (sc_assoc::local::LocalCatalog, AwsCatalog) {
+    let catalog = start_catalog_with(
+        SMALL_SEED,
+        Faults {
+            lost_reply_rate: 1.0,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let mut options = client_options(&catalog);
+    options.max_attempts = 2;
+    options.max_backoff = Duration::from_millis(10);
+    let client = AwsCatalog::connect(&options).await.expect("connects");
+    (catalog, client)
+}
+
+async fn apply(client: &AwsCatalog, verify: Verify) -> sc_assoc::run::Report {
+    let desired = sc_assoc::manifest::parse_str(
+        std::path::Path::new("m.yaml"),
+        "version: 1\nassociations:\n  - product: prod-web\n    artifacts: [pa-web-v1, pa-web-v2]\n    actions: [act-patch, act-backup]\n",
+    )
+    .expect("valid");
+    let planned = plan_manifest(client, &desired, &RunSettings::default(), &NoProgress)
+        .await
+        .expect("plans");
+    assert_eq!(planned.prepared.plan.to_add.len(), 4);
+    execute(
+        client,
+        &planned.prepared,
+        &ApplyOptions::default(),
+        &verify,
+        &NoProgress,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_lost_reply_that_verification_finds_made_counts_as_created() {
+    let (catalog, client) = losing_every_reply().await;
+    let report = apply(
+        &client,
+        Verify::On {
+            salt: "test".to_string(),
+        },
+    )
+    .await;
+    assert_eq!(report.summary.failed, 0, "{:?}", report.outcomes);
+    assert_eq!(report.summary.created, 4, "{:?}", report.outcomes);
+    assert_eq!(catalog.associations().len(), 5);
+}
+
+#[tokio::test]
+async fn without_verification_a_lost_reply_stays_failed() {
+    let (catalog, client) = losing_every_reply().await;
+    let report = apply(&client, Verify::Off).await;
+    assert_eq!(report.summary.failed, 4, "{:?}", report.outcomes);
+    assert_eq!(catalog.associations().len(), 5, "made all the same");
+}
