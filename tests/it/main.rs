@@ -14,4 +14,5 @@ mod names;
 mod pacing;
 mod prune;
 mod reconcile;
+mod sdk_protocol;
 mod support;
