@@ -58,9 +58,9 @@ pub enum IdError {
 
 /// Checks an id against the API's `Id` shape: 1..=100 characters of `[a-zA-Z0-9_-]`.
 ///
-/// The model's pattern `^[a-zA-Z0-9_\-]*` is not anchored at the end, so AWS itself would accept
-/// `pa-1/x` and answer ResourceNotFound later. Real ids never hold other characters, so a manifest
-/// that does is a typo we report before any call.
+/// AWS matches the model's pattern `^[a-zA-Z0-9_\-]*` against the whole value, so it refuses
+/// `pa-1/x` or `prod bad` with a `ValidationException` before looking anything up; this is the
+/// same rule, applied before any call so a typo in a manifest costs none.
 pub fn check_id(id: &str) -> Result<(), IdError> {
     if id.is_empty() {
         return Err(IdError::Empty);
@@ -144,6 +144,9 @@ mod tests {
         assert_eq!(check_id("prod-abc_DEF-123"), Ok(()));
         assert_eq!(check_id(""), Err(IdError::Empty));
         assert_eq!(check_id("pa/1"), Err(IdError::BadCharacter('/')));
+        // Whole-value, as AWS matches the pattern: a valid prefix does not make a valid id.
+        assert_eq!(check_id("prod bad"), Err(IdError::BadCharacter(' ')));
+        assert_eq!(check_id("prod-1\n"), Err(IdError::BadCharacter('\n')));
         assert_eq!(check_id(&"a".repeat(100)), Ok(()));
         assert_eq!(check_id(&"a".repeat(101)), Err(IdError::TooLong(101)));
     }

@@ -6,15 +6,22 @@ generated from the same AWS model -- and checks answers, error codes, paginators
 token replay. Exits non-zero on the first group of mismatches.
 
 Usage (against a FRESH server seeded with tests/fixtures/catalog/basic.yaml; the script changes
-its associations):
+its associations), once per wire protocol:
 
     cargo run -- local-catalog --seed tests/fixtures/catalog/basic.yaml --listen 127.0.0.1:8642 &
-    python3 tests/boto3_conformance.py http://127.0.0.1:8642
+    python3 tests/boto3_conformance.py http://127.0.0.1:8642 json    # or: cbor
     # or: SC_ASSOC_ENDPOINT=http://127.0.0.1:8642 python3 tests/boto3_conformance.py
 
-Protocol note: the botocore model lists `smithy-rpc-v2-cbor` and `json` for servicecatalog;
-botocore resolves `json` first (its priority order), so boto3 speaks AWS JSON 1.1 like the Rust
-SDK. The first check pins that, since the local catalog does not speak CBOR.
+Protocols: Service Catalog serves AWS JSON 1.1 and Smithy RPC v2 CBOR; the newest botocore model
+lists `protocols: ["smithy-rpc-v2-cbor", "json"]`, and botocore picks the first of those found in
+its own priority list (`botocore.utils.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS`, where `json` comes
+first). To make botocore speak the protocol asked for, `speak()` below patches two things in this
+process only, before any client exists: it moves that protocol to the front of the priority list,
+and, if the installed botocore's servicecatalog model does not declare the protocol (models older
+than the CBOR release list only "json"), it adds it to the loaded model's `protocols`, as the
+current model has it. botocore's own serializer and parser then do all the encoding: nothing here
+writes CBOR by hand. A hook records every request, so the script also checks that the wire really
+was the one asked for.
 """
 
 import datetime
@@ -23,9 +30,18 @@ import sys
 import uuid
 
 import boto3
+import botocore.loaders
+import botocore.model
+import botocore.serialize
+import botocore.session
+import botocore.utils
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
+
+PROTOCOLS = {"json": "json", "cbor": "smithy-rpc-v2-cbor"}
+SESSION = None
+SENT = []
 
 FAILURES = []
 PASSED = []
@@ -52,8 +68,37 @@ def expect_error(code, what, fn, *args, **kwargs):
     return None
 
 
+def speak(protocol):
+    """Makes botocore, in this process, resolve `protocol` for servicecatalog (see the docstring)."""
+    global SESSION
+    if protocol not in botocore.serialize.SERIALIZERS:
+        sys.exit(f"FAIL this botocore ({botocore.__version__}) cannot serialize {protocol}")
+    order = (protocol,) + tuple(p for p in botocore.utils.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS if p != protocol)
+    # model.py imported the tuple by name, so both bindings are replaced.
+    botocore.utils.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS = order
+    botocore.model.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS = order
+    original = botocore.loaders.Loader.load_service_model
+
+    def load_service_model(self, service_name, type_name, api_version=None):
+        model = original(self, service_name, type_name, api_version)
+        if service_name == "servicecatalog" and type_name == "service-2":
+            metadata = model.setdefault("metadata", {})
+            declared = metadata.get("protocols") or [metadata.get("protocol", "json")]
+            if protocol not in declared:
+                metadata["protocols"] = [protocol] + list(declared)
+        return model
+
+    botocore.loaders.Loader.load_service_model = load_service_model
+    SESSION = boto3.Session(botocore_session=botocore.session.get_session())
+
+
+def record(request, **_):
+    headers = {k.lower(): v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
+    SENT.append((request.url, headers))
+
+
 def client(endpoint, **config):
-    return boto3.client(
+    sc = SESSION.client(
         "servicecatalog",
         endpoint_url=endpoint,
         region_name="us-east-1",
@@ -61,6 +106,8 @@ def client(endpoint, **config):
         aws_secret_access_key="x",
         config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
     )
+    sc.meta.events.register("before-send.servicecatalog", record)
+    return sc
 
 
 def paginate(sc, op, key, **kwargs):
@@ -70,13 +117,21 @@ def paginate(sc, op, key, **kwargs):
 
 def main():
     endpoint = (sys.argv[1] if len(sys.argv) > 1 else None) or os.environ.get("SC_ASSOC_ENDPOINT")
-    if not endpoint:
-        sys.exit("usage: boto3_conformance.py ENDPOINT_URL (or set SC_ASSOC_ENDPOINT)")
+    wire = sys.argv[2] if len(sys.argv) > 2 else "json"
+    if not endpoint or wire not in PROTOCOLS:
+        sys.exit("usage: boto3_conformance.py ENDPOINT_URL [json|cbor] (or set SC_ASSOC_ENDPOINT)")
+    protocol = PROTOCOLS[wire]
+    speak(protocol)
+    print(f"botocore {botocore.__version__}, protocol {protocol}")
     sc = client(endpoint)
     # botocore checks some constraints itself (required members, minimum lengths); this client
     # skips that so the server's own validation is what answers.
     raw = client(endpoint, parameter_validation=False)
-    check(sc.meta.service_model.resolved_protocol == "json", "botocore resolves the AWS JSON 1.1 protocol")
+    check(sc.meta.service_model.resolved_protocol == protocol, f"botocore resolves {protocol}")
+    first = sc.list_service_actions(PageSize=1)
+    content_type = first["ResponseMetadata"]["HTTPHeaders"].get("content-type")
+    wanted_type = "application/cbor" if wire == "cbor" else "application/x-amz-json-1.1"
+    check(content_type == wanted_type, f"the answer comes back as {wanted_type} (got {content_type})")
 
     # --- ListServiceActions, with the paginator and small pages -----------------------------
     pages, actions = paginate(sc, "list_service_actions", "ServiceActionSummaries",
@@ -85,7 +140,7 @@ def main():
           "ListServiceActions lists every action in id order across pages")
     check(len(pages) == 3 and "NextPageToken" not in pages[-1], "one action per page, last page has no token")
     check(all(a["DefinitionType"] == "SSM_AUTOMATION" for a in actions), "summaries carry DefinitionType")
-    expect_error("InvalidParametersException", "PageSize 21", raw.list_service_actions, PageSize=21)
+    expect_error("ValidationException", "PageSize 21", raw.list_service_actions, PageSize=21)
     expect_error("InvalidParametersException", "forged page token", sc.list_service_actions, PageToken="00ff")
 
     # --- DescribeServiceAction -------------------------------------------------------------
@@ -93,7 +148,7 @@ def main():
     check(detail["ServiceActionSummary"]["Name"] == "Patch", "DescribeServiceAction summary")
     check(detail["Definition"].get("Name") == "AWS-RunPatchBaseline", "DescribeServiceAction definition map")
     expect_error("ResourceNotFoundException", "describe unknown action", sc.describe_service_action, Id="act-nope")
-    expect_error("InvalidParametersException", "describe action id of 101 chars",
+    expect_error("ValidationException", "describe action id of 101 chars",
                  sc.describe_service_action, Id="a" * 101)
 
     # --- SearchProductsAsAdmin -------------------------------------------------------------
@@ -105,7 +160,7 @@ def main():
     check(isinstance(products[0]["CreatedTime"], datetime.datetime), "CreatedTime parses as a timestamp")
     _, all_products = paginate(sc, "search_products_as_admin", "ProductViewDetails")
     check(len(all_products) == 3, "search without filters returns every product")
-    expect_error("InvalidParametersException", "bad SortOrder enum", raw.search_products_as_admin, SortOrder="SIDEWAYS")
+    expect_error("ValidationException", "bad SortOrder enum", raw.search_products_as_admin, SortOrder="SIDEWAYS")
     expect_error("ResourceNotFoundException", "unknown portfolio", sc.search_products_as_admin, PortfolioId="port-nope")
 
     # --- DescribeProductAsAdmin / ListProvisioningArtifacts / DescribeProvisioningArtifact ---
@@ -142,7 +197,7 @@ def main():
     expect_error("ResourceNotFoundException", "associate an artifact of another product",
                  sc.associate_service_action_with_provisioning_artifact,
                  ProductId="prod-db", ProvisioningArtifactId="pa-web-v1", ServiceActionId="act-backup")
-    expect_error("InvalidParametersException", "associate without ServiceActionId",
+    expect_error("ValidationException", "associate without ServiceActionId",
                  raw.associate_service_action_with_provisioning_artifact,
                  ProductId="prod-web", ProvisioningArtifactId="pa-web-v1")
 
@@ -185,22 +240,57 @@ def main():
         ServiceActionAssociations=items[:1] * 2)["FailedServiceActionAssociations"]
     check([f["ErrorCode"] for f in failed] == ["RESOURCE_NOT_FOUND"],
           "batch disassociate: second copy of the item is not found")
-    expect_error("InvalidParametersException", "batch of 0", raw.batch_associate_service_action_with_provisioning_artifact,
+    expect_error("ValidationException", "batch of 0", raw.batch_associate_service_action_with_provisioning_artifact,
                  ServiceActionAssociations=[])
-    expect_error("InvalidParametersException", "batch of 51",
+    expect_error("ValidationException", "batch of 51",
                  raw.batch_disassociate_service_action_from_provisioning_artifact,
                  ServiceActionAssociations=items[:1] * 51)
+    # A batch with one member that breaks the id pattern fails as a whole: nothing is applied.
+    bad_batch = [
+        {"ServiceActionId": "act-backup", "ProductId": "prod-web", "ProvisioningArtifactId": "pa-web-v1"},
+        {"ServiceActionId": "act backup", "ProductId": "prod-web", "ProvisioningArtifactId": "pa-web-v1"},
+    ]
+    e = expect_error("ValidationException", "batch with an invalid member",
+                     sc.batch_associate_service_action_with_provisioning_artifact,
+                     ServiceActionAssociations=bad_batch)
+    message = e.response["Error"]["Message"] if e else ""
+    check("Value 'act backup' at 'serviceActionAssociations.2.member.serviceActionId' failed to satisfy "
+          "constraint: Member must satisfy regular expression pattern" in message,
+          f"the message names the member as AWS does ({message!r})")
+    _, listed = paginate(sc, "list_service_actions_for_provisioning_artifact", "ServiceActionSummaries",
+                         ProductId="prod-web", ProvisioningArtifactId="pa-web-v1")
+    check([a["Id"] for a in listed] == ["act-restart"], "no item of the refused batch was applied")
     try:
         sc.batch_associate_service_action_with_provisioning_artifact(ServiceActionAssociations=[])
         check(False, "botocore rejects a batch of 0 itself")
     except ParamValidationError:
         check(True, "botocore rejects a batch of 0 itself")
 
+    # --- Whole-value patterns ---------------------------------------------------------------
+    e = expect_error("ValidationException", "an id with a space", sc.describe_service_action, Id="act patch")
+    check(e is not None and e.response["Error"]["Message"] == (
+        "1 validation error detected: Value 'act patch' at 'id' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: ^[a-zA-Z0-9_\\-]*"), "AWS's wording for a pattern failure")
+    for token in ["-x", "a.b"]:
+        expect_error("ValidationException", f"idempotency token {token!r}",
+                     sc.associate_service_action_with_provisioning_artifact, ProductId="prod-web",
+                     ProvisioningArtifactId="pa-web-v1", ServiceActionId="act-patch", IdempotencyToken=token)
+
     # --- Authentication --------------------------------------------------------------------
     unsigned = client(endpoint, signature_version=UNSIGNED)
     expect_error("MissingAuthenticationTokenException", "unsigned request", unsigned.list_service_actions)
 
-    print(f"\nboto3: {len(PASSED)} passed, {len(FAILURES)} failed")
+    # --- The wire itself -------------------------------------------------------------------
+    cbor_sent = [u for u, h in SENT if h.get("smithy-protocol") == "rpc-v2-cbor"
+                 and h.get("content-type") == "application/cbor" and "x-amz-target" not in h
+                 and "/service/AWS242ServiceCatalogService/operation/" in u]
+    json_sent = [u for u, h in SENT if h.get("x-amz-target", "").startswith("AWS242ServiceCatalogService.")
+                 and h.get("content-type") == "application/x-amz-json-1.1" and "smithy-protocol" not in h]
+    sent = cbor_sent if wire == "cbor" else json_sent
+    check(len(SENT) > 30 and len(sent) == len(SENT),
+          f"every one of the {len(SENT)} requests went over {protocol} ({len(sent)} did)")
+
+    print(f"\nboto3-{wire}: {len(PASSED)} passed, {len(FAILURES)} failed")
     sys.exit(1 if FAILURES else 0)
 
 

@@ -1,13 +1,20 @@
-//! The retry and pacing hooks this project adds to the SDK: a classifier that makes the
-//! quota error final, and an interceptor that tells a pacer how each HTTP attempt went. Both read
-//! the error code off the raw response the way AWS JSON 1.1 clients do.
+//! The retry and pacing hooks this project adds to the SDK: a classifier that makes the quota
+//! error (and model-validation errors) final, and an interceptor that tells a pacer how each HTTP
+//! attempt went. Both take the error code from the SDK's own parsed error metadata, never from
+//! the response body, so they work whichever wire protocol the SDK speaks (AWS JSON 1.1 today,
+//! Smithy RPC v2 CBOR in a later release), exactly as the SDK's own `AwsErrorCodeClassifier`
+//! does.
 
 use aws_sdk_servicecatalog::config::interceptors::{
     FinalizerInterceptorContextRef, InterceptorContext,
 };
 use aws_sdk_servicecatalog::config::retry::{ClassifyRetry, RetryAction};
 use aws_sdk_servicecatalog::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_servicecatalog::error::ProvideErrorMetadata;
+use aws_sdk_servicecatalog::operation;
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::{Error as OperationError, Output};
+use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
 use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
 use std::sync::Arc;
 
@@ -42,13 +49,15 @@ impl Intercept for ObserveAttempts {
         _runtime_components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let throttled = context
-            .response()
-            .and_then(response_error_type)
-            .is_some_and(|code| THROTTLING_CODES.contains(&code.as_str()));
-        self.0.on_attempt(throttled);
+        // The attempt's response has been deserialized by now, so its error is the parsed one.
+        self.0.on_attempt(throttled(context.output_or_error()));
         Ok(())
     }
+}
+
+/// True when an attempt was answered with a throttling error.
+fn throttled(outcome: Option<Result<&Output, &OrchestratorError<OperationError>>>) -> bool {
+    error_code(outcome).is_some_and(|code| THROTTLING_CODES.contains(&code))
 }
 
 /// Error codes that mean "slow down".
@@ -58,27 +67,27 @@ const THROTTLING_CODES: &[&str] = &[
     "TooManyRequestsException",
 ];
 
-/// The SDK's standard retry treats `LimitExceededException` as throttling. In Service Catalog it
-/// is the 25-actions-per-artifact quota, which no retry clears, so retrying only burns time and
-/// rate budget. This classifier runs after the SDK's own and forbids the retry.
+/// Error codes no retry can clear.
+/// - `LimitExceededException`: the SDK's standard retry treats it as throttling, but in Service
+///   Catalog it is the 25-actions-per-artifact quota; retrying only burns time and rate budget.
+/// - `ValidationException`: the model's constraints rejected the input, and will again. The
+///   SDK does not retry it today either; saying so here keeps that true whatever its lists say.
+const FINAL_CODES: &[&str] = &["LimitExceededException", "ValidationException"];
+
+/// Runs after the SDK's own classifiers and forbids retrying the [`FINAL_CODES`].
 #[derive(Debug)]
 pub(super) struct QuotaIsFinal;
 
 impl ClassifyRetry for QuotaIsFinal {
     fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
-        if !matches!(ctx.output_or_error(), Some(Err(_))) {
-            return RetryAction::NoActionIndicated;
-        }
-        let error_type = ctx.response().and_then(response_error_type);
-        if error_type.as_deref() == Some("LimitExceededException") {
-            RetryAction::RetryForbidden
-        } else {
-            RetryAction::NoActionIndicated
+        match error_code(ctx.output_or_error()) {
+            Some(code) if FINAL_CODES.contains(&code) => RetryAction::RetryForbidden,
+            _ => RetryAction::NoActionIndicated,
         }
     }
 
     fn name(&self) -> &'static str {
-        "LimitExceededException is a quota, not throttling"
+        "LimitExceededException is a quota, not throttling; ValidationException is final"
     }
 
     fn priority(&self) -> RetryClassifierPriority {
@@ -86,45 +95,132 @@ impl ClassifyRetry for QuotaIsFinal {
     }
 }
 
-/// The AWS error code of an error response, from the `X-Amzn-Errortype` header or the JSON
-/// body's `__type`, as AWS JSON 1.1 clients read it. `None` for successes.
-fn response_error_type(
-    response: &aws_sdk_servicecatalog::config::http::HttpResponse,
-) -> Option<String> {
-    if response.status().is_success() {
-        return None;
-    }
-    if let Some(value) = response.headers().get("x-amzn-errortype") {
-        return Some(error_type_name(value).to_string());
-    }
-    let body: serde_json::Value = serde_json::from_slice(response.body().bytes()?).ok()?;
-    let raw = body.get("__type").or_else(|| body.get("code"))?.as_str()?;
-    Some(error_type_name(raw).to_string())
+/// The AWS error code of a failed attempt, from the error the SDK parsed out of the response.
+/// `None` for successes and for failures that are not service errors (timeouts, I/O).
+fn error_code<'a>(
+    outcome: Option<Result<&'a Output, &'a OrchestratorError<OperationError>>>,
+) -> Option<&'a str> {
+    let error = outcome?.err()?.as_operation_error()?;
+    operation_error_code(error)
 }
 
-/// `aws.servicecatalog#LimitExceededException:http://...` → `LimitExceededException`.
-pub(super) fn error_type_name(raw: &str) -> &str {
-    let without_uri = raw.split(':').next().unwrap_or(raw);
-    without_uri.rsplit('#').next().unwrap_or(without_uri)
+/// The context holds the operation's error type-erased; each operation has its own type, so try
+/// each of the twelve sc-assoc calls (the SDK's classifier is generic over one type instead,
+/// because it is registered per operation). A unit test below keeps the list complete.
+fn operation_error_code(error: &OperationError) -> Option<&str> {
+    macro_rules! code_of {
+        ($($module:ident :: $error:ident),+ $(,)?) => {
+            $(
+                if let Some(e) = error.downcast_ref::<operation::$module::$error>() {
+                    return e.code();
+                }
+            )+
+        };
+    }
+    code_of!(
+        associate_service_action_with_provisioning_artifact::AssociateServiceActionWithProvisioningArtifactError,
+        disassociate_service_action_from_provisioning_artifact::DisassociateServiceActionFromProvisioningArtifactError,
+        batch_associate_service_action_with_provisioning_artifact::BatchAssociateServiceActionWithProvisioningArtifactError,
+        batch_disassociate_service_action_from_provisioning_artifact::BatchDisassociateServiceActionFromProvisioningArtifactError,
+        list_service_actions_for_provisioning_artifact::ListServiceActionsForProvisioningArtifactError,
+        list_provisioning_artifacts_for_service_action::ListProvisioningArtifactsForServiceActionError,
+        list_service_actions::ListServiceActionsError,
+        describe_service_action::DescribeServiceActionError,
+        describe_provisioning_artifact::DescribeProvisioningArtifactError,
+        describe_product_as_admin::DescribeProductAsAdminError,
+        search_products_as_admin::SearchProductsAsAdminError,
+        list_provisioning_artifacts::ListProvisioningArtifactsError,
+    );
+    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_servicecatalog::error::ErrorMetadata;
+    use aws_sdk_servicecatalog::operation::associate_service_action_with_provisioning_artifact::AssociateServiceActionWithProvisioningArtifactError as AssociateError;
+    use aws_smithy_runtime_api::client::interceptors::context::Input;
+
+    fn metadata(code: &str) -> ErrorMetadata {
+        ErrorMetadata::builder().code(code).message("m").build()
+    }
+
+    /// A context after a failed attempt whose error the SDK has parsed. It holds no HTTP response
+    /// at all: the parsed error is the only place the code may be read from, as it is when the
+    /// body is CBOR and no `X-Amzn-Errortype` header comes with it.
+    fn failed_with(error: OperationError) -> InterceptorContext {
+        let mut ctx = InterceptorContext::new(Input::doesnt_matter());
+        ctx.set_output_or_error(Err(OrchestratorError::operation(error)));
+        ctx
+    }
+
+    fn associate_error(code: &str) -> OperationError {
+        OperationError::erase(AssociateError::generic(metadata(code)))
+    }
 
     #[test]
-    fn error_type_names_are_stripped_of_namespace_and_uri() {
+    fn the_quota_and_validation_errors_are_final_whatever_the_body_looks_like() {
+        for code in ["LimitExceededException", "ValidationException"] {
+            let ctx = failed_with(associate_error(code));
+            assert_eq!(
+                QuotaIsFinal.classify_retry(&ctx),
+                RetryAction::RetryForbidden,
+                "{code}"
+            );
+        }
+        for code in ["ThrottlingException", "DuplicateResourceException"] {
+            let ctx = failed_with(associate_error(code));
+            assert_eq!(
+                QuotaIsFinal.classify_retry(&ctx),
+                RetryAction::NoActionIndicated,
+                "{code}"
+            );
+        }
+        let mut ok = InterceptorContext::new(Input::doesnt_matter());
+        ok.set_output_or_error(Ok(Output::doesnt_matter()));
         assert_eq!(
-            error_type_name("com.amazonaws.servicecatalog#LimitExceededException"),
-            "LimitExceededException"
+            QuotaIsFinal.classify_retry(&ok),
+            RetryAction::NoActionIndicated
         );
-        assert_eq!(
-            error_type_name("LimitExceededException:http://internal.amazon.com/"),
-            "LimitExceededException"
-        );
-        assert_eq!(
-            error_type_name("ThrottlingException"),
-            "ThrottlingException"
-        );
+    }
+
+    #[test]
+    fn throttling_is_read_from_the_parsed_error_for_pacing() {
+        let ctx = failed_with(associate_error("ThrottlingException"));
+        assert!(throttled(ctx.output_or_error()));
+        let ctx = failed_with(associate_error("ResourceNotFoundException"));
+        assert!(!throttled(ctx.output_or_error()));
+        let timeout = failed_with_timeout();
+        assert!(!throttled(timeout.output_or_error()));
+    }
+
+    fn failed_with_timeout() -> InterceptorContext {
+        let mut ctx = InterceptorContext::new(Input::doesnt_matter());
+        ctx.set_output_or_error(Err(OrchestratorError::timeout("slow".into())));
+        ctx
+    }
+
+    #[test]
+    fn every_operation_error_type_of_the_adapter_is_recognised() {
+        use aws_sdk_servicecatalog::operation::*;
+        let errors = [
+            OperationError::erase(associate_service_action_with_provisioning_artifact::AssociateServiceActionWithProvisioningArtifactError::generic(metadata("C"))),
+            OperationError::erase(disassociate_service_action_from_provisioning_artifact::DisassociateServiceActionFromProvisioningArtifactError::generic(metadata("C"))),
+            OperationError::erase(batch_associate_service_action_with_provisioning_artifact::BatchAssociateServiceActionWithProvisioningArtifactError::generic(metadata("C"))),
+            OperationError::erase(batch_disassociate_service_action_from_provisioning_artifact::BatchDisassociateServiceActionFromProvisioningArtifactError::generic(metadata("C"))),
+            OperationError::erase(list_service_actions_for_provisioning_artifact::ListServiceActionsForProvisioningArtifactError::generic(metadata("C"))),
+            OperationError::erase(list_provisioning_artifacts_for_service_action::ListProvisioningArtifactsForServiceActionError::generic(metadata("C"))),
+            OperationError::erase(list_service_actions::ListServiceActionsError::generic(metadata("C"))),
+            OperationError::erase(describe_service_action::DescribeServiceActionError::generic(metadata("C"))),
+            OperationError::erase(describe_provisioning_artifact::DescribeProvisioningArtifactError::generic(metadata("C"))),
+            OperationError::erase(describe_product_as_admin::DescribeProductAsAdminError::generic(metadata("C"))),
+            OperationError::erase(search_products_as_admin::SearchProductsAsAdminError::generic(metadata("C"))),
+            OperationError::erase(list_provisioning_artifacts::ListProvisioningArtifactsError::generic(metadata("C"))),
+        ];
+        // As many as the operations the local catalog serves, which are those the adapter calls.
+        assert_eq!(errors.len(), crate::local::wire::Op::ALL.len());
+        for e in &errors {
+            assert_eq!(operation_error_code(e), Some("C"), "{e:?}");
+        }
     }
 }

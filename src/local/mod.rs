@@ -1,16 +1,20 @@
 //! The local Service Catalog: an HTTP server answering the twelve Service Catalog operations
-//! sc-assoc uses exactly as AWS does (AWS JSON 1.1, model-driven validation, AWS's error codes,
-//! idempotency-token replay), seeded from YAML, with deterministic fault knobs. Every end-to-end
-//! test, benchmark and demo runs against it, so faithfulness to AWS comes before convenience.
+//! sc-assoc uses exactly as AWS does (both of its wire protocols, AWS JSON 1.1 and Smithy RPC v2
+//! CBOR; model-driven validation; AWS's error codes; idempotency-token replay), seeded from YAML,
+//! with deterministic fault knobs. Every end-to-end test, benchmark and demo runs against it, so
+//! faithfulness to AWS comes before convenience.
 //!
-//! This file owns the running server: configuration, the request pipeline (signature → access
-//! key → target → token bucket → latency → injected error → body → validation → operation → lost
-//! reply), the statistics, the handle tests hold, and the standalone entry point. The pieces
-//! live beside it: [`wire`] (protocol and errors), [`validate`] (the model), `ops` and `state`
-//! (semantics), `paging` (page tokens), [`faults`] (knobs, PRNG, bucket) and [`seed`] (initial
-//! contents).
+//! This file owns the running server: configuration, the request pipeline (protocol by path →
+//! target → signature → access key → token bucket → latency → injected error → body → validation
+//! → operation → lost reply), the statistics, the handle tests hold, and the standalone entry
+//! point. The pieces live beside it: [`wire`] (what both protocols share: operations, errors,
+//! answers, auth), [`json`] and [`cbor`] (each protocol's routing and bodies), [`validate`] (the
+//! model), `ops` and `state` (semantics), `paging` (page tokens), [`faults`] (knobs, PRNG,
+//! bucket) and [`seed`] (initial contents).
 
+pub mod cbor;
 pub mod faults;
+pub mod json;
 mod ops;
 mod paging;
 pub mod seed;
@@ -27,13 +31,12 @@ use anyhow::Context;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::serve::ListenerExt;
 use faults::{Bucket, Dice};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use state::Catalog;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -44,12 +47,12 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use wire::{Answer, ApiError, Op, RequestIds};
+use wire::{Answer, ApiError, Op, Protocol, RequestIds};
 
 /// AWS's quota: 25 service actions per provisioning artifact.
 pub const DEFAULT_MAX_ACTIONS_PER_ARTIFACT: usize = 25;
 
-/// Largest request body read; AWS's own JSON limits are far below what sc-assoc sends.
+/// Largest request body read; AWS's own limits are far below what sc-assoc sends.
 const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// Everything a local catalog starts from.
@@ -87,8 +90,9 @@ impl Default for CatalogConfig {
 /// Counters since start or the last [`LocalCatalog::reset_stats`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
-    /// Per operation name: every request whose `X-Amz-Target` names the operation, whatever its
-    /// fate (refused credentials, throttled, failed). All twelve are listed, 0 if never called.
+    /// Per operation name: every request addressed to the operation (by `X-Amz-Target` over
+    /// JSON, by the path over RPC v2 CBOR), whatever its fate (refused credentials, throttled,
+    /// failed). All twelve are listed, 0 if never called.
     pub calls: BTreeMap<String, u64>,
     /// Requests answered `ThrottlingException`, by the token bucket or by `throttle_rate`.
     pub throttled: u64,
@@ -202,32 +206,51 @@ impl Inner {
             .associations()
     }
 
-    /// The request pipeline for the API (everything but `/_stats` and `/_state`).
-    async fn answer(&self, headers: &HeaderMap, body: Body) -> Answer {
+    /// The request pipeline for the API (everything but `/_stats` and `/_state`), the same for
+    /// both wire protocols: only finding the operation and decoding the body differ.
+    async fn answer(
+        &self,
+        protocol: Protocol,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+        body: Body,
+    ) -> (Option<Op>, Answer) {
         // Authentication is judged first (an unsigned request to an unknown target is still
         // "Missing Authentication Token"), but a request addressed to an operation counts as a
         // call of it whatever its fate, so tests can see refused calls too.
-        let target = wire::operation(headers);
-        if let Ok(op) = target {
+        let target = match protocol {
+            Protocol::Json => json::operation(headers),
+            Protocol::Cbor => cbor::operation(method, path, headers),
+        };
+        let named = match &target {
+            Ok(op) => Some(*op),
+            Err(m) => m.named,
+        };
+        if let Some(op) = named {
             self.counters.calls[op.index()].fetch_add(1, Ordering::Relaxed);
         }
         let caller = match wire::check_auth(headers) {
             Ok(c) => c,
-            Err(e) => return e.into(),
+            Err(e) => return (named, e.into()),
         };
         if let Err(e) = wire::check_access_key(
             &caller,
             &self.expired_access_keys,
             &self.unrecognized_access_keys,
         ) {
-            return e.into();
+            return (named, e.into());
         }
         let op = match target {
             Ok(op) => op,
-            Err(e) => return e.into(),
+            Err(m) => return (named, m.error.into()),
         };
-        let _in_flight = InFlight::enter(&self.counters);
+        (Some(op), self.perform(protocol, op, body).await)
+    }
 
+    /// Faults, body, validation, the operation and a lost reply, for a routed request.
+    async fn perform(&self, protocol: Protocol, op: Op, body: Body) -> Answer {
+        let _in_flight = InFlight::enter(&self.counters);
         let faults = self.faults();
         let mut draw = self.dice.draw(&faults);
         // The bucket is consulted on arrival, the delay models the round trip either way.
@@ -246,12 +269,26 @@ impl Inner {
             return ApiError::internal_failure().into();
         }
 
-        let request = match read_json(body).await {
+        let model = match validate::model() {
+            Ok(m) => m,
+            Err(e) => return e.into(),
+        };
+        let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Ok(b) => b,
+            Err(e) => {
+                return ApiError::serialization(format!("Could not read the request body: {e}"))
+                    .into();
+            }
+        };
+        let decoded = match protocol {
+            Protocol::Json => json::decode(&bytes),
+            Protocol::Cbor => cbor::decode(model, op, &bytes),
+        };
+        let request = match decoded {
             Ok(v) => v,
             Err(e) => return e.into(),
         };
-        let validated = validate::model().and_then(|m| m.validate_input(op.name(), &request));
-        if let Err(e) = validated {
+        if let Err(e) = model.validate_input(op.name(), &request) {
             return e.into();
         }
         let answer = ops::execute(op, &request, &self.catalog, &mut draw, &faults);
@@ -265,31 +302,19 @@ impl Inner {
     }
 }
 
-/// Reads the body as a JSON object. An empty body counts as `{}`; anything that is not a JSON
-/// object is a `SerializationException`, as AWS answers it.
-async fn read_json(body: Body) -> Result<Value, ApiError> {
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|e| ApiError::serialization(format!("Could not read the request body: {e}")))?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Object(Default::default()));
-    }
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::serialization(format!("Malformed JSON request body: {e}")))?;
-    if !value.is_object() {
-        return Err(ApiError::serialization(
-            "Start of structure or map expected at the top of the request body",
-        ));
-    }
-    Ok(value)
-}
-
-async fn api_handler(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Body) -> Response {
+async fn api_handler(
+    State(inner): State<Arc<Inner>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let request_id = inner.ids.next();
-    inner
-        .answer(&headers, body)
-        .await
-        .into_response(&request_id)
+    let protocol = Protocol::of_path(uri.path());
+    let (op, answer) = inner
+        .answer(protocol, &method, uri.path(), &headers, body)
+        .await;
+    wire::respond(protocol, op, &answer, &request_id)
 }
 
 fn json_response(inner: &Inner, body: String) -> Response {

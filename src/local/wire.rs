@@ -1,16 +1,18 @@
-//! The AWS JSON 1.1 wire protocol as Service Catalog speaks it: the twelve operation names behind
-//! `X-Amz-Target`, the error envelope (`{"__type", "message"}` plus `X-Amzn-Errortype`), the
-//! request-id header on every response, and the SigV4 `Authorization` checks AWS performs before
-//! it looks at a request (presence and shape only; signatures are not verified).
+//! What both wire protocols share: the twelve operations, the errors and protocol-neutral
+//! answers, building the response in the request's protocol (the bodies come from [`super::json`]
+//! and [`super::cbor`]), the request-id header on every response, and the SigV4 `Authorization`
+//! checks AWS performs before it looks at a request (presence and shape only; signatures are not
+//! verified), which are the same whichever protocol carries the request.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use serde_json::Value;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// `X-Amz-Target` prefix, the model's `targetPrefix`.
+/// The model's `targetPrefix`: the `X-Amz-Target` prefix over JSON and the service name in
+/// RPC v2 CBOR paths.
 pub const TARGET_PREFIX: &str = "AWS242ServiceCatalogService";
-pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// The operations the local catalog serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -88,7 +90,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -97,6 +99,10 @@ impl ApiError {
     }
     pub fn invalid_parameters(message: impl Into<String>) -> Self {
         Self::new(400, "InvalidParametersException", message)
+    }
+    /// A request that breaks the model's constraints (see [`super::validate`]).
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(400, "ValidationException", message)
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(400, "ResourceNotFoundException", message)
@@ -125,57 +131,105 @@ impl ApiError {
     }
 }
 
-/// A finished answer, kept as status plus JSON text so idempotency memory can replay it byte for
-/// byte.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Answer {
-    pub status: u16,
-    /// `Some` for errors: the `__type`, also sent as `X-Amzn-Errortype`.
-    pub error_type: Option<&'static str>,
-    pub body: String,
+/// A finished answer, kept protocol-neutral so idempotency memory can replay it over whichever
+/// protocol the replaying request speaks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// HTTP 200 with the operation's output.
+    Ok(Value),
+    Err(ApiError),
 }
 
 impl Answer {
-    pub fn ok(body: serde_json::Value) -> Self {
-        Answer {
-            status: 200,
-            error_type: None,
-            body: body.to_string(),
-        }
+    pub fn ok(body: Value) -> Self {
+        Answer::Ok(body)
     }
 
     pub fn error(e: &ApiError) -> Self {
-        Answer {
-            status: e.status,
-            error_type: Some(e.code),
-            body: serde_json::json!({"__type": e.code, "message": e.message}).to_string(),
-        }
+        Answer::Err(e.clone())
     }
 
     pub fn is_success(&self) -> bool {
-        self.status == 200
+        matches!(self, Answer::Ok(_))
     }
 
-    pub fn into_response(self, request_id: &str) -> Response {
-        let mut response = Response::new(Body::from(self.body));
-        *response.status_mut() =
-            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-        if let Ok(v) = HeaderValue::from_str(request_id) {
-            headers.insert("x-amzn-RequestId", v);
+    pub fn status(&self) -> u16 {
+        match self {
+            Answer::Ok(_) => 200,
+            Answer::Err(e) => e.status,
         }
-        if let Some(t) = self.error_type {
-            headers.insert("X-Amzn-Errortype", HeaderValue::from_static(t));
-        }
-        response
     }
 }
 
 impl From<ApiError> for Answer {
     fn from(e: ApiError) -> Self {
-        Answer::error(&e)
+        Answer::Err(e)
     }
+}
+
+/// Which of Service Catalog's two wire protocols a request speaks; its answer speaks the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// AWS JSON 1.1: `POST /` with `X-Amz-Target` (see [`super::json`]).
+    Json,
+    /// Smithy RPC v2 CBOR: `POST /service/{service}/operation/{operation}` (see [`super::cbor`]).
+    Cbor,
+}
+
+impl Protocol {
+    /// Told apart by the path alone, as AWS's endpoint does: only RPC v2 puts the operation there.
+    pub fn of_path(path: &str) -> Protocol {
+        if super::cbor::route(path).is_some() {
+            Protocol::Cbor
+        } else {
+            Protocol::Json
+        }
+    }
+}
+
+/// A request that names no operation this server performs. `named` is the operation it was
+/// addressed to when the addressing was right but something else was not, so it still counts
+/// as a call of that operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Misrouted {
+    pub named: Option<Op>,
+    pub error: ApiError,
+}
+
+/// Builds the HTTP response of an answer in `protocol`, with AWS's request-id header.
+pub fn respond(protocol: Protocol, op: Option<Op>, answer: &Answer, request_id: &str) -> Response {
+    let (content_type, body) = match protocol {
+        Protocol::Json => (super::json::CONTENT_TYPE, super::json::encode(answer)),
+        Protocol::Cbor => {
+            let model = super::validate::model().ok();
+            (
+                super::cbor::CONTENT_TYPE,
+                super::cbor::encode(model, op, answer),
+            )
+        }
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() =
+        StatusCode::from_u16(answer.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-RequestId", v);
+    }
+    match (protocol, answer) {
+        (Protocol::Json, Answer::Err(e)) => {
+            headers.insert("X-Amzn-Errortype", HeaderValue::from_static(e.code));
+        }
+        // RPC v2 carries the error type only in the body, and every answer names the protocol.
+        (Protocol::Cbor, _) => {
+            headers.insert(
+                super::cbor::PROTOCOL_HEADER,
+                HeaderValue::from_static(super::cbor::PROTOCOL_VALUE),
+            );
+        }
+        _ => {}
+    }
+    response
 }
 
 /// Unique request ids shaped like AWS's (UUID text): a per-process random prefix plus a counter.
@@ -331,25 +385,6 @@ pub fn check_access_key(
         ));
     }
     Ok(())
-}
-
-/// Resolves `X-Amz-Target` to an operation.
-pub fn operation(headers: &HeaderMap) -> Result<Op, ApiError> {
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    target
-        .strip_prefix(TARGET_PREFIX)
-        .and_then(|rest| rest.strip_prefix('.'))
-        .and_then(Op::from_name)
-        .ok_or_else(|| {
-            ApiError::unknown_operation(if target.is_empty() {
-                "Missing X-Amz-Target header".to_string()
-            } else {
-                format!("Operation {target} is not supported by this service")
-            })
-        })
 }
 
 #[cfg(test)]

@@ -134,11 +134,13 @@ async fn service_errors_keep_code_message_and_request_id() {
         .list_actions_for_artifact(&long_id, "pa-web-v1")
         .await
         .unwrap_err();
+    // Model constraints are AWS's ValidationException (issue 11), still InvalidParameters to
+    // the reconciler.
     assert_eq!(
         (invalid.kind, invalid.code.as_str()),
-        (ErrorKind::InvalidParameters, "InvalidParametersException")
+        (ErrorKind::InvalidParameters, "ValidationException")
     );
-    assert!(invalid.message.contains("ProductId"), "{invalid}");
+    assert!(invalid.message.contains("'productId'"), "{invalid}");
 
     let gone = sdk
         .disassociate(&triple("prod-db", "pa-db-v1", "act-stop"), "t-gone")

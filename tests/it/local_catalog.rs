@@ -1,8 +1,10 @@
 //! The local catalog, over raw HTTP: validation and semantics operation by operation, paging,
-//! idempotency-token replay, authentication, and the fault knobs. Requests are built by hand (no
-//! SDK) so these tests pin the wire contract itself. This file holds the harness; the tests are
-//! grouped in the submodules below.
+//! idempotency-token replay, authentication, and the fault knobs, over both wire protocols (AWS
+//! JSON 1.1 and Smithy RPC v2 CBOR). Requests are built by hand (no SDK) so these tests pin the
+//! wire contract itself. This file holds the harness; the tests are grouped in the submodules
+//! below.
 
+mod cbor;
 mod paging_and_tokens;
 mod protocol_and_faults;
 mod semantics;
@@ -50,19 +52,33 @@ associations:
   - {product: prod-web, artifact: pa-web-v1, action: act-restart}
 "#;
 
-/// One HTTP answer, decoded.
+/// Which wire protocol a request speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wire {
+    Json,
+    Cbor,
+}
+
+/// One HTTP answer, decoded. A CBOR body is decoded into the JSON value it stands for (tag 1
+/// timestamps become their epoch seconds), so assertions read the same for both protocols.
 #[derive(Debug)]
 pub struct Reply {
     status: u16,
     error_type: Option<String>,
     request_id: Option<String>,
+    content_type: Option<String>,
+    smithy_protocol: Option<String>,
     body: Value,
+    /// The body as sent, for the tests that look at the encoding itself.
+    raw: Vec<u8>,
 }
 
 impl Reply {
-    /// `__type` of an error body (None on success).
+    /// `__type` of an error body (None on success), without a `namespace#` prefix: clients read
+    /// it that way, and RPC v2 CBOR sends absolute shape ids.
     fn code(&self) -> Option<&str> {
-        self.body.get("__type").and_then(Value::as_str)
+        let t = self.body.get("__type").and_then(Value::as_str)?;
+        Some(t.rsplit('#').next().unwrap_or(t))
     }
     fn message(&self) -> &str {
         self.body["message"].as_str().unwrap_or("")
@@ -73,9 +89,59 @@ impl Reply {
     }
     fn err(&self, status: u16, code: &str) -> &Self {
         assert_eq!((self.status, self.code()), (status, Some(code)), "{self:?}");
-        assert_eq!(self.error_type.as_deref(), Some(code), "X-Amzn-Errortype");
+        if self.smithy_protocol.is_none() {
+            assert_eq!(self.error_type.as_deref(), Some(code), "X-Amzn-Errortype");
+        } else {
+            // RPC v2 CBOR carries the type in the body only.
+            assert_eq!(self.error_type, None, "no X-Amzn-Errortype over CBOR");
+        }
         self
     }
+}
+
+/// CBOR item → the JSON value it stands for; tag 1 (epoch seconds) becomes its number.
+fn cbor_to_json(item: &ciborium::Value) -> Value {
+    use ciborium::Value as C;
+    match item {
+        C::Integer(i) => i64::try_from(i128::from(*i)).map_or(Value::Null, Value::from),
+        C::Float(f) => json!(f),
+        C::Text(t) => json!(t),
+        C::Bool(b) => json!(b),
+        C::Tag(1, inner) => cbor_to_json(inner),
+        C::Array(items) => Value::Array(items.iter().map(cbor_to_json).collect()),
+        C::Map(entries) => Value::Object(
+            entries
+                .iter()
+                .map(|(k, v)| (k.as_text().unwrap_or("?").to_string(), cbor_to_json(v)))
+                .collect(),
+        ),
+        other => panic!("unexpected CBOR item in an answer: {other:?}"),
+    }
+}
+
+/// JSON request body → CBOR bytes (inputs hold no timestamps or blobs).
+fn json_to_cbor(v: &Value) -> Vec<u8> {
+    fn item(v: &Value) -> ciborium::Value {
+        use ciborium::Value as C;
+        match v {
+            Value::Null => C::Null,
+            Value::Bool(b) => C::Bool(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => C::Integer(i.into()),
+                None => C::Float(n.as_f64().unwrap_or(0.0)),
+            },
+            Value::String(s) => C::Text(s.clone()),
+            Value::Array(a) => C::Array(a.iter().map(item).collect()),
+            Value::Object(o) => C::Map(
+                o.iter()
+                    .map(|(k, v)| (C::Text(k.clone()), item(v)))
+                    .collect(),
+            ),
+        }
+    }
+    let mut out = Vec::new();
+    ciborium::ser::into_writer(&item(v), &mut out).expect("encode");
+    out
 }
 
 struct Harness {
@@ -110,6 +176,34 @@ impl Harness {
         let req = req
             .body(Full::new(Bytes::from(body.to_string())))
             .expect("request");
+        self.send(req).await
+    }
+
+    /// An RPC v2 CBOR request to `path` with the protocol's headers, then `extra` headers
+    /// (an empty value removes a header).
+    async fn raw_cbor(&self, path: &str, extra: &[(&str, &str)], body: Vec<u8>) -> Reply {
+        let mut headers = vec![
+            ("authorization", AUTH),
+            ("x-amz-date", "20260101T000000Z"),
+            ("smithy-protocol", "rpc-v2-cbor"),
+            ("content-type", "application/cbor"),
+            ("accept", "application/cbor"),
+        ];
+        for (name, value) in extra {
+            headers.retain(|(n, _)| n != name);
+            if !value.is_empty() {
+                headers.push((name, value));
+            }
+        }
+        let mut req = hyper::Request::post(format!("{}{path}", self.catalog.endpoint()));
+        for (name, value) in headers {
+            req = req.header(name, value);
+        }
+        self.send(req.body(Full::new(Bytes::from(body))).expect("request"))
+            .await
+    }
+
+    async fn send(&self, req: hyper::Request<Full<Bytes>>) -> Reply {
         let resp = self.http.request(req).await.expect("http");
         let status = resp.status().as_u16();
         let header = |n: &str| {
@@ -119,24 +213,55 @@ impl Harness {
                 .map(str::to_string)
         };
         let (error_type, request_id) = (header("x-amzn-errortype"), header("x-amzn-requestid"));
-        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let (content_type, smithy_protocol) = (header("content-type"), header("smithy-protocol"));
+        let raw = resp
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        let body = if content_type.as_deref() == Some("application/cbor") {
+            let item: ciborium::Value =
+                ciborium::de::from_reader(raw.as_slice()).expect("a CBOR answer decodes");
+            cbor_to_json(&item)
+        } else {
+            serde_json::from_slice(&raw).unwrap_or(Value::Null)
+        };
         Reply {
             status,
             error_type,
             request_id,
+            content_type,
+            smithy_protocol,
             body,
+            raw,
         }
     }
 
     async fn call(&self, op: &str, body: Value) -> Reply {
-        let reply = self.raw(Some(AUTH), Some(op), &body.to_string()).await;
+        self.call_over(Wire::Json, op, body).await
+    }
+
+    /// A signed call of `op` in either protocol, checked for what every answer must have.
+    async fn call_over(&self, wire: Wire, op: &str, body: Value) -> Reply {
+        let reply = match wire {
+            Wire::Json => self.raw(Some(AUTH), Some(op), &body.to_string()).await,
+            Wire::Cbor => {
+                let path = format!("/service/AWS242ServiceCatalogService/operation/{op}");
+                let reply = self.raw_cbor(&path, &[], json_to_cbor(&body)).await;
+                assert_eq!(reply.smithy_protocol.as_deref(), Some("rpc-v2-cbor"));
+                assert_eq!(reply.content_type.as_deref(), Some("application/cbor"));
+                reply
+            }
+        };
         assert!(reply.request_id.is_some(), "every answer has a request id");
         if let Some(code) = reply.code() {
             // Whatever goes wrong, the code is one the model declares for the operation or one
-            // any AWS service may answer. (DescribeServiceAction declares only ResourceNotFound,
-            // yet model validation still fails it with InvalidParameters.)
+            // any AWS service may answer. (No operation declares ValidationException, yet AWS
+            // answers every constraint failure with it.)
             let common = [
+                "ValidationException",
                 "ThrottlingException",
                 "InternalFailure",
                 "SerializationException",

@@ -15,5 +15,6 @@ mod names;
 mod pacing;
 mod prune;
 mod reconcile;
+mod sdk_protocol;
 mod support;
 mod unattended;
