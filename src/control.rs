@@ -287,6 +287,10 @@ impl<C: Catalog> Catalog for Guarded<'_, C> {
     fn call_counts(&self) -> BTreeMap<&'static str, u64> {
         self.inner.call_counts()
     }
+
+    fn wire_stats(&self) -> crate::seam::WireStats {
+        self.inner.wire_stats()
+    }
 }
 
 #[cfg(test)]

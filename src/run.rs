@@ -294,12 +294,14 @@ pub struct Summary {
     pub unknown: usize,
 }
 
-/// Calls made, by kind and by operation.
+/// Calls made, by kind and by operation, and the HTTP attempts behind them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Calls {
     pub reads: u64,
     pub writes: u64,
     pub by_operation: BTreeMap<&'static str, u64>,
+    /// Attempts, retries, throttled and failed answers on the wire.
+    pub wire: crate::seam::WireStats,
 }
 
 /// Wall time of each phase, in milliseconds.
@@ -413,6 +415,7 @@ pub async fn execute<C: Catalog>(
             reads: total - writes,
             writes,
             by_operation,
+            wire: catalog.wire_stats(),
         },
         timings: Timings {
             read_ms: prepared.read_time.as_millis() as u64,

@@ -148,6 +148,23 @@ impl std::error::Error for ApiError {}
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// What happened on the wire: HTTP attempts (retries included) and how the failed ones failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct WireStats {
+    /// HTTP attempts made, first tries and retries.
+    pub attempts: u64,
+    /// Attempts beyond the first of each call.
+    pub retries: u64,
+    /// Attempts answered with a throttling error.
+    pub throttled: u64,
+    /// Attempts answered with HTTP 5xx.
+    pub server_errors: u64,
+    /// Attempts that got no answer within the attempt timeout.
+    pub timeouts: u64,
+    /// Attempts that failed to connect or lost the connection.
+    pub transport_errors: u64,
+}
+
 /// What sc-assoc needs from Service Catalog. Every list call returns all pages.
 ///
 /// Methods return `Send` futures so implementations can be driven from spawned tasks and
@@ -228,5 +245,11 @@ pub trait Catalog: Send + Sync {
     /// nothing.
     fn call_counts(&self) -> BTreeMap<&'static str, u64> {
         BTreeMap::new()
+    }
+
+    /// HTTP attempts and their failures so far, for reports. Implementations that do not see
+    /// the wire return zeros.
+    fn wire_stats(&self) -> WireStats {
+        WireStats::default()
     }
 }

@@ -4,6 +4,7 @@
 //! [`ApiError`]s that keep the AWS code, message and request id. Everything above it speaks the
 //! project's own types ([`crate::seam`]).
 
+mod attempts;
 mod errors;
 mod paging;
 mod retry;
@@ -105,6 +106,8 @@ pub struct AwsCatalog {
     pacer: Option<Arc<Pacer>>,
     /// Where calls go, for messages: the endpoint URL given, or the regional one.
     endpoint: String,
+    /// Every HTTP attempt, counted by the wire interceptor.
+    wire: Arc<attempts::Counters>,
     attempt_timeout: Duration,
 }
 
@@ -157,6 +160,8 @@ impl AwsCatalog {
             }
         }
         let mut config = aws_sdk_servicecatalog::config::Builder::from(&shared);
+        let wire = Arc::new(attempts::Counters::default());
+        config = config.interceptor(attempts::CountAttempts(wire.clone()));
         if let Some(observer) = &options.attempt_observer {
             config = config.interceptor(ObserveAttempts(observer.clone()));
         }
@@ -210,6 +215,7 @@ impl AwsCatalog {
             calls: Mutex::new(BTreeMap::new()),
             pacer: options.pacer.clone(),
             endpoint,
+            wire,
             attempt_timeout: options.attempt_timeout,
         })
     }
@@ -384,6 +390,10 @@ impl Catalog for AwsCatalog {
     /// How many calls (not HTTP attempts) were made per operation.
     fn call_counts(&self) -> BTreeMap<&'static str, u64> {
         self.calls.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    fn wire_stats(&self) -> crate::seam::WireStats {
+        self.wire.snapshot(self.call_counts().values().sum())
     }
 
     async fn list_actions_for_artifact(

@@ -254,6 +254,19 @@ pub fn report_text(report: &Report) -> String {
         report.timings.read_ms as f64 / 1000.0,
         report.timings.apply_ms as f64 / 1000.0
     );
+    let wire = &report.calls.wire;
+    if wire.retries > 0 || wire.throttled > 0 || wire.server_errors > 0 || wire.timeouts > 0 {
+        let _ = writeln!(
+            out,
+            "On the wire: {} HTTP attempts, {} retried; {} throttled, {} answered 5xx, {} timed out, {} failed to connect.",
+            wire.attempts,
+            wire.retries,
+            wire.throttled,
+            wire.server_errors,
+            wire.timeouts,
+            wire.transport_errors
+        );
+    }
     out
 }
 

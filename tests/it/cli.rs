@@ -371,7 +371,8 @@ async fn the_json_report_is_stable() {
                 "AssociateServiceActionWithProvisioningArtifact": 2,
                 "ListServiceActions": 1,
                 "ListServiceActionsForProvisioningArtifact": 3
-            }},
+            }, "wire": {"attempts": 6, "retries": 0, "throttled": 0, "server_errors": 0,
+                        "timeouts": 0, "transport_errors": 0}},
             "timings": {"read_ms": 0, "apply_ms": 0, "verify_ms": 0}
         })
     );

@@ -1,4 +1,5 @@
-//! The report tells what happened: a write whose answer was lost but that verification finds
+//! The report tells what happened: what the calls cost on the wire (attempts, retries,
+//! throttled and 5xx answers), and a write whose answer was lost but that verification finds
 //! made counts as created, not failed.
 
 use crate::support::{SMALL_SEED, client_options, start_catalog_with};
@@ -68,4 +69,33 @@ async fn without_verification_a_lost_reply_stays_failed() {
     let report = apply(&client, Verify::Off).await;
     assert_eq!(report.summary.failed, 4, "{:?}", report.outcomes);
     assert_eq!(catalog.associations().len(), 5, "made all the same");
+}
+
+#[tokio::test]
+async fn the_report_counts_what_the_server_saw_on_the_wire() {
+    let catalog = start_catalog_with(
+        SMALL_SEED,
+        Faults {
+            throttle_rate: 0.3,
+            error_rate: 0.1,
+            rng_seed: 11,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let mut options = client_options(&catalog);
+    options.max_backoff = Duration::from_millis(10);
+    let client = AwsCatalog::connect(&options).await.expect("connects");
+    let report = apply(&client, Verify::Off).await;
+    let stats = catalog.stats();
+    let wire = report.calls.wire;
+    assert!(stats.throttled > 0, "the seed throttles some calls");
+    assert_eq!(wire.attempts, stats.total_calls, "{wire:?} vs {stats:?}");
+    assert_eq!(wire.throttled, stats.throttled, "{wire:?} vs {stats:?}");
+    assert_eq!(wire.server_errors, stats.injected_errors, "{wire:?} vs {stats:?}");
+    assert_eq!(
+        wire.retries,
+        wire.attempts - report.calls.reads - report.calls.writes,
+        "{wire:?}"
+    );
 }
