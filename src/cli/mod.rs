@@ -3,6 +3,7 @@
 //! stdout; progress, warnings, logs and errors go to stderr.
 
 mod commands;
+mod completions;
 mod demo;
 mod errors;
 mod export;
@@ -17,7 +18,7 @@ use crate::resolve::{ResolveError, Resolved};
 use crate::run::Verify;
 use crate::triple::Triple;
 use anyhow::Context;
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use progress::{CliReporter, ProgressMode};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -316,17 +317,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             export::run(global, &catalog, args).await
         }
         Command::Completions { shell } => {
-            let shell = match shell {
-                Shell::Bash => clap_complete::Shell::Bash,
-                Shell::Zsh => clap_complete::Shell::Zsh,
-                Shell::Fish => clap_complete::Shell::Fish,
-            };
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "sc-assoc",
-                &mut std::io::stdout(),
-            );
+            print!("{}", completions::script(*shell));
             Ok(EXIT_OK)
         }
         Command::Demo { latency_ms } => demo::run(global, *latency_ms).await,
