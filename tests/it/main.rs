@@ -2,6 +2,7 @@
 
 mod adapter;
 mod cli;
+mod completions;
 mod examples;
 mod export;
 mod faults;
