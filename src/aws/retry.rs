@@ -56,7 +56,9 @@ impl Intercept for ObserveAttempts {
 }
 
 /// True when an attempt was answered with a throttling error.
-pub(super) fn throttled(outcome: Option<Result<&Output, &OrchestratorError<OperationError>>>) -> bool {
+pub(super) fn throttled(
+    outcome: Option<Result<&Output, &OrchestratorError<OperationError>>>,
+) -> bool {
     error_code(outcome).is_some_and(|code| THROTTLING_CODES.contains(&code))
 }
 

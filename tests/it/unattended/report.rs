@@ -92,7 +92,10 @@ async fn the_report_counts_what_the_server_saw_on_the_wire() {
     assert!(stats.throttled > 0, "the seed throttles some calls");
     assert_eq!(wire.attempts, stats.total_calls, "{wire:?} vs {stats:?}");
     assert_eq!(wire.throttled, stats.throttled, "{wire:?} vs {stats:?}");
-    assert_eq!(wire.server_errors, stats.injected_errors, "{wire:?} vs {stats:?}");
+    assert_eq!(
+        wire.server_errors, stats.injected_errors,
+        "{wire:?} vs {stats:?}"
+    );
     assert_eq!(
         wire.retries,
         wire.attempts - report.calls.reads - report.calls.writes,
