@@ -375,14 +375,16 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             tuning,
         } => {
             let desired = load(global, paths)?;
-            let reporter = Arc::new(reporter(global));
-            let control = commands::watch(reporter.clone(), tuning.deadline());
-            let catalog = connect(global, desired.accept_language, tuning, &control).await?;
-            let with = commands::RunWith {
-                settings: tuning.settings(*prune, control),
-                reporter: reporter.as_ref(),
-            };
-            commands::plan(global, &catalog, &desired, &with, *detailed_exitcode).await
+            let session = Session::start(global, desired.accept_language, tuning).await?;
+            let with = session.run_with(tuning, *prune);
+            commands::plan(
+                global,
+                &session.catalog,
+                &desired,
+                &with,
+                *detailed_exitcode,
+            )
+            .await
         }
         Command::Apply {
             paths,
@@ -392,13 +394,8 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             no_verify,
         } => {
             let desired = load(global, paths)?;
-            let reporter = Arc::new(reporter(global));
-            let control = commands::watch(reporter.clone(), tuning.deadline());
-            let catalog = connect(global, desired.accept_language, tuning, &control).await?;
-            let with = commands::RunWith {
-                settings: tuning.settings(*prune, control),
-                reporter: reporter.as_ref(),
-            };
+            let session = Session::start(global, desired.accept_language, tuning).await?;
+            let with = session.run_with(tuning, *prune);
             let how = commands::ApplyRun {
                 strategy: *strategy,
                 verify: if *no_verify {
@@ -409,13 +406,11 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     }
                 },
             };
-            commands::apply(global, &catalog, &desired, &with, &how).await
+            commands::apply(global, &session.catalog, &desired, &with, &how).await
         }
         Command::Export(args) => {
-            let reporter = Arc::new(reporter(global));
-            let control = commands::watch(reporter, args.tuning.deadline());
-            let catalog = connect(global, None, &args.tuning, &control).await?;
-            export::run(global, &catalog, args, &control).await
+            let session = Session::start(global, None, &args.tuning).await?;
+            export::run(global, &session.catalog, args, &session.control).await
         }
         Command::Completions { shell } => {
             emit(&completions::script(*shell))?;
@@ -423,6 +418,38 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Demo { latency_ms } => demo::run(global, *latency_ms).await,
         Command::LocalCatalog(args) => demo::serve(args).await,
+    }
+}
+
+/// What a command that calls AWS runs with: progress, the stop switch (signals and the
+/// deadline, watched from before the client is built), and the client.
+struct Session {
+    reporter: Arc<CliReporter>,
+    control: RunControl,
+    catalog: AwsCatalog,
+}
+
+impl Session {
+    async fn start(
+        global: &GlobalArgs,
+        language: Option<AcceptLanguage>,
+        tuning: &Tuning,
+    ) -> anyhow::Result<Self> {
+        let reporter = Arc::new(reporter(global));
+        let control = commands::watch(reporter.clone(), tuning.deadline());
+        let catalog = connect(global, language, tuning, &control).await?;
+        Ok(Self {
+            reporter,
+            control,
+            catalog,
+        })
+    }
+
+    fn run_with(&self, tuning: &Tuning, prune: bool) -> commands::RunWith<'_> {
+        commands::RunWith {
+            settings: tuning.settings(prune, self.control.clone()),
+            reporter: self.reporter.as_ref(),
+        }
     }
 }
 

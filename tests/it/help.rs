@@ -5,7 +5,8 @@
 use crate::support::sc_assoc_env;
 use std::path::Path;
 
-const COMMANDS: [&str; 9] = [
+/// Every command, the top level first.
+pub const COMMANDS: [&str; 9] = [
     "",
     "validate",
     "plan",

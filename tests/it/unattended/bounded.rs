@@ -12,6 +12,19 @@ const GUARD: Duration = Duration::from_secs(60);
 /// The deadline plus the 2 s grace, plus room for process start and a loaded machine.
 const SLACK: Duration = Duration::from_secs(4);
 
+/// A manifest naming its product, so that plan must resolve it (SearchProductsAsAdmin).
+const NAMED: &str =
+    "version: 1\nassociations:\n  - product: {name: Web}\n    artifact: pa-1\n    action: act-1\n";
+
+/// An endpoint whose product search never answers: name resolution hangs.
+async fn resolution_hangs() -> Hostile {
+    Hostile::start(|request| match request.operation.as_str() {
+        "SearchProductsAsAdmin" => Answer::Hang,
+        _ => healthy(request),
+    })
+    .await
+}
+
 fn manifest(dir: &tempfile::TempDir, text: &str) -> String {
     write_file(dir.path(), "m.yaml", text)
         .to_string_lossy()
@@ -63,16 +76,9 @@ async fn the_deadline_bounds_writes_in_flight_and_reports_them_unknown() {
 
 #[tokio::test]
 async fn the_deadline_bounds_name_resolution() {
-    let endpoint = Hostile::start(|request| match request.operation.as_str() {
-        "SearchProductsAsAdmin" => Answer::Hang,
-        _ => healthy(request),
-    })
-    .await;
+    let endpoint = resolution_hangs().await;
     let dir = tempfile::tempdir().unwrap();
-    let path = manifest(
-        &dir,
-        "version: 1\nassociations:\n  - product: {name: Web}\n    artifact: pa-1\n    action: act-1\n",
-    );
+    let path = manifest(&dir, NAMED);
     let (run, took) = timed(
         Some(&endpoint.endpoint),
         &["plan", &path, "--deadline", "2"],
@@ -116,16 +122,9 @@ async fn the_deadline_bounds_verification() {
 #[cfg(unix)]
 #[tokio::test]
 async fn an_interrupt_during_name_resolution_exits_130_at_once() {
-    let endpoint = Hostile::start(|request| match request.operation.as_str() {
-        "SearchProductsAsAdmin" => Answer::Hang,
-        _ => healthy(request),
-    })
-    .await;
+    let endpoint = resolution_hangs().await;
     let dir = tempfile::tempdir().unwrap();
-    let path = manifest(
-        &dir,
-        "version: 1\nassociations:\n  - product: {name: Web}\n    artifact: pa-1\n    action: act-1\n",
-    );
+    let path = manifest(&dir, NAMED);
     let mut command = crate::support::command(Some(&endpoint.endpoint), &["plan", &path]);
     command
         .stdout(std::process::Stdio::piped())

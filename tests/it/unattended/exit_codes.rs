@@ -5,16 +5,8 @@
 use crate::support::sc_assoc;
 use std::process::Stdio;
 
-const SUBCOMMANDS: &[&str] = &[
-    "validate",
-    "plan",
-    "apply",
-    "export",
-    "schema",
-    "completions",
-    "demo",
-    "local-catalog",
-];
+/// Every subcommand (the list the help snapshots are taken of, less the top level).
+const SUBCOMMANDS: &[&str] = crate::help::COMMANDS.split_at(1).1;
 
 #[tokio::test]
 async fn a_usage_error_exits_1_never_2_for_every_subcommand() {
