@@ -17,7 +17,7 @@ use std::time::Duration;
 pub const BATCH_LIMIT: usize = 50;
 
 /// How writes are sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// One Associate call per triple, each with its idempotency token.

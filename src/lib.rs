@@ -7,7 +7,6 @@
 pub mod apply;
 pub mod aws;
 pub mod check;
-pub mod cli;
 pub mod control;
 pub mod export;
 pub mod local;

@@ -11,20 +11,6 @@ use aws_sdk_servicecatalog::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_servicecatalog::operation::RequestId;
 use std::error::Error;
 
-pub(super) fn setup_error(code: &str, message: &str) -> ApiError {
-    ApiError {
-        kind: if code == "NoCredentials" {
-            ErrorKind::Auth
-        } else {
-            ErrorKind::Other
-        },
-        operation: "configuration",
-        code: code.to_string(),
-        message: redact(message).into_owned(),
-        request_id: None,
-    }
-}
-
 /// `error` and its sources as one line, `outer: inner: innermost`, each source's `Display`
 /// only, skipping a source whose text the line already holds (wrappers often repeat it).
 pub(super) fn chain_text(error: &(dyn Error + 'static)) -> String {

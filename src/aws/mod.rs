@@ -21,7 +21,8 @@ use aws_sdk_servicecatalog::Client;
 use aws_sdk_servicecatalog::config::retry::{RetryConfig, RetryPartition, TokenBucket};
 use aws_sdk_servicecatalog::config::timeout::TimeoutConfig;
 use aws_sdk_servicecatalog::types::{ProductViewFilterBy, ServiceActionAssociation};
-use errors::{map_error, setup_error};
+use errors::map_error;
+pub use setup::SetupError;
 use paging::Pages;
 pub use retry::AttemptObserver;
 use retry::{ObserveAttempts, QuotaIsFinal};
@@ -114,7 +115,7 @@ pub struct AwsCatalog {
 impl AwsCatalog {
     /// Builds the client from the default chain plus `options`, and checks that credentials can
     /// be found before any call is made, so a missing login fails first and clearly.
-    pub async fn connect(options: &AwsOptions) -> ApiResult<Self> {
+    pub async fn connect(options: &AwsOptions) -> Result<Self, SetupError> {
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         if let Some(profile) = &options.profile {
             // Checked first: a missing profile otherwise surfaces as "no region".
@@ -138,24 +139,18 @@ impl AwsCatalog {
         }
         let shared = loader.load().await;
         if shared.region().is_none() {
-            return Err(setup_error(
-                "NoRegion",
-                "no AWS region is configured (set --region, AWS_REGION or a profile region)",
-            ));
+            return Err(SetupError::NoRegion);
         }
         match shared.credentials_provider() {
             None => {
-                return Err(setup_error("NoCredentials", "no AWS credentials provider"));
+                return Err(SetupError::no_credentials("no credentials provider is configured"));
             }
             Some(provider) => {
                 use aws_sdk_servicecatalog::config::ProvideCredentials;
                 if let Err(err) = provider.provide_credentials().await {
                     // The provider chain's error says which sources it tried; a
                     // `credential_process`'s own output may be in it, so it is redacted.
-                    return Err(setup_error(
-                        "NoCredentials",
-                        &format!("no usable AWS credentials: {}", errors::chain_text(&err)),
-                    ));
+                    return Err(SetupError::no_credentials(&errors::chain_text(&err)));
                 }
             }
         }

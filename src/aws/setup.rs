@@ -1,14 +1,51 @@
 //! Checks made before the client is built, so a setup mistake gets its own message: a profile
 //! that is in neither the config nor the credentials file would otherwise surface as "no region"
-//! or as a credentials failure naming no profile at all.
+//! or as a credentials failure naming no profile at all. [`SetupError`] is the typed answer: a
+//! caller matches on its variants, never on message text.
 
-use super::errors::setup_error;
-use crate::seam::ApiResult;
+use crate::redact::redact;
 use aws_types::os_shim_internal::{Env, Fs};
 
-/// Fails with `ProfileNotFound` when `profile` is defined in no AWS config or credentials file
-/// (honouring `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE`, as the SDK does).
-pub(super) async fn check_profile_exists(profile: &str) -> ApiResult<()> {
+/// Why a client could not be set up. Nothing was sent to AWS in any of these cases.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// No region from `--region`, `AWS_REGION` or the profile.
+    #[error("no AWS region is configured (set --region, AWS_REGION or a profile region)")]
+    NoRegion,
+    /// The credential chain found nothing usable. `detail` says which sources it tried
+    /// (redacted: a `credential_process`'s error output is part of it).
+    #[error("no usable AWS credentials: {detail}")]
+    NoCredentials { detail: String },
+    /// `--profile` names a profile defined in no config or credentials file.
+    #[error("the AWS profile `{profile}` is not defined in the AWS config or credentials file ({})", listed(.known))]
+    ProfileNotFound {
+        profile: String,
+        /// The profiles that are defined.
+        known: Vec<String>,
+    },
+}
+
+impl SetupError {
+    pub(super) fn no_credentials(detail: &str) -> Self {
+        SetupError::NoCredentials {
+            detail: redact(detail).into_owned(),
+        }
+    }
+}
+
+fn listed(known: &[String]) -> String {
+    if known.is_empty() {
+        "no profile is defined".to_string()
+    } else {
+        format!("the profiles defined are: {}", known.join(", "))
+    }
+}
+
+/// Fails with [`SetupError::ProfileNotFound`] when `profile` is defined in no AWS config or
+/// credentials file (honouring `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE`, as the SDK
+/// does).
+pub(super) async fn check_profile_exists(profile: &str) -> Result<(), SetupError> {
     let loaded = aws_config::profile::load(
         &Fs::real(),
         &Env::real(),
@@ -25,15 +62,8 @@ pub(super) async fn check_profile_exists(profile: &str) -> ApiResult<()> {
     if known.iter().any(|name| name == profile) {
         return Ok(());
     }
-    let listed = if known.is_empty() {
-        "no profile is defined".to_string()
-    } else {
-        format!("the profiles defined are: {}", known.join(", "))
-    };
-    Err(setup_error(
-        "ProfileNotFound",
-        &format!(
-            "the AWS profile `{profile}` is not defined in the AWS config or credentials file ({listed})"
-        ),
-    ))
+    Err(SetupError::ProfileNotFound {
+        profile: profile.to_string(),
+        known,
+    })
 }

@@ -7,12 +7,12 @@ use super::progress::CliReporter;
 use super::{
     EXIT_CHANGES, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, GlobalArgs, OutputFormat, emit, output,
 };
-use crate::apply::{ApplyOptions, Strategy};
-use crate::control::{RunControl, StopReason};
-use crate::manifest::DesiredSet;
-use crate::progress::Reporter;
-use crate::run::{self, Planned, RunError, RunSettings, Verify};
-use crate::seam::Catalog;
+use sc_assoc::apply::{ApplyOptions, Strategy};
+use sc_assoc::control::{RunControl, StopReason};
+use sc_assoc::manifest::DesiredSet;
+use sc_assoc::progress::Reporter;
+use sc_assoc::run::{self, Planned, RunError, RunSettings, Verify};
+use sc_assoc::seam::Catalog;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -3,12 +3,12 @@
 //! the stand-in over HTTP for other tools (the AWS CLI, boto3, a second sc-assoc).
 
 use super::{EXIT_FAILURE, EXIT_OK, GlobalArgs, OutputFormat, commands, emit, output, reporter};
-use crate::apply::Strategy;
-use crate::aws::{AwsCatalog, AwsOptions, StaticCredentials};
-use crate::local::{CatalogConfig, Faults, LocalCatalog, Seed, ServeOptions};
-use crate::manifest;
-use crate::pace::Pacer;
-use crate::run::{self, RunSettings, Verify};
+use sc_assoc::apply::Strategy;
+use sc_assoc::aws::{AwsCatalog, AwsOptions, StaticCredentials};
+use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog, Seed, ServeOptions};
+use sc_assoc::manifest;
+use sc_assoc::pace::Pacer;
+use sc_assoc::run::{self, RunSettings, Verify};
 use anyhow::Context;
 use clap::Args;
 use std::net::SocketAddr;
@@ -81,7 +81,7 @@ pub async fn serve(args: &LocalCatalogArgs) -> anyhow::Result<u8> {
         batch_item_throttle_rate: args.batch_item_throttle_rate,
         rng_seed: args.rng_seed,
     };
-    crate::local::serve_standalone(ServeOptions {
+    sc_assoc::local::serve_standalone(ServeOptions {
         listen: args.listen,
         seed_path: args.seed.clone(),
         faults,

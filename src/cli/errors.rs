@@ -2,15 +2,16 @@
 //! `hint: ...` where the user can do something about it (log in, pick a region, check the
 //! endpoint). Manifest errors print every diagnostic with its location. With `--output json` the
 //! same facts are one JSON document on stdout instead. Every text is redacted on the way out
-//! (`crate::redact`): a server message may echo a session token or a signature.
+//! (`sc_assoc::redact`): a server message may echo a session token or a signature.
 
 use super::OutputFormat;
 use super::output::FORMAT_VERSION;
-use crate::manifest::{Diagnostic, ManifestErrors};
-use crate::observe::FatalReadError;
-use crate::redact::redact;
-use crate::run::RunError;
-use crate::seam::{ApiError, ErrorKind};
+use sc_assoc::aws::SetupError;
+use sc_assoc::manifest::{Diagnostic, ManifestErrors};
+use sc_assoc::observe::FatalReadError;
+use sc_assoc::redact::redact;
+use sc_assoc::run::RunError;
+use sc_assoc::seam::{ApiError, ErrorKind};
 use serde_json::json;
 
 /// Manifests failed validation. Its `Display` is every diagnostic, one per line.
@@ -161,18 +162,29 @@ fn api_error(err: &anyhow::Error) -> Option<&ApiError> {
     })
 }
 
+fn setup_error(err: &anyhow::Error) -> Option<&SetupError> {
+    err.chain().find_map(|cause| cause.downcast_ref::<SetupError>())
+}
+
+const LOG_IN: &str = "log in (`aws sso login`, `aws configure`, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), \
+     or try `sc-assoc demo`, which needs no AWS account";
+
 /// A next step the user can take, when the failure says what it is.
 fn hint(err: &anyhow::Error) -> Option<&'static str> {
+    if let Some(setup) = setup_error(err) {
+        return Some(match setup {
+            SetupError::NoRegion => "pass --region, set AWS_REGION, or set a region in your profile",
+            SetupError::ProfileNotFound { .. } => {
+                "check the name against `aws configure list-profiles`, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE"
+            }
+            SetupError::NoCredentials { .. } => LOG_IN,
+            _ => return None,
+        });
+    }
     let api = api_error(err)?;
     match (api.kind, api.code.as_str()) {
-        (_, "NoRegion") => Some("pass --region, set AWS_REGION, or set a region in your profile"),
-        (_, "ProfileNotFound") => Some(
-            "check the name against `aws configure list-profiles`, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE",
-        ),
-        (_, "NoCredentials") => Some(
-            "log in (`aws sso login`, `aws configure`, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), \
-             or try `sc-assoc demo`, which needs no AWS account",
-        ),
+        // Credentials that vanished mid-run (an expired SSO session the chain cannot renew).
+        (_, "NoCredentials") => Some(LOG_IN),
         (_, "ExpiredTokenException" | "ExpiredToken") => {
             Some("your session has expired: log in again (for example `aws sso login`)")
         }

@@ -10,12 +10,12 @@ mod export;
 mod output;
 mod progress;
 
-use crate::apply::Strategy;
-use crate::aws::{AwsCatalog, AwsOptions};
-use crate::control::{RunControl, StopReason};
-use crate::manifest::{self, AcceptLanguage, DesiredSet};
-use crate::pace::Pacer;
-use crate::run::{RunSettings, Verify};
+use sc_assoc::apply::Strategy;
+use sc_assoc::aws::{AwsCatalog, AwsOptions};
+use sc_assoc::control::{RunControl, StopReason};
+use sc_assoc::manifest::{self, AcceptLanguage, DesiredSet};
+use sc_assoc::pace::Pacer;
+use sc_assoc::run::{RunSettings, Verify};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use progress::{CliReporter, ProgressMode};
 use std::io::Write;
@@ -68,7 +68,7 @@ pub struct GlobalArgs {
     pub endpoint_url: Option<String>,
     /// Language of API answers; overrides the manifests' `accept_language`.
     #[arg(long, global = true, value_enum)]
-    pub accept_language: Option<manifest::AcceptLanguage>,
+    pub accept_language: Option<LanguageArg>,
     /// Output format of results on stdout.
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -133,8 +133,8 @@ pub enum Command {
         #[command(flatten)]
         tuning: Tuning,
         /// One call per association (idempotency tokens) or batches of up to 50.
-        #[arg(long, value_enum, default_value_t = Strategy::Single)]
-        strategy: Strategy,
+        #[arg(long, value_enum, default_value_t = StrategyArg::Single)]
+        strategy: StrategyArg,
         /// Skip reading back what was written (and healing what a replayed token hid).
         #[arg(long)]
         no_verify: bool,
@@ -166,6 +166,43 @@ pub enum Command {
     },
     /// Serve the local Service Catalog stand-in over HTTP.
     LocalCatalog(demo::LocalCatalogArgs),
+}
+
+/// `--strategy`: the library's [`Strategy`], spelled for the command line (clap stays out of
+/// the library's types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// One Associate call per triple, each with its idempotency token.
+    Single,
+    /// BatchAssociate calls of up to 50 triples (no idempotency token).
+    Batch,
+}
+
+impl From<StrategyArg> for Strategy {
+    fn from(arg: StrategyArg) -> Self {
+        match arg {
+            StrategyArg::Single => Strategy::Single,
+            StrategyArg::Batch => Strategy::Batch,
+        }
+    }
+}
+
+/// `--accept-language`: the manifest's [`AcceptLanguage`], spelled for the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LanguageArg {
+    En,
+    Jp,
+    Zh,
+}
+
+impl From<LanguageArg> for AcceptLanguage {
+    fn from(arg: LanguageArg) -> Self {
+        match arg {
+            LanguageArg::En => AcceptLanguage::En,
+            LanguageArg::Jp => AcceptLanguage::Jp,
+            LanguageArg::Zh => AcceptLanguage::Zh,
+        }
+    }
 }
 
 /// Shells `completions` writes scripts for.
@@ -354,7 +391,7 @@ fn init_logging(global: &GlobalArgs) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(crate::redact::RedactingStderr)
+        .with_writer(sc_assoc::redact::RedactingStderr)
         .with_ansi(progress::colour_on_stderr())
         .with_target(false)
         .try_init();
@@ -397,7 +434,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let session = Session::start(global, desired.accept_language, tuning).await?;
             let with = session.run_with(tuning, *prune);
             let how = commands::ApplyRun {
-                strategy: *strategy,
+                strategy: (*strategy).into(),
                 verify: if *no_verify {
                     Verify::Off
                 } else {
@@ -522,7 +559,7 @@ async fn connect(
     options.attempt_timeout = std::time::Duration::from_secs(tuning.call_timeout);
     // Every attempt may time out; the call as a whole gets room for its retries.
     options.operation_timeout = options.attempt_timeout * options.max_attempts;
-    let language = global.accept_language.or(manifest_language);
+    let language = global.accept_language.map(AcceptLanguage::from).or(manifest_language);
     options.accept_language = language.and_then(|l| l.api_value()).map(str::to_string);
     tokio::select! {
         connected = AwsCatalog::connect(&options) => Ok(connected.map_err(|error| {

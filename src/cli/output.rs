@@ -2,11 +2,11 @@
 //! stdout, failures with their reasons) or as one stable JSON document. Nothing here decides an
 //! exit code or touches the network.
 
-use crate::apply::Status;
-use crate::control::StopReason;
-use crate::resolve::{ArtifactName, Expansion};
-use crate::run::{Prepared, Report};
-use crate::triple::Triple;
+use sc_assoc::apply::Status;
+use sc_assoc::control::StopReason;
+use sc_assoc::resolve::{ArtifactName, Expansion};
+use sc_assoc::run::{Prepared, Report};
+use sc_assoc::triple::Triple;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -18,14 +18,14 @@ pub const FORMAT_VERSION: u32 = 1;
 #[derive(Serialize)]
 struct PlanDocument<'a> {
     format_version: u32,
-    direction: &'a crate::observe::DirectionChoice,
+    direction: &'a sc_assoc::observe::DirectionChoice,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     selectors: Vec<SelectorEntry<'a>>,
     to_add: &'a [Triple],
     to_remove: &'a [Triple],
     already_present: &'a [Triple],
     unreadable: Vec<UnreadableEntry<'a>>,
-    quota_violations: &'a [crate::plan::QuotaViolation],
+    quota_violations: &'a [sc_assoc::plan::QuotaViolation],
     summary: PlanSummary,
 }
 
@@ -36,7 +36,7 @@ struct SelectorEntry<'a> {
     product: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     product_name: Option<&'a str>,
-    selector: crate::manifest::ArtifactSelector,
+    selector: sc_assoc::manifest::ArtifactSelector,
     artifacts: &'a [ArtifactName],
 }
 
@@ -44,7 +44,7 @@ struct SelectorEntry<'a> {
 struct UnreadableEntry<'a> {
     #[serde(flatten)]
     triple: &'a Triple,
-    error: crate::apply::Failure,
+    error: sc_assoc::apply::Failure,
 }
 
 #[derive(Serialize)]
@@ -175,7 +175,7 @@ pub fn report_json(report: &Report, stop: Option<&StopReason>) -> String {
             StopReason::Deadline => "deadline",
             StopReason::Fatal(_) => "fatal_error",
         },
-        message: crate::redact::redact(&reason.to_string()).into_owned(),
+        message: sc_assoc::redact::redact(&reason.to_string()).into_owned(),
     });
     to_json(&ReportDocument {
         format_version: FORMAT_VERSION,

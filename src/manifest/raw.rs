@@ -78,7 +78,6 @@ impl JsonSchema for RawVersion {
     Serialize,
     Deserialize,
     JsonSchema,
-    clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum AcceptLanguage {
