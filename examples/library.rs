@@ -12,7 +12,7 @@ use sc_assoc::apply::ApplyOptions;
 use sc_assoc::aws::{AwsCatalog, AwsOptions, StaticCredentials};
 use sc_assoc::local::{CatalogConfig, LocalCatalog, Seed};
 use sc_assoc::progress::NoProgress;
-use sc_assoc::run::{Target, Verify, execute, prepare_target};
+use sc_assoc::run::{RunSettings, Verify, execute, plan_manifest};
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -39,9 +39,15 @@ async fn main() -> anyhow::Result<()> {
 
     // 1. Load and validate offline; every problem comes back at once, located.
     let desired = sc_assoc::manifest::parse_str(Path::new("selectors.yaml"), MANIFEST)?;
-    // 2. Resolve names and selectors through the catalog (reads only).
-    let resolved = sc_assoc::resolve::resolve(&catalog, &desired, 8).await?;
-    for expansion in &resolved.expansions {
+    // 2. Resolve names and selectors, read the state of the manifest's scope, prove its ids
+    //    exist, plan. With prune, undeclared associations on the selected artifacts go.
+    let settings = RunSettings {
+        concurrency: 8,
+        prune: true,
+        ..RunSettings::default()
+    };
+    let planned = plan_manifest(&catalog, &desired, &settings, &NoProgress).await?;
+    for expansion in &planned.resolved.expansions {
         let ids: Vec<&str> = expansion.artifacts.iter().map(|a| a.id.as_str()).collect();
         println!(
             "{}: artifacts: {} → {}",
@@ -50,22 +56,17 @@ async fn main() -> anyhow::Result<()> {
             ids.join(", ")
         );
     }
-    // 3. Read and plan; with prune, undeclared associations on the selected artifacts go.
-    let target = Target::from_resolved(&resolved, true);
-    let prepared = prepare_target(&catalog, &target, 8, &NoProgress).await?;
+    let prepared = &planned.prepared;
     println!("\n{}\n", prepared.plan);
-    // 4. Apply and verify.
+    // 3. Apply and verify, under the same stop switch as the plan (interrupts, deadline).
     let verify = Verify::On {
         salt: "library-example".to_string(),
     };
-    let report = execute(
-        &catalog,
-        &prepared,
-        &ApplyOptions::default(),
-        &verify,
-        &NoProgress,
-    )
-    .await;
+    let options = ApplyOptions {
+        control: settings.control.clone(),
+        ..ApplyOptions::default()
+    };
+    let report = execute(&catalog, prepared, &options, &verify, &NoProgress).await;
     let summary = &report.summary;
     println!(
         "created {}, removed {}, already present {}, failed {}; {} write call(s)",

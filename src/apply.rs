@@ -30,6 +30,7 @@ pub enum Strategy {
 /// What happened to one declared triple.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Status {
     /// Associated by this run.
     Created,

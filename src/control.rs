@@ -29,6 +29,7 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(2);
 /// Why a run stopped early.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StopReason {
     /// SIGINT or SIGTERM.
     Interrupted,

@@ -19,6 +19,7 @@ const PAGE: usize = 20;
 /// Which list call reads the observed state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Direction {
     /// ListServiceActionsForProvisioningArtifact, once per declared (product, artifact).
     ByArtifact,

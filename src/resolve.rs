@@ -67,6 +67,7 @@ pub struct Expansion {
 
 /// Why resolution stopped.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ResolveError {
     /// Names or selectors that cannot be resolved, each at its manifest location.
     #[error("{0}")]

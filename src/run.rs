@@ -136,6 +136,7 @@ fn total_calls<C: Catalog>(catalog: &C) -> u64 {
 
 /// The phases of a run before anything is written, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PlanPhase {
     Resolve,
     Read,
@@ -154,6 +155,7 @@ impl std::fmt::Display for PlanPhase {
 
 /// Why no plan could be made. Nothing was written in any of these cases.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunError {
     /// Names, selectors or ids the catalog does not know, each at its manifest location.
     #[error("{0}")]

@@ -78,6 +78,7 @@ impl BatchItemFailure {
 /// What kind of failure an [`ApiError`] is, for deciding what to do about it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// DuplicateResourceException: the association already exists.
     Duplicate,

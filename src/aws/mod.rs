@@ -1,6 +1,6 @@
 //! The only module that imports `aws_sdk_servicecatalog`: it builds the SDK client from
 //! aws-config's default chain, pages every list call to the end with PageSize 20 (within a bound,
-//! see [`paging`]), decides which failures the SDK may retry, and turns SDK errors into
+//! see `paging`), decides which failures the SDK may retry, and turns SDK errors into
 //! [`ApiError`]s that keep the AWS code, message and request id. Everything above it speaks the
 //! project's own types ([`crate::seam`]).
 
@@ -22,10 +22,10 @@ use aws_sdk_servicecatalog::config::retry::{RetryConfig, RetryPartition, TokenBu
 use aws_sdk_servicecatalog::config::timeout::TimeoutConfig;
 use aws_sdk_servicecatalog::types::{ProductViewFilterBy, ServiceActionAssociation};
 use errors::map_error;
-pub use setup::SetupError;
 use paging::Pages;
 pub use retry::AttemptObserver;
 use retry::{ObserveAttempts, QuotaIsFinal};
+pub use setup::SetupError;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -143,7 +143,9 @@ impl AwsCatalog {
         }
         match shared.credentials_provider() {
             None => {
-                return Err(SetupError::no_credentials("no credentials provider is configured"));
+                return Err(SetupError::no_credentials(
+                    "no credentials provider is configured",
+                ));
             }
             Some(provider) => {
                 use aws_sdk_servicecatalog::config::ProvideCredentials;

@@ -193,8 +193,8 @@ pub async fn apply<C: Catalog>(
             );
             Ok(EXIT_FAILURE)
         }
-        Some(StopReason::Fatal(error)) => {
-            if global.output == OutputFormat::Text {
+        Some(reason) => {
+            if let (OutputFormat::Text, StopReason::Fatal(error)) = (global.output, reason) {
                 let error = anyhow::Error::new(error)
                     .context("the run stopped: every further call would fail the same way");
                 super::errors::report(OutputFormat::Text, &error);

@@ -3,14 +3,14 @@
 //! the stand-in over HTTP for other tools (the AWS CLI, boto3, a second sc-assoc).
 
 use super::{EXIT_FAILURE, EXIT_OK, GlobalArgs, OutputFormat, commands, emit, output, reporter};
+use anyhow::Context;
+use clap::Args;
 use sc_assoc::apply::Strategy;
 use sc_assoc::aws::{AwsCatalog, AwsOptions, StaticCredentials};
 use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog, Seed, ServeOptions};
 use sc_assoc::manifest;
 use sc_assoc::pace::Pacer;
 use sc_assoc::run::{self, RunSettings, Verify};
-use anyhow::Context;
-use clap::Args;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

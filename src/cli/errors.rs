@@ -163,7 +163,8 @@ fn api_error(err: &anyhow::Error) -> Option<&ApiError> {
 }
 
 fn setup_error(err: &anyhow::Error) -> Option<&SetupError> {
-    err.chain().find_map(|cause| cause.downcast_ref::<SetupError>())
+    err.chain()
+        .find_map(|cause| cause.downcast_ref::<SetupError>())
 }
 
 const LOG_IN: &str = "log in (`aws sso login`, `aws configure`, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), \
@@ -173,7 +174,9 @@ const LOG_IN: &str = "log in (`aws sso login`, `aws configure`, or AWS_ACCESS_KE
 fn hint(err: &anyhow::Error) -> Option<&'static str> {
     if let Some(setup) = setup_error(err) {
         return Some(match setup {
-            SetupError::NoRegion => "pass --region, set AWS_REGION, or set a region in your profile",
+            SetupError::NoRegion => {
+                "pass --region, set AWS_REGION, or set a region in your profile"
+            }
             SetupError::ProfileNotFound { .. } => {
                 "check the name against `aws configure list-profiles`, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE"
             }

@@ -2,12 +2,12 @@
 //! their associations and prints them as a manifest on stdout. Only reads are made.
 
 use super::{EXIT_INTERRUPTED, EXIT_OK, GlobalArgs, Tuning, emit};
+use anyhow::Context;
+use clap::{ArgGroup, Args};
 use sc_assoc::aws::AwsCatalog;
 use sc_assoc::control::{Guarded, RunControl, StopReason};
 use sc_assoc::export::{find_product, read_product, render};
 use sc_assoc::seam::Catalog;
-use anyhow::Context;
-use clap::{ArgGroup, Args};
 use std::collections::BTreeSet;
 
 /// Where the first line points editors for the schema: right for a manifest kept in a folder

@@ -10,14 +10,14 @@ mod export;
 mod output;
 mod progress;
 
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use progress::{CliReporter, ProgressMode};
 use sc_assoc::apply::Strategy;
 use sc_assoc::aws::{AwsCatalog, AwsOptions};
 use sc_assoc::control::{RunControl, StopReason};
 use sc_assoc::manifest::{self, AcceptLanguage, DesiredSet};
 use sc_assoc::pace::Pacer;
 use sc_assoc::run::{RunSettings, Verify};
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use progress::{CliReporter, ProgressMode};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -559,7 +559,10 @@ async fn connect(
     options.attempt_timeout = std::time::Duration::from_secs(tuning.call_timeout);
     // Every attempt may time out; the call as a whole gets room for its retries.
     options.operation_timeout = options.attempt_timeout * options.max_attempts;
-    let language = global.accept_language.map(AcceptLanguage::from).or(manifest_language);
+    let language = global
+        .accept_language
+        .map(AcceptLanguage::from)
+        .or(manifest_language);
     options.accept_language = language.and_then(|l| l.api_value()).map(str::to_string);
     tokio::select! {
         connected = AwsCatalog::connect(&options) => Ok(connected.map_err(|error| {

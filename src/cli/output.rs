@@ -174,6 +174,7 @@ pub fn report_json(report: &Report, stop: Option<&StopReason>) -> String {
             StopReason::Interrupted => "interrupted",
             StopReason::Deadline => "deadline",
             StopReason::Fatal(_) => "fatal_error",
+            _ => "other",
         },
         message: sc_assoc::redact::redact(&reason.to_string()).into_owned(),
     });

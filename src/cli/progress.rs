@@ -2,8 +2,8 @@
 //! pipe or a CI log (one line at start, at most one every few seconds, one at the end), nothing
 //! when quiet. Bars go to stderr so stdout stays clean for data.
 
-use sc_assoc::progress::{Phase, Reporter};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sc_assoc::progress::{Phase, Reporter};
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

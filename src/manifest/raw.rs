@@ -67,17 +67,7 @@ impl JsonSchema for RawVersion {
 /// Language of AWS responses (the API's `AcceptLanguage`): `en` English (the default), `jp`
 /// Japanese, `zh` Chinese.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    JsonSchema,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum AcceptLanguage {
