@@ -49,7 +49,8 @@ struct Args {
     jitter_ms: u64,
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
-    #[arg(long, value_enum, default_value_t = Strategy::Single)]
+    /// `single` or `batch`.
+    #[arg(long, value_parser = parse_strategy, default_value = "single")]
     strategy: Strategy,
     #[arg(long, default_value_t = 1)]
     rng_seed: u64,
@@ -167,4 +168,14 @@ async fn main() -> anyhow::Result<ExitCode> {
     println!("\nFAIL: not converged after {} runs", args.max_runs);
     catalog.shutdown().await;
     Ok(ExitCode::FAILURE)
+}
+
+/// The library's `Strategy` carries no clap derive (clap stays in the command line), so the
+/// example spells it itself.
+fn parse_strategy(text: &str) -> Result<Strategy, String> {
+    match text {
+        "single" => Ok(Strategy::Single),
+        "batch" => Ok(Strategy::Batch),
+        _ => Err(format!("`{text}` is neither `single` nor `batch`")),
+    }
 }
