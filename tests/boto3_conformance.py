@@ -12,6 +12,11 @@ its associations), once per wire protocol:
     python3 tests/boto3_conformance.py http://127.0.0.1:8642 json    # or: cbor
     # or: SC_ASSOC_ENDPOINT=http://127.0.0.1:8642 python3 tests/boto3_conformance.py
 
+and once more as `... accounts` against a fresh server seeded with
+tests/fixtures/catalog/accounts.yaml: boto3's own STS client (Query protocol, XML) assumes roles
+at the same endpoint, and Service Catalog clients built from the credentials it returns see the
+role's account, region by region.
+
 Protocols: Service Catalog serves AWS JSON 1.1 and Smithy RPC v2 CBOR; the newest botocore model
 lists `protocols: ["smithy-rpc-v2-cbor", "json"]`, and botocore picks the first of those found in
 its own priority list (`botocore.utils.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS`, where `json` comes
@@ -118,8 +123,13 @@ def paginate(sc, op, key, **kwargs):
 def main():
     endpoint = (sys.argv[1] if len(sys.argv) > 1 else None) or os.environ.get("SC_ASSOC_ENDPOINT")
     wire = sys.argv[2] if len(sys.argv) > 2 else "json"
+    if endpoint and wire == "accounts":
+        speak("json")
+        accounts(endpoint)
+        print(f"\nboto3-{wire}: {len(PASSED)} passed, {len(FAILURES)} failed")
+        sys.exit(1 if FAILURES else 0)
     if not endpoint or wire not in PROTOCOLS:
-        sys.exit("usage: boto3_conformance.py ENDPOINT_URL [json|cbor] (or set SC_ASSOC_ENDPOINT)")
+        sys.exit("usage: boto3_conformance.py ENDPOINT_URL [json|cbor|accounts] (or set SC_ASSOC_ENDPOINT)")
     protocol = PROTOCOLS[wire]
     speak(protocol)
     print(f"botocore {botocore.__version__}, protocol {protocol}")
@@ -292,6 +302,102 @@ def main():
 
     print(f"\nboto3-{wire}: {len(PASSED)} passed, {len(FAILURES)} failed")
     sys.exit(1 if FAILURES else 0)
+
+
+HUB, SPOKE_A, SPOKE_B = "111111111111", "222222222222", "333333333333"
+
+
+def sts_client(endpoint, key, secret="x", token=None, **config):
+    return SESSION.client("sts", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
+                          config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config))
+
+
+def catalog_as(endpoint, region, creds):
+    return SESSION.client("servicecatalog", endpoint_url=endpoint, region_name=region,
+                          config=Config(retries={"max_attempts": 1, "mode": "standard"}), **creds)
+
+
+def web_server(sc):
+    return sc.describe_product_as_admin(Name="Web Server")["ProductViewDetail"]["ProductViewSummary"]["ProductId"]
+
+
+def accounts(endpoint):
+    """STS AssumeRole and per-account, per-region catalogs (seed: tests/fixtures/catalog/accounts.yaml)."""
+    print(f"botocore {botocore.__version__}, STS over the Query protocol, accounts and regions")
+    hub_keys = {"aws_access_key_id": "AKIDHUB", "aws_secret_access_key": "x"}
+    sts = sts_client(endpoint, "AKIDHUB")
+    me = sts.get_caller_identity()
+    check(me["Account"] == HUB and me["Arn"] == f"arn:aws:iam::{HUB}:user/hub",
+          f"GetCallerIdentity names the hub ({me.get('Arn')})")
+    check(bool(me["ResponseMetadata"].get("RequestId")), "the request id is parsed from the XML")
+
+    role = f"arn:aws:iam::{SPOKE_A}:role/ServiceCatalogAdmin"
+    out = sts.assume_role(RoleArn=role, RoleSessionName="boto3")
+    creds, user = out["Credentials"], out["AssumedRoleUser"]
+    left = (creds["Expiration"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    check(creds["AccessKeyId"].startswith("ASIA") and len(creds["AccessKeyId"]) == 20,
+          f"AssumeRole issues an ASIA key ({creds['AccessKeyId']})")
+    check(3500 < left <= 3600, f"Expiration parses as a datetime an hour ahead ({left:.0f} s)")
+    check(user["Arn"] == f"arn:aws:sts::{SPOKE_A}:assumed-role/ServiceCatalogAdmin/boto3"
+          and user["AssumedRoleId"].endswith(":boto3"), f"AssumedRoleUser ({user})")
+    spoke_keys = {"aws_access_key_id": creds["AccessKeyId"], "aws_secret_access_key": creds["SecretAccessKey"],
+                  "aws_session_token": creds["SessionToken"]}
+    spoke_me = sts_client(endpoint, creds["AccessKeyId"], creds["SecretAccessKey"],
+                          creds["SessionToken"]).get_caller_identity()
+    check(spoke_me["Account"] == SPOKE_A, "the issued credentials belong to the role's account")
+
+    # The same name, a different product in each account and region.
+    hub_east, hub_west = catalog_as(endpoint, "us-east-1", hub_keys), catalog_as(endpoint, "eu-west-1", hub_keys)
+    spoke = catalog_as(endpoint, "us-east-1", spoke_keys)
+    ids = (web_server(hub_east), web_server(hub_west), web_server(spoke))
+    check(ids == ("prod-hub-web", "prod-hubeu-web", "prod-a-web"), f"'Web Server' resolves per target {ids}")
+    spoke.associate_service_action_with_provisioning_artifact(
+        ProductId="prod-a-web", ProvisioningArtifactId="pa-a-web-v1", ServiceActionId="act-a-restart")
+    listed = spoke.list_service_actions_for_provisioning_artifact(
+        ProductId="prod-a-web", ProvisioningArtifactId="pa-a-web-v1")["ServiceActionSummaries"]
+    check([a["Id"] for a in listed] == ["act-a-restart"], "a write in the spoke is there")
+    expect_error("ResourceNotFoundException", "the spoke's product is unknown to the hub",
+                 hub_east.list_service_actions_for_provisioning_artifact,
+                 ProductId="prod-a-web", ProvisioningArtifactId="pa-a-web-v1")
+    expect_error("UnrecognizedClientException", "a region the spoke has not enabled",
+                 catalog_as(endpoint, "eu-west-1", spoke_keys).list_service_actions)
+    no_token = dict(spoke_keys, aws_session_token=None)
+    expect_error("UnrecognizedClientException", "an issued key without its session token",
+                 catalog_as(endpoint, "us-east-1", no_token).list_service_actions)
+
+    # Refusals, in STS's codes and wording.
+    e = expect_error("AccessDenied", "a role that does not trust the hub", sts.assume_role,
+                     RoleArn=f"arn:aws:iam::{SPOKE_A}:role/Locked", RoleSessionName="boto3")
+    check(e is not None and e.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+          and e.response["Error"]["Message"] == (f"User: arn:aws:iam::{HUB}:user/hub is not authorized to perform: "
+                                                 f"sts:AssumeRole on resource: arn:aws:iam::{SPOKE_A}:role/Locked"),
+          "AccessDenied is HTTP 403 with STS's message")
+    check(e is not None and e.response["Error"].get("Type") == "Sender", "the error's Type is Sender")
+    expect_error("AccessDenied", "an unknown role", sts.assume_role,
+                 RoleArn=f"arn:aws:iam::{SPOKE_A}:role/Nobody", RoleSessionName="boto3")
+    b_role = f"arn:aws:iam::{SPOKE_B}:role/ServiceCatalogAdmin"
+    expect_error("AccessDenied", "a missing external id", sts.assume_role, RoleArn=b_role, RoleSessionName="boto3")
+    expect_error("AccessDenied", "a wrong external id", sts.assume_role, RoleArn=b_role,
+                 RoleSessionName="boto3", ExternalId="guess")
+    b = sts.assume_role(RoleArn=b_role, RoleSessionName="boto3", ExternalId="hub-7f3a", DurationSeconds=7200)
+    b_left = (b["Credentials"]["Expiration"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    check(7100 < b_left <= 7200, "the right external id and a longer session the role allows")
+    raw = sts_client(endpoint, "AKIDHUB", parameter_validation=False)
+    e = expect_error("ValidationError", "a session name outside [\\w+=,.@-]*", raw.assume_role,
+                     RoleArn=role, RoleSessionName="a:b")
+    check(e is not None and e.response["Error"]["Message"] == (
+        "1 validation error detected: Value 'a:b' at 'roleSessionName' failed to satisfy constraint: "
+        "Member must satisfy regular expression pattern: [\\w+=,.@-]*"), "STS's wording for a pattern failure")
+    e = expect_error("ValidationError", "DurationSeconds below 900", raw.assume_role,
+                     RoleArn=role, RoleSessionName="boto3", DurationSeconds=899)
+    check(e is not None and "Member must have value greater than or equal to 900" in e.response["Error"]["Message"],
+          "STS's wording for a range failure")
+    expect_error("ValidationError", "a duration above the role's MaxSessionDuration", sts.assume_role,
+                 RoleArn=role, RoleSessionName="boto3", DurationSeconds=7200)
+    expect_error("InvalidClientTokenId", "an unknown access key", sts_client(endpoint, "AKIDNOBODY").get_caller_identity)
+    expect_error("MissingAuthenticationToken", "an unsigned STS request",
+                 sts_client(endpoint, "AKIDHUB", signature_version=UNSIGNED).get_caller_identity)
 
 
 if __name__ == "__main__":

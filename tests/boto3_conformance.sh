@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs tests/boto3_conformance.py against a fresh `sc-assoc local-catalog`, once over each of
-# Service Catalog's wire protocols (AWS JSON 1.1, then Smithy RPC v2 CBOR): boto3 is a client this
+# Service Catalog's wire protocols (AWS JSON 1.1, then Smithy RPC v2 CBOR), then once for STS
+# AssumeRole and per-account, per-region catalogs (accounts.yaml): boto3 is a client this
 # project did not write, generated from the same AWS model, so it checks the catalog's wire
 # faithfulness independently of the Rust SDK. Fails on any mismatch. If boto3 cannot be
 # installed at all (no package index reachable), says so loudly and skips.
@@ -25,9 +26,9 @@ fi
 cargo build --locked --quiet --bin sc-assoc
 # Each protocol gets a fresh catalog: the script changes associations.
 run_over() {
-  local protocol=$1 log server endpoint
+  local protocol=$1 seed=${2:-basic} log server endpoint
   log=$(mktemp)
-  target/debug/sc-assoc local-catalog --seed tests/fixtures/catalog/basic.yaml --listen 127.0.0.1:0 >"$log" 2>&1 &
+  target/debug/sc-assoc local-catalog --seed "tests/fixtures/catalog/$seed.yaml" --listen 127.0.0.1:0 >"$log" 2>&1 &
   server=$!
   for _ in $(seq 1 100); do
     grep -q '^listening on ' "$log" && break
@@ -51,3 +52,4 @@ run_over() {
 
 run_over json
 run_over cbor
+run_over accounts accounts

@@ -4,27 +4,43 @@
 //! with deterministic fault knobs. Every end-to-end test, benchmark and demo runs against it, so
 //! faithfulness to AWS comes before convenience.
 //!
+//! It holds many accounts and regions, as AWS does: one catalog per (account, region) target,
+//! the account chosen by the request's access key (base keys belong to an account; temporary
+//! keys from its STS `AssumeRole`, served at the same endpoint, to the role's account), the
+//! region by the SigV4 credential scope. Each target has its own contents, idempotency memory,
+//! page tokens, token bucket and counters.
+//!
 //! This file owns the running server: configuration, the request pipeline (protocol by path →
-//! target → signature → access key → token bucket → latency → injected error → body → validation
-//! → operation → lost reply), the statistics, the handle tests hold, and the standalone entry
-//! point. The pieces live beside it: [`wire`] (what both protocols share: operations, errors,
-//! answers, auth), [`json`] and [`cbor`] (each protocol's routing and bodies), [`validate`] (the
+//! STS or Service Catalog → operation → signature → access key → account and region → token
+//! bucket → latency → injected error → body → validation → operation → lost reply), the handle
+//! tests hold, and the standalone entry point. The pieces live beside it: [`wire`] (what both
+//! Service Catalog protocols share: operations, errors, answers, auth), [`json`] and [`cbor`]
+//! (each protocol's routing and bodies), [`sts`] (STS's Query protocol), `identity` (keys,
+//! roles, sessions), `targets` (the catalog of each account and region), [`validate`] (the
 //! model), `ops` and `state` (semantics), `paging` (page tokens), [`faults`] (knobs, PRNG,
-//! bucket) and [`seed`] (initial contents).
+//! bucket), [`stats`] (counters), and [`seed`] and [`accounts`] (initial contents).
 
+pub mod accounts;
 pub mod cbor;
 pub mod faults;
+mod identity;
+mod inspect;
 pub mod json;
 mod ops;
 mod paging;
 pub mod seed;
 mod state;
+pub mod stats;
+pub mod sts;
+mod targets;
 pub mod validate;
 pub mod wire;
 
+pub use accounts::{DEFAULT_ACCOUNT, DEFAULT_REGION, SeedAccount, SeedFile, SeedRole};
 pub use faults::Faults;
 pub use paging::DEFAULT_PAGE_SIZE;
 pub use seed::{Seed, SeedAction, SeedArtifact, SeedAssociation, SeedProduct};
+pub use stats::{ServerStats, Stats, TargetStats};
 
 use crate::triple::Triple;
 use anyhow::Context;
@@ -32,19 +48,18 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, Uri};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::serve::ListenerExt;
-use faults::{Bucket, Dice};
-use serde::{Deserialize, Serialize};
-use state::Catalog;
-use std::collections::BTreeMap;
+use identity::{Directory, Refusal};
+use stats::{Counters, InFlight};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use targets::{Target, Targets};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use wire::{Answer, ApiError, Op, Protocol, RequestIds};
@@ -58,7 +73,12 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 /// Everything a local catalog starts from.
 #[derive(Debug, Clone)]
 pub struct CatalogConfig {
+    /// With `accounts` empty: the contents of the default account ([`DEFAULT_ACCOUNT`]) in every
+    /// region, each region its own copy. Must be empty when `accounts` is not.
     pub seed: Seed,
+    /// The accounts form: accounts, their keys, regions (each with its contents) and roles.
+    pub accounts: Vec<SeedAccount>,
+    /// Knobs every target starts with; each target draws its own faults and has its own bucket.
     pub faults: Faults,
     /// Quota on service actions per artifact (`LimitExceededException` beyond it).
     pub max_actions_per_artifact: usize,
@@ -73,10 +93,29 @@ impl CatalogConfig {
     pub fn new(seed: Seed) -> Self {
         CatalogConfig {
             seed,
+            accounts: Vec::new(),
             faults: Faults::default(),
             max_actions_per_artifact: DEFAULT_MAX_ACTIONS_PER_ARTIFACT,
             expired_access_keys: Vec::new(),
             unrecognized_access_keys: Vec::new(),
+        }
+    }
+}
+
+impl CatalogConfig {
+    /// A catalog of these accounts, no faults and AWS's quota.
+    pub fn with_accounts(accounts: Vec<SeedAccount>) -> Self {
+        CatalogConfig {
+            accounts,
+            ..CatalogConfig::new(Seed::default())
+        }
+    }
+
+    /// A catalog of a seed file of either form.
+    pub fn from_seed_file(file: SeedFile) -> Self {
+        match file {
+            SeedFile::Single(seed) => CatalogConfig::new(seed),
+            SeedFile::Accounts(accounts) => CatalogConfig::with_accounts(accounts),
         }
     }
 }
@@ -87,127 +126,27 @@ impl Default for CatalogConfig {
     }
 }
 
-/// Counters since start or the last [`LocalCatalog::reset_stats`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stats {
-    /// Per operation name: every request addressed to the operation (by `X-Amz-Target` over
-    /// JSON, by the path over RPC v2 CBOR), whatever its fate (refused credentials, throttled,
-    /// failed). All twelve are listed, 0 if never called.
-    pub calls: BTreeMap<String, u64>,
-    /// Requests answered `ThrottlingException`, by the token bucket or by `throttle_rate`.
-    pub throttled: u64,
-    /// Requests answered `InternalFailure` without being performed.
-    pub injected_errors: u64,
-    /// Writes performed but answered `InternalFailure`.
-    pub lost_replies: u64,
-    /// Most operation requests being served at once.
-    pub max_in_flight: u64,
-    /// Sum of `calls`.
-    pub total_calls: u64,
-}
-
-impl Stats {
-    /// Requests to the four operations that change associations (Associate, Disassociate and
-    /// their batch forms), retries included: "a re-run makes zero write calls" is this being 0.
-    pub fn write_calls(&self) -> u64 {
-        self.calls
-            .iter()
-            .filter(|(operation, _)| operation.contains("ssociate"))
-            .map(|(_, count)| count)
-            .sum()
-    }
-}
-
-/// Lock-free counters behind [`Stats`].
-#[derive(Debug, Default)]
-struct Counters {
-    calls: [AtomicU64; 12],
-    throttled: AtomicU64,
-    injected_errors: AtomicU64,
-    lost_replies: AtomicU64,
-    in_flight: AtomicU64,
-    max_in_flight: AtomicU64,
-}
-
-impl Counters {
-    fn snapshot(&self) -> Stats {
-        let calls: BTreeMap<String, u64> = Op::ALL
-            .iter()
-            .map(|op| {
-                (
-                    op.name().to_string(),
-                    self.calls[op.index()].load(Ordering::Relaxed),
-                )
-            })
-            .collect();
-        Stats {
-            total_calls: calls.values().sum(),
-            calls,
-            throttled: self.throttled.load(Ordering::Relaxed),
-            injected_errors: self.injected_errors.load(Ordering::Relaxed),
-            lost_replies: self.lost_replies.load(Ordering::Relaxed),
-            max_in_flight: self.max_in_flight.load(Ordering::Relaxed),
-        }
-    }
-
-    fn reset(&self) {
-        for c in &self.calls {
-            c.store(0, Ordering::Relaxed);
-        }
-        self.throttled.store(0, Ordering::Relaxed);
-        self.injected_errors.store(0, Ordering::Relaxed);
-        self.lost_replies.store(0, Ordering::Relaxed);
-        self.max_in_flight
-            .store(self.in_flight.load(Ordering::Relaxed), Ordering::Relaxed);
-    }
-}
-
-/// Decrements the in-flight count however the request ends, cancellation included.
-struct InFlight<'a>(&'a Counters);
-
-impl<'a> InFlight<'a> {
-    fn enter(c: &'a Counters) -> Self {
-        let now = c.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
-        c.max_in_flight.fetch_max(now, Ordering::Relaxed);
-        InFlight(c)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
 /// State shared by all connections.
 struct Inner {
-    catalog: RwLock<Catalog>,
-    faults: RwLock<Faults>,
-    dice: Dice,
-    bucket: Bucket,
+    targets: Targets,
+    directory: Directory,
+    /// The server's totals: every target's requests plus those refused before a target was
+    /// known, and the STS calls.
     counters: Counters,
     ids: RequestIds,
     expired_access_keys: Vec<String>,
     unrecognized_access_keys: Vec<String>,
 }
 
+/// Adds one to a counter of the server's totals and of the target's.
+fn bump(total: &Counters, target: &Target, which: fn(&Counters) -> &AtomicU64) {
+    which(total).fetch_add(1, Ordering::Relaxed);
+    which(&target.counters).fetch_add(1, Ordering::Relaxed);
+}
+
 impl Inner {
-    fn faults(&self) -> Faults {
-        self.faults
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
-    }
-
-    fn associations(&self) -> Vec<Triple> {
-        self.catalog
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .associations()
-    }
-
-    /// The request pipeline for the API (everything but `/_stats` and `/_state`), the same for
-    /// both wire protocols: only finding the operation and decoding the body differ.
+    /// The request pipeline for Service Catalog (everything but STS, `/_stats` and `/_state`),
+    /// the same for both wire protocols: only finding the operation and decoding the body differ.
     async fn answer(
         &self,
         protocol: Protocol,
@@ -230,7 +169,10 @@ impl Inner {
         if let Some(op) = named {
             self.counters.calls[op.index()].fetch_add(1, Ordering::Relaxed);
         }
-        let caller = match wire::check_auth(headers) {
+        let caller = match wire::check_auth(headers).and_then(|c| {
+            wire::check_service(&c)?;
+            Ok(c)
+        }) {
             Ok(c) => c,
             Err(e) => return (named, e.into()),
         };
@@ -241,31 +183,47 @@ impl Inner {
         ) {
             return (named, e.into());
         }
+        let principal = match self
+            .directory
+            .identify(&caller.access_key_id, caller.security_token.as_deref())
+        {
+            Ok(p) => p,
+            Err(Refusal::Unrecognized) => return (named, wire::unrecognized_client().into()),
+            Err(Refusal::Expired) => return (named, wire::expired_token().into()),
+        };
+        // A region the account has not enabled: AWS's JSON services answer an opt-in region
+        // that is not enabled exactly as an unknown key, since the credentials are not valid
+        // there.
+        let Some(catalog) = self.targets.get(&principal.account, &caller.region) else {
+            return (named, wire::unrecognized_client().into());
+        };
         let op = match target {
             Ok(op) => op,
             Err(m) => return (named, m.error.into()),
         };
-        (Some(op), self.perform(protocol, op, body).await)
+        catalog.counters.calls[op.index()].fetch_add(1, Ordering::Relaxed);
+        (Some(op), self.perform(&catalog, protocol, op, body).await)
     }
 
-    /// Faults, body, validation, the operation and a lost reply, for a routed request.
-    async fn perform(&self, protocol: Protocol, op: Op, body: Body) -> Answer {
-        let _in_flight = InFlight::enter(&self.counters);
-        let faults = self.faults();
-        let mut draw = self.dice.draw(&faults);
+    /// The target's faults, then body, validation, the operation and a lost reply.
+    async fn perform(&self, target: &Target, protocol: Protocol, op: Op, body: Body) -> Answer {
+        let _in_flight = (
+            InFlight::enter(&self.counters),
+            InFlight::enter(&target.counters),
+        );
+        let faults = target.faults();
+        let mut draw = target.dice.draw(&faults);
         // The bucket is consulted on arrival, the delay models the round trip either way.
-        let admitted = self.bucket.try_take();
+        let admitted = target.bucket.try_take();
         if !draw.delay.is_zero() {
             tokio::time::sleep(draw.delay).await;
         }
         if !admitted || draw.throttle {
-            self.counters.throttled.fetch_add(1, Ordering::Relaxed);
+            bump(&self.counters, target, |c| &c.throttled);
             return ApiError::throttling().into();
         }
         if draw.inject_error {
-            self.counters
-                .injected_errors
-                .fetch_add(1, Ordering::Relaxed);
+            bump(&self.counters, target, |c| &c.injected_errors);
             return ApiError::internal_failure().into();
         }
 
@@ -291,14 +249,36 @@ impl Inner {
         if let Err(e) = model.validate_input(op.name(), &request) {
             return e.into();
         }
-        let answer = ops::execute(op, &request, &self.catalog, &mut draw, &faults);
+        let answer = ops::execute(op, &request, &target.catalog, &mut draw, &faults);
         if op.is_write() && draw.lose_reply {
             // Performed (and, for token calls, remembered as its true answer), but the client
             // never hears about it.
-            self.counters.lost_replies.fetch_add(1, Ordering::Relaxed);
+            bump(&self.counters, target, |c| &c.lost_replies);
             return ApiError::internal_failure().into();
         }
         answer
+    }
+
+    async fn sts(&self, headers: &HeaderMap, body: Body, request_id: &str) -> Response {
+        // An unreadable body is judged as an empty form: the request is then refused for what
+        // it lacks, after its signature, as STS refuses one without parameters.
+        let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+            .await
+            .unwrap_or_default();
+        let ctx = sts::Context {
+            directory: &self.directory,
+            counters: &self.counters,
+            expired_access_keys: &self.expired_access_keys,
+            unrecognized_access_keys: &self.unrecognized_access_keys,
+        };
+        sts::answer(&ctx, headers, &bytes, request_id)
+    }
+
+    fn server_stats(&self) -> ServerStats {
+        ServerStats {
+            total: self.counters.snapshot(),
+            targets: self.targets.all().iter().map(|t| t.stats()).collect(),
+        }
     }
 }
 
@@ -311,32 +291,13 @@ async fn api_handler(
 ) -> Response {
     let request_id = inner.ids.next();
     let protocol = Protocol::of_path(uri.path());
+    if protocol == Protocol::Json && method == Method::POST && sts::is_sts(&headers) {
+        return inner.sts(&headers, body, &request_id).await;
+    }
     let (op, answer) = inner
         .answer(protocol, &method, uri.path(), &headers, body)
         .await;
     wire::respond(protocol, op, &answer, &request_id)
-}
-
-fn json_response(inner: &Inner, body: String) -> Response {
-    let mut r = (
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response();
-    if let Ok(v) = axum::http::HeaderValue::from_str(&inner.ids.next()) {
-        r.headers_mut().insert("x-amzn-RequestId", v);
-    }
-    r
-}
-
-async fn stats_handler(State(inner): State<Arc<Inner>>) -> Response {
-    let body = serde_json::to_string(&inner.counters.snapshot()).unwrap_or_default();
-    json_response(&inner, body)
-}
-
-async fn state_handler(State(inner): State<Arc<Inner>>) -> Response {
-    let body = serde_json::to_string(&inner.associations()).unwrap_or_default();
-    json_response(&inner, body)
 }
 
 /// A running local catalog.
@@ -351,12 +312,31 @@ impl LocalCatalog {
     /// Validates the seed, binds `listen` (port 0 picks a free port) and starts serving.
     pub async fn start(config: CatalogConfig, listen: SocketAddr) -> anyhow::Result<LocalCatalog> {
         validate::model().map_err(|e| anyhow::anyhow!(e.message))?;
-        let catalog = Catalog::new(&config.seed, config.max_actions_per_artifact)?;
+        let (targets, directory) = if config.accounts.is_empty() {
+            let targets = Targets::open(
+                &config.seed,
+                config.max_actions_per_artifact,
+                &config.faults,
+            )?;
+            (targets, Directory::open())
+        } else {
+            if config.seed != Seed::default() {
+                anyhow::bail!(
+                    "a catalog config gives either `seed` (one account, every region) or \
+                     `accounts`, not both"
+                );
+            }
+            accounts::validate(&config.accounts)?;
+            let targets = Targets::of(
+                &config.accounts,
+                config.max_actions_per_artifact,
+                &config.faults,
+            )?;
+            (targets, Directory::of(&config.accounts))
+        };
         let inner = Arc::new(Inner {
-            catalog: RwLock::new(catalog),
-            bucket: Bucket::new(&config.faults),
-            faults: RwLock::new(config.faults),
-            dice: Dice::default(),
+            targets,
+            directory,
             counters: Counters::default(),
             ids: RequestIds::new(),
             expired_access_keys: config.expired_access_keys,
@@ -371,8 +351,8 @@ impl LocalCatalog {
             let _ = stream.set_nodelay(true);
         });
         let router = Router::new()
-            .route("/_stats", get(stats_handler))
-            .route("/_state", get(state_handler))
+            .route("/_stats", get(inspect::stats))
+            .route("/_state", get(inspect::state))
             .fallback(api_handler)
             .with_state(inner.clone());
         let (shutdown, signal) = oneshot::channel::<()>();
@@ -410,46 +390,101 @@ impl LocalCatalog {
         self.addr
     }
 
+    /// The server's totals: the sum over every target, plus the requests refused before a
+    /// target was known (signature, access key, region not enabled) and the STS calls.
     pub fn stats(&self) -> Stats {
         self.inner.counters.snapshot()
     }
 
+    /// One target's counters (requests that reached its account and region), if it exists.
+    pub fn stats_in(&self, account: &str, region: &str) -> Option<Stats> {
+        self.target(account, region).map(|t| t.counters.snapshot())
+    }
+
+    /// The totals and every target's counters, as `GET /_stats` serves them.
+    pub fn server_stats(&self) -> ServerStats {
+        self.inner.server_stats()
+    }
+
+    /// Zeroes the totals and every target's counters.
     pub fn reset_stats(&self) {
         self.inner.counters.reset();
+        for t in self.inner.targets.all() {
+            t.counters.reset();
+        }
     }
 
-    /// Every association, sorted.
+    /// Every association of the default target, sorted: the default account in us-east-1 for
+    /// an original-form seed, the first region of the first account for the accounts form.
     pub fn associations(&self) -> Vec<Triple> {
-        self.inner.associations()
+        self.inner
+            .targets
+            .default_target()
+            .map(|t| t.associations())
+            .unwrap_or_default()
     }
 
-    /// Adds an association behind the API's back (no quota, no token); ignored if an id is
-    /// unknown or the artifact is not of that product.
+    /// Every association of `account` in `region`, sorted; `None` if that region is not
+    /// enabled for that account.
+    pub fn associations_in(&self, account: &str, region: &str) -> Option<Vec<Triple>> {
+        self.target(account, region).map(|t| t.associations())
+    }
+
+    fn target(&self, account: &str, region: &str) -> Option<Arc<Target>> {
+        self.inner.targets.get(account, region)
+    }
+
+    /// Adds an association to the default target behind the API's back (no quota, no token);
+    /// ignored if an id is unknown or the artifact is not of that product.
     pub fn insert_association_out_of_band(&self, t: &Triple) {
-        let mut c = self
-            .inner
-            .catalog
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
-        c.insert_out_of_band(t);
+        if let Some(target) = self.inner.targets.default_target() {
+            insert_out_of_band(&target, t);
+        }
     }
 
-    /// Removes an association behind the API's back; remembered token answers stay, which is
-    /// the stale-token trap. True if it was there.
+    /// [`Self::insert_association_out_of_band`] in `account` and `region`; false if that
+    /// target does not exist.
+    pub fn insert_association_out_of_band_in(
+        &self,
+        account: &str,
+        region: &str,
+        t: &Triple,
+    ) -> bool {
+        self.target(account, region)
+            .map(|target| insert_out_of_band(&target, t))
+            .is_some()
+    }
+
+    /// Removes an association from the default target behind the API's back; remembered token
+    /// answers stay, which is the stale-token trap. True if it was there.
     pub fn remove_association_out_of_band(&self, t: &Triple) -> bool {
-        let mut c = self
-            .inner
-            .catalog
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
-        c.remove_out_of_band(t)
+        self.inner.targets.default_target().is_some_and(|target| {
+            let mut c = target.catalog.write().unwrap_or_else(|e| e.into_inner());
+            c.remove_out_of_band(t)
+        })
     }
 
-    /// Replaces the fault knobs; the random sequence and the token bucket start afresh.
+    /// Replaces every target's fault knobs (and those of targets created later); each target's
+    /// random sequence and token bucket start afresh.
     pub fn set_faults(&self, f: Faults) {
-        self.inner.bucket.reconfigure(&f);
-        *self.inner.faults.write().unwrap_or_else(|e| e.into_inner()) = f;
-        self.inner.dice.restart();
+        self.inner.targets.set_faults(&f);
+    }
+
+    /// Replaces one target's fault knobs; false if that target does not exist.
+    pub fn set_faults_in(&self, account: &str, region: &str, f: Faults) -> bool {
+        self.target(account, region)
+            .map(|t| t.set_faults(&f))
+            .is_some()
+    }
+
+    /// Ends every session AssumeRole issued: their keys now answer as expired tokens.
+    pub fn expire_sessions(&self) {
+        self.inner.directory.expire_sessions();
+    }
+
+    /// Sessions AssumeRole issued that the server still remembers.
+    pub fn session_count(&self) -> usize {
+        self.inner.directory.session_count()
     }
 
     /// Stops accepting, lets in-flight requests finish (up to 5 s), then stops.
@@ -467,6 +502,11 @@ impl LocalCatalog {
     }
 }
 
+fn insert_out_of_band(target: &Target, t: &Triple) {
+    let mut c = target.catalog.write().unwrap_or_else(|e| e.into_inner());
+    c.insert_out_of_band(t);
+}
+
 /// What `sc-assoc local-catalog` passes to [`serve_standalone`].
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
@@ -478,10 +518,10 @@ pub struct ServeOptions {
 /// Serves a catalog seeded from a file until SIGINT or SIGTERM. The first line on stdout is
 /// exactly `listening on http://HOST:PORT`, so a parent process can read the port.
 pub async fn serve_standalone(opts: ServeOptions) -> anyhow::Result<()> {
-    let seed = Seed::from_file(&opts.seed_path)?;
+    let seed = SeedFile::from_file(&opts.seed_path)?;
     let config = CatalogConfig {
         faults: opts.faults,
-        ..CatalogConfig::new(seed)
+        ..CatalogConfig::from_seed_file(seed)
     };
     let catalog = LocalCatalog::start(config, opts.listen).await?;
     let addr = catalog.addr();

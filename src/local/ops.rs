@@ -171,11 +171,11 @@ fn product_view_summary(p: &Product) -> Value {
     Value::Object(o)
 }
 
-fn product_view_detail(p: &Product) -> Value {
+fn product_view_detail(c: &Catalog, p: &Product) -> Value {
     json!({
         "ProductViewSummary": product_view_summary(p),
         "Status": "AVAILABLE",
-        "ProductARN": format!("arn:aws:catalog:us-east-1:123456789012:product/{}", p.id),
+        "ProductARN": format!("arn:aws:catalog:{}:{}:product/{}", c.region, c.account, p.id),
         "CreatedTime": p.created,
     })
 }
@@ -252,7 +252,7 @@ fn list_actions_for_artifact(c: &Catalog, body: &Value) -> Result<Value, ApiErro
         required(body, "ProductId"),
         required(body, "ProvisioningArtifactId"),
     );
-    let list = list_identity(&[Op::ListActionsForArtifact.name(), pid, aid]);
+    let list = list_identity(&[&c.scope(), Op::ListActionsForArtifact.name(), pid, aid]);
     let after = cursor(body, &list)?;
     let product = c.product(pid)?;
     c.artifact(product, aid)?;
@@ -271,7 +271,7 @@ fn list_actions_for_artifact(c: &Catalog, body: &Value) -> Result<Value, ApiErro
 
 fn list_artifacts_for_action(c: &Catalog, body: &Value) -> Result<Value, ApiError> {
     let action = required(body, "ServiceActionId");
-    let list = list_identity(&[Op::ListArtifactsForAction.name(), action]);
+    let list = list_identity(&[&c.scope(), Op::ListArtifactsForAction.name(), action]);
     let after = match cursor(body, &list)? {
         // Seeded ids hold no '/', so it separates the two halves of the key unambiguously.
         Some(k) => match k.split_once('/') {
@@ -301,7 +301,7 @@ fn list_artifacts_for_action(c: &Catalog, body: &Value) -> Result<Value, ApiErro
 }
 
 fn list_service_actions(c: &Catalog, body: &Value) -> Result<Value, ApiError> {
-    let list = list_identity(&[Op::ListServiceActions.name()]);
+    let list = list_identity(&[&c.scope(), Op::ListServiceActions.name()]);
     let after = cursor(body, &list)?;
     let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
     let items = c
@@ -390,7 +390,7 @@ fn describe_product_as_admin(c: &Catalog, body: &Value) -> Result<Value, ApiErro
     let p = product_by(c, body, "Id", "Name")?;
     let summaries: Vec<Value> = p.artifacts.iter().map(artifact_summary).collect();
     Ok(json!({
-        "ProductViewDetail": product_view_detail(p),
+        "ProductViewDetail": product_view_detail(c, p),
         "ProvisioningArtifactSummaries": summaries,
         "Tags": [],
         "TagOptions": [],
@@ -430,7 +430,13 @@ fn search_products_as_admin(c: &Catalog, body: &Value) -> Result<Value, ApiError
     } else {
         "ASCENDING"
     };
-    let list = list_identity(&[Op::SearchProductsAsAdmin.name(), &filters, sort_by, order]);
+    let list = list_identity(&[
+        &c.scope(),
+        Op::SearchProductsAsAdmin.name(),
+        &filters,
+        sort_by,
+        order,
+    ]);
     let after = cursor(body, &list)?;
 
     let full_text: Option<Vec<String>> =
@@ -482,7 +488,7 @@ fn search_products_as_admin(c: &Catalog, body: &Value) -> Result<Value, ApiError
     };
     let items = matches[start.min(matches.len())..]
         .iter()
-        .map(|p| (p.id.as_str(), product_view_detail(p)));
+        .map(|p| (p.id.as_str(), product_view_detail(c, p)));
     let (details, next) = page(&list, items, page_size(body), |k| k.to_string());
     Ok(with_token(json!({ "ProductViewDetails": details }), next))
 }

@@ -60,6 +60,9 @@ pub struct Catalog {
     /// (operation, token) → the first answer given for it.
     tokens: HashMap<(Op, String), Answer>,
     pub max_actions_per_artifact: usize,
+    /// Whose catalog this is: ARNs name them, and page tokens are bound to them.
+    pub account: String,
+    pub region: String,
 }
 
 /// A deterministic product view id: AWS's are `prodview-` plus 13 lowercase alphanumerics.
@@ -79,8 +82,14 @@ fn view_id(product_id: &str) -> String {
 }
 
 impl Catalog {
-    /// Builds the catalog; the seed must already be valid except against the quota, checked here.
-    pub fn new(seed: &Seed, max_actions_per_artifact: usize) -> anyhow::Result<Catalog> {
+    /// Builds the catalog of `account` in `region`; the seed must already be valid except
+    /// against the quota, checked here.
+    pub fn new(
+        seed: &Seed,
+        max_actions_per_artifact: usize,
+        account: &str,
+        region: &str,
+    ) -> anyhow::Result<Catalog> {
         seed.validate()?;
         let mut clock = EPOCH_BASE;
         let mut tick = || {
@@ -96,6 +105,8 @@ impl Catalog {
             by_action: HashMap::new(),
             tokens: HashMap::new(),
             max_actions_per_artifact,
+            account: account.to_string(),
+            region: region.to_string(),
         };
         for p in &seed.products {
             let created = tick();
@@ -291,6 +302,12 @@ impl Catalog {
         all
     }
 
+    /// What page tokens of this catalog are bound to, so one from another account or region
+    /// is refused like a forged one instead of resuming a list it never belonged to.
+    pub fn scope(&self) -> String {
+        format!("{}/{}", self.account, self.region)
+    }
+
     pub fn remembered(&self, op: Op, token: &str) -> Option<&Answer> {
         self.tokens.get(&(op, token.to_string()))
     }
@@ -312,7 +329,7 @@ mod tests {
             .add_product("prod-2", "Two", [("pa-2", "v1")])
             .add_action("act-1", "A1")
             .add_action("act-2", "A2");
-        Catalog::new(&seed, limit).expect("valid")
+        Catalog::new(&seed, limit, "111111111111", "us-east-1").expect("valid")
     }
 
     #[test]

@@ -276,15 +276,33 @@ impl Default for RequestIds {
     }
 }
 
-/// The caller a well-formed `Authorization` header names.
+/// The caller a well-formed `Authorization` header names, and its credential scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub access_key_id: String,
+    /// The scope's region: which regional catalog the request is for.
+    pub region: String,
+    /// The scope's service (`servicecatalog`, `sts`).
+    pub service: String,
+    /// `X-Amz-Security-Token`, which temporary credentials must carry.
+    pub security_token: Option<String>,
+}
+
+/// Reads the credential scope's service without judging the header: how a request that
+/// carries no `X-Amz-Target` is told to be meant for STS.
+pub fn scope_service(headers: &HeaderMap) -> Option<String> {
+    let text = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let credential = text
+        .strip_prefix("AWS4-HMAC-SHA256 ")?
+        .split(',')
+        .find_map(|p| p.trim().strip_prefix("Credential="))?;
+    credential.split('/').nth(3).map(str::to_string)
 }
 
 /// Checks the SigV4 header as AWS's front end does before dispatch: present, of the form
-/// `AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/servicecatalog/aws4_request,
-/// SignedHeaders=..., Signature=...`, and with an `X-Amz-Date` (or `Date`) header beside it.
+/// `AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, SignedHeaders=...,
+/// Signature=...`, and with an `X-Amz-Date` (or `Date`) header beside it. Which service the
+/// scope must name is each protocol's check ([`check_service`] for Service Catalog).
 pub fn check_auth(headers: &HeaderMap) -> Result<Caller, ApiError> {
     let Some(raw) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::new(
@@ -352,16 +370,46 @@ pub fn check_auth(headers: &HeaderMap) -> Result<Caller, ApiError> {
             "Credential should be scoped to a valid region, not '{credential}'."
         )));
     }
-    if scope[3] != "servicecatalog" {
+    Ok(Caller {
+        access_key_id: scope[0].to_string(),
+        region: scope[2].to_string(),
+        service: scope[3].to_string(),
+        security_token: headers
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    })
+}
+
+/// Service Catalog's own check of the scope's service.
+pub fn check_service(caller: &Caller) -> Result<(), ApiError> {
+    if caller.service != "servicecatalog" {
         return Err(ApiError::new(
             403,
             "InvalidSignatureException",
             "Credential should be scoped to correct service: 'servicecatalog'. ",
         ));
     }
-    Ok(Caller {
-        access_key_id: scope[0].to_string(),
-    })
+    Ok(())
+}
+
+/// `UnrecognizedClientException`: an unknown access key, a temporary key without its own
+/// session token, or a region not enabled for the account (AWS's JSON services answer all
+/// three alike: to them the credentials are simply not valid there).
+pub fn unrecognized_client() -> ApiError {
+    ApiError::new(
+        400,
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+    )
+}
+
+pub fn expired_token() -> ApiError {
+    ApiError::new(
+        400,
+        "ExpiredTokenException",
+        "The security token included in the request is expired",
+    )
 }
 
 /// Credential knobs: access keys that AWS would refuse after parsing the signature.
@@ -371,18 +419,10 @@ pub fn check_access_key(
     unrecognized: &[String],
 ) -> Result<(), ApiError> {
     if expired.contains(&caller.access_key_id) {
-        return Err(ApiError::new(
-            400,
-            "ExpiredTokenException",
-            "The security token included in the request is expired",
-        ));
+        return Err(expired_token());
     }
     if unrecognized.contains(&caller.access_key_id) {
-        return Err(ApiError::new(
-            400,
-            "UnrecognizedClientException",
-            "The security token included in the request is invalid.",
-        ));
+        return Err(unrecognized_client());
     }
     Ok(())
 }

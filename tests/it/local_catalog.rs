@@ -4,10 +4,13 @@
 //! wire contract itself. This file holds the harness; the tests are grouped in the submodules
 //! below.
 
+mod accounts;
 mod cbor;
 mod paging_and_tokens;
 mod protocol_and_faults;
+mod seed_forms;
 mod semantics;
+mod sts;
 mod validation;
 
 use http_body_util::{BodyExt, Full};
@@ -16,7 +19,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use sc_assoc::local::validate::model;
-use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog, Seed};
+use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog, Seed, SeedFile};
 use sc_assoc::triple::Triple;
 use serde_json::{Value, json};
 use std::collections::HashSet;
