@@ -24,6 +24,7 @@
 //! declared, an association naming a product its region lacks) are errors, so a typo fails
 //! loudly instead of producing a catalog that silently lacks something.
 
+use super::LocalError;
 use super::seed::Seed;
 use anyhow::{Context, bail};
 use serde::de::{MapAccess, Visitor};
@@ -60,13 +61,17 @@ struct AccountsForm {
 
 impl SeedFile {
     /// Parses and validates a YAML (or JSON) seed of either form.
-    pub fn from_yaml_str(s: &str) -> anyhow::Result<SeedFile> {
+    pub fn from_yaml_str(s: &str) -> Result<SeedFile, LocalError> {
+        Self::parse(s).map_err(LocalError::seed)
+    }
+
+    fn parse(s: &str) -> anyhow::Result<SeedFile> {
         let value: serde_yaml::Value = serde_yaml::from_str(s).context("invalid catalog seed")?;
         let is_accounts_form = value
             .as_mapping()
             .is_some_and(|m| m.contains_key("accounts"));
         if !is_accounts_form {
-            return Seed::from_yaml_str(s).map(SeedFile::Single);
+            return Ok(SeedFile::Single(Seed::from_yaml_str(s)?));
         }
         if let Some(m) = value.as_mapping()
             && ["products", "actions", "associations"]
@@ -85,10 +90,14 @@ impl SeedFile {
     }
 
     /// Reads, parses and validates a seed file of either form.
-    pub fn from_file(p: &Path) -> anyhow::Result<SeedFile> {
-        let text = std::fs::read_to_string(p)
-            .with_context(|| format!("cannot read catalog seed {}", p.display()))?;
-        SeedFile::from_yaml_str(&text).with_context(|| format!("in catalog seed {}", p.display()))
+    pub fn from_file(p: &Path) -> Result<SeedFile, LocalError> {
+        let text = std::fs::read_to_string(p).map_err(|source| LocalError::ReadSeed {
+            path: p.to_path_buf(),
+            source,
+        })?;
+        SeedFile::parse(&text)
+            .with_context(|| format!("in catalog seed {}", p.display()))
+            .map_err(LocalError::seed)
     }
 }
 
@@ -355,8 +364,8 @@ fn validate_accounts(accounts: &[SeedAccount]) -> anyhow::Result<()> {
 }
 
 /// Validates accounts built in code (tests, benchmarks), as a seed file's are.
-pub fn validate(accounts: &[SeedAccount]) -> anyhow::Result<()> {
-    validate_accounts(accounts)
+pub fn validate(accounts: &[SeedAccount]) -> Result<(), LocalError> {
+    validate_accounts(accounts).map_err(LocalError::seed)
 }
 
 #[cfg(test)]

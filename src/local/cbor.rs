@@ -16,7 +16,7 @@
 //! `SerializationException`.
 
 use super::validate::{Model, target_of};
-use super::wire::{Answer, ApiError, Misrouted, Op, TARGET_PREFIX};
+use super::wire::{Answer, Misrouted, Op, ServiceError, TARGET_PREFIX};
 use axum::http::{HeaderMap, Method, header};
 use ciborium::Value as Cbor;
 use serde_json::{Map, Number, Value};
@@ -52,7 +52,7 @@ pub fn route(path: &str) -> Option<(&str, &str)> {
 pub fn operation(method: &Method, path: &str, headers: &HeaderMap) -> Result<Op, Misrouted> {
     let unknown = |named: Option<Op>, why: String| Misrouted {
         named,
-        error: ApiError::new(404, "UnknownOperationException", why),
+        error: ServiceError::new(404, "UnknownOperationException", why),
     };
     let Some((service, operation)) = route(path) else {
         return Err(unknown(None, format!("No operation at {path}")));
@@ -76,7 +76,7 @@ pub fn operation(method: &Method, path: &str, headers: &HeaderMap) -> Result<Op,
     if method != Method::POST {
         return Err(Misrouted {
             named,
-            error: ApiError::new(405, "MethodNotAllowedException", "RPC v2 requests use POST"),
+            error: ServiceError::new(405, "MethodNotAllowedException", "RPC v2 requests use POST"),
         });
     }
     let text = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or("\u{fffd}"));
@@ -105,7 +105,7 @@ pub fn operation(method: &Method, path: &str, headers: &HeaderMap) -> Result<Op,
     {
         return Err(Misrouted {
             named,
-            error: ApiError::new(
+            error: ServiceError::new(
                 415,
                 "UnsupportedMediaTypeException",
                 format!("Content-Type {ct} is not {CONTENT_TYPE}"),
@@ -120,7 +120,7 @@ pub fn operation(method: &Method, path: &str, headers: &HeaderMap) -> Result<Op,
     {
         return Err(Misrouted {
             named,
-            error: ApiError::new(
+            error: ServiceError::new(
                 406,
                 "NotAcceptableException",
                 format!("Accept {accept} does not admit {CONTENT_TYPE}"),
@@ -132,27 +132,27 @@ pub fn operation(method: &Method, path: &str, headers: &HeaderMap) -> Result<Op,
 
 /// Decodes a request body into the JSON value of the operation's input, as the JSON protocol
 /// would have delivered it. An empty body is an empty input structure.
-pub fn decode(model: &Model, op: Op, bytes: &[u8]) -> Result<Value, ApiError> {
+pub fn decode(model: &Model, op: Op, bytes: &[u8]) -> Result<Value, ServiceError> {
     if bytes.is_empty() {
         return Ok(Value::Object(Map::new()));
     }
     let mut rest = bytes;
     let item: Cbor = ciborium::de::from_reader_with_recursion_limit(&mut rest, MAX_DEPTH)
-        .map_err(|e| ApiError::serialization(format!("Malformed CBOR request body: {e}")))?;
+        .map_err(|e| ServiceError::serialization(format!("Malformed CBOR request body: {e}")))?;
     if !rest.is_empty() {
-        return Err(ApiError::serialization(format!(
+        return Err(ServiceError::serialization(format!(
             "{} bytes follow the CBOR data item of the request body",
             rest.len()
         )));
     }
     if !matches!(item, Cbor::Map(_)) {
-        return Err(ApiError::serialization(
+        return Err(ServiceError::serialization(
             "Start of structure or map expected at the top of the request body",
         ));
     }
-    let shape = model
-        .input_shape(op.name())
-        .ok_or_else(|| ApiError::unknown_operation(format!("no input shape for {}", op.name())))?;
+    let shape = model.input_shape(op.name()).ok_or_else(|| {
+        ServiceError::unknown_operation(format!("no input shape for {}", op.name()))
+    })?;
     Decoder { model }.value(shape, item, "")
 }
 
@@ -163,7 +163,7 @@ struct Decoder<'m> {
 }
 
 impl Decoder<'_> {
-    fn value(&self, shape_name: &str, item: Cbor, path: &str) -> Result<Value, ApiError> {
+    fn value(&self, shape_name: &str, item: Cbor, path: &str) -> Result<Value, ServiceError> {
         if matches!(item, Cbor::Null) {
             // `null` and `undefined` (which ciborium reads as null) both mean absent.
             return Ok(Value::Null);
@@ -171,7 +171,7 @@ impl Decoder<'_> {
         let shape = self
             .model
             .shape(shape_name)
-            .ok_or_else(|| ApiError::serialization(format!("unknown shape {shape_name}")))?;
+            .ok_or_else(|| ServiceError::serialization(format!("unknown shape {shape_name}")))?;
         let kind = shape.get("type").and_then(Value::as_str).unwrap_or("");
         let wrong = |expected: &str, item: &Cbor| {
             let at = if path.is_empty() {
@@ -179,7 +179,7 @@ impl Decoder<'_> {
             } else {
                 path
             };
-            ApiError::serialization(format!(
+            ServiceError::serialization(format!(
                 "Expected {expected} at '{at}', found {}",
                 cbor_kind(item)
             ))
@@ -207,7 +207,7 @@ impl Decoder<'_> {
             ("string", Cbor::Text(s)) => Value::String(s),
             ("integer" | "long", Cbor::Integer(i)) => {
                 let n = i64::try_from(i128::from(i)).map_err(|_| {
-                    ApiError::serialization(format!("Integer out of range at '{path}'"))
+                    ServiceError::serialization(format!("Integer out of range at '{path}'"))
                 })?;
                 Value::Number(n.into())
             }
@@ -216,10 +216,10 @@ impl Decoder<'_> {
                 Cbor::Integer(i) => i64::try_from(i128::from(i))
                     .map(|n| Value::Number(n.into()))
                     .map_err(|_| {
-                        ApiError::serialization(format!("Timestamp out of range at '{path}'"))
+                        ServiceError::serialization(format!("Timestamp out of range at '{path}'"))
                     })?,
                 Cbor::Float(f) => Number::from_f64(f).map(Value::Number).ok_or_else(|| {
-                    ApiError::serialization(format!("Timestamp is not finite at '{path}'"))
+                    ServiceError::serialization(format!("Timestamp is not finite at '{path}'"))
                 })?,
                 other => return Err(wrong("epoch seconds", &other)),
             },

@@ -3,7 +3,7 @@
 //! and errors as `{"__type": "<Name>", "message": "..."}` (plus the `X-Amzn-Errortype` header,
 //! which [`super::wire::respond`] adds). Only what differs from RPC v2 CBOR lives here.
 
-use super::wire::{Answer, ApiError, Misrouted, Op, TARGET_PREFIX};
+use super::wire::{Answer, Misrouted, Op, ServiceError, TARGET_PREFIX};
 use axum::http::HeaderMap;
 use serde_json::Value;
 
@@ -21,7 +21,7 @@ pub fn operation(headers: &HeaderMap) -> Result<Op, Misrouted> {
         .and_then(Op::from_name)
         .ok_or_else(|| Misrouted {
             named: None,
-            error: ApiError::unknown_operation(if target.is_empty() {
+            error: ServiceError::unknown_operation(if target.is_empty() {
                 "Missing X-Amz-Target header".to_string()
             } else {
                 format!("Operation {target} is not supported by this service")
@@ -31,14 +31,14 @@ pub fn operation(headers: &HeaderMap) -> Result<Op, Misrouted> {
 
 /// Reads the body as a JSON object. An empty body counts as `{}`; anything that is not a JSON
 /// object is a `SerializationException`, as AWS answers it.
-pub fn decode(bytes: &[u8]) -> Result<Value, ApiError> {
+pub fn decode(bytes: &[u8]) -> Result<Value, ServiceError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Default::default()));
     }
     let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::serialization(format!("Malformed JSON request body: {e}")))?;
+        .map_err(|e| ServiceError::serialization(format!("Malformed JSON request body: {e}")))?;
     if !value.is_object() {
-        return Err(ApiError::serialization(
+        return Err(ServiceError::serialization(
             "Start of structure or map expected at the top of the request body",
         ));
     }

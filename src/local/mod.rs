@@ -22,6 +22,7 @@
 
 pub mod accounts;
 pub mod cbor;
+mod error;
 pub mod faults;
 mod identity;
 mod inspect;
@@ -37,6 +38,7 @@ pub mod validate;
 pub mod wire;
 
 pub use accounts::{DEFAULT_ACCOUNT, DEFAULT_REGION, SeedAccount, SeedFile, SeedRole};
+pub use error::LocalError;
 pub use faults::Faults;
 pub use paging::DEFAULT_PAGE_SIZE;
 pub use seed::{Seed, SeedAction, SeedArtifact, SeedAssociation, SeedProduct};
@@ -62,7 +64,7 @@ use std::time::Duration;
 use targets::{Target, Targets};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use wire::{Answer, ApiError, Op, Protocol, RequestIds};
+use wire::{Answer, Op, Protocol, RequestIds, ServiceError};
 
 /// AWS's quota: 25 service actions per provisioning artifact.
 pub const DEFAULT_MAX_ACTIONS_PER_ARTIFACT: usize = 25;
@@ -220,11 +222,11 @@ impl Inner {
         }
         if !admitted || draw.throttle {
             bump(&self.counters, target, |c| &c.throttled);
-            return ApiError::throttling().into();
+            return ServiceError::throttling().into();
         }
         if draw.inject_error {
             bump(&self.counters, target, |c| &c.injected_errors);
-            return ApiError::internal_failure().into();
+            return ServiceError::internal_failure().into();
         }
 
         let model = match validate::model() {
@@ -234,8 +236,10 @@ impl Inner {
         let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
             Ok(b) => b,
             Err(e) => {
-                return ApiError::serialization(format!("Could not read the request body: {e}"))
-                    .into();
+                return ServiceError::serialization(format!(
+                    "Could not read the request body: {e}"
+                ))
+                .into();
             }
         };
         let decoded = match protocol {
@@ -254,7 +258,7 @@ impl Inner {
             // Performed (and, for token calls, remembered as its true answer), but the client
             // never hears about it.
             bump(&self.counters, target, |c| &c.lost_replies);
-            return ApiError::internal_failure().into();
+            return ServiceError::internal_failure().into();
         }
         answer
     }
@@ -310,7 +314,16 @@ pub struct LocalCatalog {
 
 impl LocalCatalog {
     /// Validates the seed, binds `listen` (port 0 picks a free port) and starts serving.
-    pub async fn start(config: CatalogConfig, listen: SocketAddr) -> anyhow::Result<LocalCatalog> {
+    pub async fn start(
+        config: CatalogConfig,
+        listen: SocketAddr,
+    ) -> Result<LocalCatalog, LocalError> {
+        Self::launch(config, listen)
+            .await
+            .map_err(LocalError::start)
+    }
+
+    async fn launch(config: CatalogConfig, listen: SocketAddr) -> anyhow::Result<LocalCatalog> {
         validate::model().map_err(|e| anyhow::anyhow!(e.message))?;
         let (targets, directory) = if config.accounts.is_empty() {
             let targets = Targets::open(

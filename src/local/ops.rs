@@ -1,5 +1,5 @@
 //! The twelve operations: read an already-validated request body, consult or change the
-//! [`Catalog`], and render the answer in the model's output shapes (member names, nesting,
+//! [`CatalogState`], and render the answer in the model's output shapes (member names, nesting,
 //! epoch-second timestamps) so the generated SDK deserializers and botocore parse it.
 //!
 //! Each operation takes the catalog lock once, for its whole body and never across an await,
@@ -7,8 +7,8 @@
 
 use super::faults::{Draw, Faults};
 use super::paging::{cursor, encode, list_identity, page_size};
-use super::state::{Action, Artifact, Catalog, Product};
-use super::wire::{Answer, ApiError, Op};
+use super::state::{Action, Artifact, CatalogState, Product};
+use super::wire::{Answer, Op, ServiceError};
 use crate::triple::Triple;
 use serde_json::{Map, Value, json};
 use std::ops::Bound;
@@ -18,7 +18,7 @@ use std::sync::RwLock;
 pub fn execute(
     op: Op,
     body: &Value,
-    catalog: &RwLock<Catalog>,
+    catalog: &RwLock<CatalogState>,
     draw: &mut Draw,
     faults: &Faults,
 ) -> Answer {
@@ -43,9 +43,9 @@ pub fn execute(
 }
 
 fn read(
-    catalog: &RwLock<Catalog>,
-    f: impl FnOnce(&Catalog) -> Result<Value, ApiError>,
-) -> Result<Value, ApiError> {
+    catalog: &RwLock<CatalogState>,
+    f: impl FnOnce(&CatalogState) -> Result<Value, ServiceError>,
+) -> Result<Value, ServiceError> {
     // A poisoned lock only means another request panicked mid-read or mid-write; the data is
     // still a consistent catalog because every mutation is a single set insert or remove.
     let guard = catalog.read().unwrap_or_else(|e| e.into_inner());
@@ -71,7 +71,7 @@ fn triple_of(item: &Value) -> Triple {
 
 /// Associate / Disassociate, with AWS's idempotency: the first answer for (operation, token) is
 /// remembered and replayed for every later request with that token, whatever the state is now.
-fn single_write(op: Op, body: &Value, catalog: &RwLock<Catalog>) -> Answer {
+fn single_write(op: Op, body: &Value, catalog: &RwLock<CatalogState>) -> Answer {
     let t = triple_of(body);
     let token = text(body, "IdempotencyToken");
     let mut c = catalog.write().unwrap_or_else(|e| e.into_inner());
@@ -94,7 +94,7 @@ fn single_write(op: Op, body: &Value, catalog: &RwLock<Catalog>) -> Answer {
 }
 
 /// The per-item `ErrorCode` for an operation error.
-fn item_code(e: &ApiError) -> &'static str {
+fn item_code(e: &ServiceError) -> &'static str {
     match e.code {
         "ResourceNotFoundException" => "RESOURCE_NOT_FOUND",
         "DuplicateResourceException" => "DUPLICATE_RESOURCE",
@@ -110,10 +110,10 @@ fn item_code(e: &ApiError) -> &'static str {
 fn batch_write(
     op: Op,
     body: &Value,
-    catalog: &RwLock<Catalog>,
+    catalog: &RwLock<CatalogState>,
     draw: &mut Draw,
     faults: &Faults,
-) -> Result<Value, ApiError> {
+) -> Result<Value, ServiceError> {
     let items = body
         .get("ServiceActionAssociations")
         .and_then(Value::as_array)
@@ -124,7 +124,7 @@ fn batch_write(
     for item in items {
         let t = triple_of(item);
         let outcome = if draw.item_throttled(faults) {
-            Err(ApiError::throttling())
+            Err(ServiceError::throttling())
         } else if op == Op::BatchAssociate {
             c.associate(&t)
         } else {
@@ -171,7 +171,7 @@ fn product_view_summary(p: &Product) -> Value {
     Value::Object(o)
 }
 
-fn product_view_detail(c: &Catalog, p: &Product) -> Value {
+fn product_view_detail(c: &CatalogState, p: &Product) -> Value {
     json!({
         "ProductViewSummary": product_view_summary(p),
         "Status": "AVAILABLE",
@@ -247,7 +247,7 @@ fn with_token(mut v: Value, next: Option<String>) -> Value {
     v
 }
 
-fn list_actions_for_artifact(c: &Catalog, body: &Value) -> Result<Value, ApiError> {
+fn list_actions_for_artifact(c: &CatalogState, body: &Value) -> Result<Value, ServiceError> {
     let (pid, aid) = (
         required(body, "ProductId"),
         required(body, "ProvisioningArtifactId"),
@@ -269,14 +269,18 @@ fn list_actions_for_artifact(c: &Catalog, body: &Value) -> Result<Value, ApiErro
     ))
 }
 
-fn list_artifacts_for_action(c: &Catalog, body: &Value) -> Result<Value, ApiError> {
+fn list_artifacts_for_action(c: &CatalogState, body: &Value) -> Result<Value, ServiceError> {
     let action = required(body, "ServiceActionId");
     let list = list_identity(&[&c.scope(), Op::ListArtifactsForAction.name(), action]);
     let after = match cursor(body, &list)? {
         // Seeded ids hold no '/', so it separates the two halves of the key unambiguously.
         Some(k) => match k.split_once('/') {
             Some((p, a)) => Some((p.to_string(), a.to_string())),
-            None => return Err(ApiError::invalid_parameters("The page token is not valid.")),
+            None => {
+                return Err(ServiceError::invalid_parameters(
+                    "The page token is not valid.",
+                ));
+            }
         },
         None => None,
     };
@@ -300,7 +304,7 @@ fn list_artifacts_for_action(c: &Catalog, body: &Value) -> Result<Value, ApiErro
     ))
 }
 
-fn list_service_actions(c: &Catalog, body: &Value) -> Result<Value, ApiError> {
+fn list_service_actions(c: &CatalogState, body: &Value) -> Result<Value, ServiceError> {
     let list = list_identity(&[&c.scope(), Op::ListServiceActions.name()]);
     let after = cursor(body, &list)?;
     let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
@@ -315,7 +319,7 @@ fn list_service_actions(c: &Catalog, body: &Value) -> Result<Value, ApiError> {
     ))
 }
 
-fn describe_service_action(c: &Catalog, body: &Value) -> Result<Value, ApiError> {
+fn describe_service_action(c: &CatalogState, body: &Value) -> Result<Value, ServiceError> {
     let a = c.action(required(body, "Id"))?;
     Ok(json!({
         "ServiceActionDetail": {
@@ -327,21 +331,21 @@ fn describe_service_action(c: &Catalog, body: &Value) -> Result<Value, ApiError>
 
 /// Product by `{id_member}`, else by `{name_member}`; neither is InvalidParameters.
 fn product_by<'a>(
-    c: &'a Catalog,
+    c: &'a CatalogState,
     body: &Value,
     id_member: &str,
     name_member: &str,
-) -> Result<&'a Product, ApiError> {
+) -> Result<&'a Product, ServiceError> {
     match (text(body, id_member), text(body, name_member)) {
         (Some(id), _) => c.product(id),
         (None, Some(name)) => c.product_named(name),
-        (None, None) => Err(ApiError::invalid_parameters(format!(
+        (None, None) => Err(ServiceError::invalid_parameters(format!(
             "Either {id_member} or {name_member} must be provided."
         ))),
     }
 }
 
-fn describe_provisioning_artifact(c: &Catalog, body: &Value) -> Result<Value, ApiError> {
+fn describe_provisioning_artifact(c: &CatalogState, body: &Value) -> Result<Value, ServiceError> {
     let product = product_by(c, body, "ProductId", "ProductName")?;
     let artifact = match (
         text(body, "ProvisioningArtifactId"),
@@ -353,13 +357,13 @@ fn describe_provisioning_artifact(c: &Catalog, body: &Value) -> Result<Value, Ap
             .iter()
             .find(|a| a.name == name)
             .ok_or_else(|| {
-                ApiError::not_found(format!(
+                ServiceError::not_found(format!(
                     "Provisioning artifact with name {name} not found for product {}.",
                     product.id
                 ))
             })?,
         (None, None) => {
-            return Err(ApiError::invalid_parameters(
+            return Err(ServiceError::invalid_parameters(
                 "Either ProvisioningArtifactId or ProvisioningArtifactName must be provided.",
             ));
         }
@@ -386,7 +390,7 @@ fn describe_provisioning_artifact(c: &Catalog, body: &Value) -> Result<Value, Ap
     Ok(out)
 }
 
-fn describe_product_as_admin(c: &Catalog, body: &Value) -> Result<Value, ApiError> {
+fn describe_product_as_admin(c: &CatalogState, body: &Value) -> Result<Value, ServiceError> {
     let p = product_by(c, body, "Id", "Name")?;
     let summaries: Vec<Value> = p.artifacts.iter().map(artifact_summary).collect();
     Ok(json!({
@@ -398,7 +402,7 @@ fn describe_product_as_admin(c: &Catalog, body: &Value) -> Result<Value, ApiErro
     }))
 }
 
-fn list_provisioning_artifacts(c: &Catalog, body: &Value) -> Result<Value, ApiError> {
+fn list_provisioning_artifacts(c: &CatalogState, body: &Value) -> Result<Value, ServiceError> {
     let p = c.product(required(body, "ProductId"))?;
     let details: Vec<Value> = p.artifacts.iter().map(artifact_detail).collect();
     Ok(json!({ "ProvisioningArtifactDetails": details }))
@@ -411,11 +415,11 @@ fn filter_values<'a>(body: &'a Value, key: &str) -> Option<Vec<&'a str>> {
     (!v.is_empty()).then_some(v)
 }
 
-fn search_products_as_admin(c: &Catalog, body: &Value) -> Result<Value, ApiError> {
+fn search_products_as_admin(c: &CatalogState, body: &Value) -> Result<Value, ServiceError> {
     // The local catalog has no portfolios, so naming one can only fail, as AWS does for an
     // unknown portfolio.
     if let Some(portfolio) = text(body, "PortfolioId") {
-        return Err(ApiError::not_found(format!(
+        return Err(ServiceError::not_found(format!(
             "Portfolio {portfolio} not found."
         )));
     }
@@ -476,16 +480,15 @@ fn search_products_as_admin(c: &Catalog, body: &Value) -> Result<Value, ApiError
     }
     // The cursor is the last product id returned; products never change, so its position in the
     // same sorted, filtered list is stable.
-    let start = match after {
-        None => 0,
-        Some(id) => {
-            matches
-                .iter()
-                .position(|p| p.id == id)
-                .ok_or_else(|| ApiError::invalid_parameters("The page token is not valid."))?
-                + 1
-        }
-    };
+    let start =
+        match after {
+            None => 0,
+            Some(id) => {
+                matches.iter().position(|p| p.id == id).ok_or_else(|| {
+                    ServiceError::invalid_parameters("The page token is not valid.")
+                })? + 1
+            }
+        };
     let items = matches[start.min(matches.len())..]
         .iter()
         .map(|p| (p.id.as_str(), product_view_detail(c, p)));

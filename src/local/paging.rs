@@ -4,7 +4,7 @@
 //! misread. Cursors carry the last key rather than an offset so an association added or removed
 //! between pages neither repeats nor skips the items that stayed.
 
-use super::wire::ApiError;
+use super::wire::ServiceError;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -44,8 +44,8 @@ pub fn encode(list: &[u8; DIGEST_LEN], last_key: &str) -> String {
 }
 
 /// The last key a token carries, if the token is genuine and belongs to `list`.
-pub fn decode(list: &[u8; DIGEST_LEN], token: &str) -> Result<String, ApiError> {
-    let invalid = || ApiError::invalid_parameters("The page token is not valid.");
+pub fn decode(list: &[u8; DIGEST_LEN], token: &str) -> Result<String, ServiceError> {
+    let invalid = || ServiceError::invalid_parameters("The page token is not valid.");
     let bytes = hex::decode(token).map_err(|_| invalid())?;
     if bytes.len() < 2 * DIGEST_LEN {
         return Err(invalid());
@@ -66,7 +66,7 @@ pub fn page_size(body: &Value) -> usize {
 }
 
 /// The decoded cursor of a request, `None` on the first page (absent or empty token).
-pub fn cursor(body: &Value, list: &[u8; DIGEST_LEN]) -> Result<Option<String>, ApiError> {
+pub fn cursor(body: &Value, list: &[u8; DIGEST_LEN]) -> Result<Option<String>, ServiceError> {
     match body.get("PageToken").and_then(Value::as_str) {
         None | Some("") => Ok(None),
         Some(t) => decode(list, t).map(Some),

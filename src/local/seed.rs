@@ -3,6 +3,7 @@
 //! benchmarks. Unknown keys and dangling references are errors here, so a typo in a fixture fails
 //! loudly instead of producing a catalog that silently lacks something.
 
+use super::LocalError;
 use crate::triple::{Triple, check_id};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
@@ -110,17 +111,23 @@ impl SeedAssociation {
 
 impl Seed {
     /// Parses and validates a YAML (or JSON) seed.
-    pub fn from_yaml_str(s: &str) -> anyhow::Result<Seed> {
-        let seed: Seed = serde_yaml::from_str(s).context("invalid catalog seed")?;
+    pub fn from_yaml_str(s: &str) -> Result<Seed, LocalError> {
+        let seed: Seed = serde_yaml::from_str(s)
+            .context("invalid catalog seed")
+            .map_err(LocalError::seed)?;
         seed.validate()?;
         Ok(seed)
     }
 
     /// Reads, parses and validates a seed file.
-    pub fn from_file(p: &Path) -> anyhow::Result<Seed> {
-        let text = std::fs::read_to_string(p)
-            .with_context(|| format!("cannot read catalog seed {}", p.display()))?;
-        Seed::from_yaml_str(&text).with_context(|| format!("in catalog seed {}", p.display()))
+    pub fn from_file(p: &Path) -> Result<Seed, LocalError> {
+        let text = std::fs::read_to_string(p).map_err(|source| LocalError::ReadSeed {
+            path: p.to_path_buf(),
+            source,
+        })?;
+        Seed::from_yaml_str(&text)
+            .with_context(|| format!("in catalog seed {}", p.display()))
+            .map_err(LocalError::seed)
     }
 
     /// Adds a product with `(id, name)` artifacts (active, guidance DEFAULT).
@@ -178,7 +185,11 @@ impl Seed {
 
     /// Checks ids, enums, uniqueness and references. Product names and artifact names within a
     /// product must be unique so lookups by name (which the API offers) have one answer.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub fn validate(&self) -> Result<(), LocalError> {
+        self.check().map_err(LocalError::seed)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
         let mut product_ids = HashSet::new();
         let mut product_names = HashSet::new();
         let mut artifact_owner = std::collections::HashMap::new();

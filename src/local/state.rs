@@ -4,7 +4,7 @@
 //! server's lock held for the duration of one operation, so each operation is atomic.
 
 use super::seed::Seed;
-use super::wire::{Answer, ApiError, Op};
+use super::wire::{Answer, Op, ServiceError};
 use crate::triple::Triple;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -47,7 +47,7 @@ pub struct Action {
 
 /// The whole catalog.
 #[derive(Debug)]
-pub struct Catalog {
+pub struct CatalogState {
     pub products: BTreeMap<String, Product>,
     product_by_name: HashMap<String, String>,
     /// artifact id → product id (artifact ids are account-wide).
@@ -81,7 +81,7 @@ fn view_id(product_id: &str) -> String {
     out
 }
 
-impl Catalog {
+impl CatalogState {
     /// Builds the catalog of `account` in `region`; the seed must already be valid except
     /// against the quota, checked here.
     pub fn new(
@@ -89,14 +89,14 @@ impl Catalog {
         max_actions_per_artifact: usize,
         account: &str,
         region: &str,
-    ) -> anyhow::Result<Catalog> {
+    ) -> anyhow::Result<CatalogState> {
         seed.validate()?;
         let mut clock = EPOCH_BASE;
         let mut tick = || {
             clock += 60;
             clock
         };
-        let mut catalog = Catalog {
+        let mut catalog = CatalogState {
             products: BTreeMap::new(),
             product_by_name: HashMap::new(),
             artifact_owner: HashMap::new(),
@@ -206,58 +206,62 @@ impl Catalog {
                 .is_some_and(|s| s.contains(&t.action))
     }
 
-    pub fn product(&self, id: &str) -> Result<&Product, ApiError> {
+    pub fn product(&self, id: &str) -> Result<&Product, ServiceError> {
         self.products
             .get(id)
-            .ok_or_else(|| ApiError::not_found(format!("Product {id} not found.")))
+            .ok_or_else(|| ServiceError::not_found(format!("Product {id} not found.")))
     }
 
-    pub fn product_named(&self, name: &str) -> Result<&Product, ApiError> {
+    pub fn product_named(&self, name: &str) -> Result<&Product, ServiceError> {
         self.product_by_name
             .get(name)
             .and_then(|id| self.products.get(id))
-            .ok_or_else(|| ApiError::not_found(format!("Product with name {name} not found.")))
+            .ok_or_else(|| ServiceError::not_found(format!("Product with name {name} not found.")))
     }
 
     /// The artifact, if it exists and belongs to `product`.
-    pub fn artifact<'a>(&self, product: &'a Product, id: &str) -> Result<&'a Artifact, ApiError> {
+    pub fn artifact<'a>(
+        &self,
+        product: &'a Product,
+        id: &str,
+    ) -> Result<&'a Artifact, ServiceError> {
         product
             .artifacts
             .iter()
             .find(|a| a.id == id)
             .ok_or_else(|| {
-                ApiError::not_found(format!(
+                ServiceError::not_found(format!(
                     "Provisioning artifact {id} not found for product {}.",
                     product.id
                 ))
             })
     }
 
-    pub fn action(&self, id: &str) -> Result<&Action, ApiError> {
+    pub fn action(&self, id: &str) -> Result<&Action, ServiceError> {
         self.actions
             .get(id)
-            .ok_or_else(|| ApiError::not_found(format!("Service action {id} not found.")))
+            .ok_or_else(|| ServiceError::not_found(format!("Service action {id} not found.")))
     }
 
     /// Product, artifact-of-product and action all exist.
-    fn resolve(&self, t: &Triple) -> Result<(), ApiError> {
+    fn resolve(&self, t: &Triple) -> Result<(), ServiceError> {
         let product = self.product(&t.product)?;
         self.artifact(product, &t.artifact)?;
         self.action(&t.action)?;
         Ok(())
     }
 
-    pub fn associate(&mut self, t: &Triple) -> Result<(), ApiError> {
+    pub fn associate(&mut self, t: &Triple) -> Result<(), ServiceError> {
         self.resolve(t)?;
         let current = self.by_artifact.get(&t.artifact);
         if current.is_some_and(|s| s.contains(&t.action)) {
-            return Err(ApiError::duplicate(format!(
+            return Err(ServiceError::duplicate(format!(
                 "Service action {} is already associated with provisioning artifact {}.",
                 t.action, t.artifact
             )));
         }
         if current.map_or(0, BTreeSet::len) >= self.max_actions_per_artifact {
-            return Err(ApiError::limit_exceeded(format!(
+            return Err(ServiceError::limit_exceeded(format!(
                 "Provisioning artifact {} already has the maximum of {} service actions.",
                 t.artifact, self.max_actions_per_artifact
             )));
@@ -266,10 +270,10 @@ impl Catalog {
         Ok(())
     }
 
-    pub fn disassociate(&mut self, t: &Triple) -> Result<(), ApiError> {
+    pub fn disassociate(&mut self, t: &Triple) -> Result<(), ServiceError> {
         self.resolve(t)?;
         if !self.unlink(t) {
-            return Err(ApiError::not_found(format!(
+            return Err(ServiceError::not_found(format!(
                 "Service action {} is not associated with provisioning artifact {}.",
                 t.action, t.artifact
             )));
@@ -323,13 +327,13 @@ impl Catalog {
 mod tests {
     use super::*;
 
-    fn catalog(limit: usize) -> Catalog {
+    fn catalog(limit: usize) -> CatalogState {
         let mut seed = Seed::default();
         seed.add_product("prod-1", "One", [("pa-1", "v1")])
             .add_product("prod-2", "Two", [("pa-2", "v1")])
             .add_action("act-1", "A1")
             .add_action("act-2", "A2");
-        Catalog::new(&seed, limit, "111111111111", "us-east-1").expect("valid")
+        CatalogState::new(&seed, limit, "111111111111", "us-east-1").expect("valid")
     }
 
     #[test]

@@ -14,7 +14,7 @@
 use super::accounts::{is_external_id_char, is_session_name_char};
 use super::identity::{Denial, Directory, Issued, Principal, Refusal};
 use super::stats::{Counters, STS_OPERATIONS};
-use super::wire::{self, ApiError};
+use super::wire::{self, ServiceError};
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -75,7 +75,7 @@ impl StsError {
     }
 
     /// The Service Catalog-style signature errors, in STS's codes.
-    fn from_signature(e: ApiError) -> Self {
+    fn from_signature(e: ServiceError) -> Self {
         match e.code {
             "MissingAuthenticationTokenException" => Self::new(
                 403,

@@ -1,5 +1,5 @@
 //! One catalog per target, a target being an (account, region) pair, as in AWS: each has its own
-//! contents, idempotency memory and page-token scope ([`Catalog`]), its own fault knobs, random
+//! contents, idempotency memory and page-token scope ([`CatalogState`]), its own fault knobs, random
 //! sequence and token bucket (rate limits are per account and region, so two targets at rate R
 //! each serve 2R together), and its own counters.
 //!
@@ -12,7 +12,7 @@
 use super::accounts::{DEFAULT_ACCOUNT, DEFAULT_REGION, SeedAccount, is_region_name};
 use super::faults::{Bucket, Dice, Faults};
 use super::seed::Seed;
-use super::state::Catalog;
+use super::state::CatalogState;
 use super::stats::{Counters, TargetStats};
 use crate::triple::Triple;
 use std::collections::HashMap;
@@ -26,7 +26,7 @@ pub const MAX_OPEN_REGIONS: usize = 64;
 pub struct Target {
     pub account: String,
     pub region: String,
-    pub catalog: RwLock<Catalog>,
+    pub catalog: RwLock<CatalogState>,
     faults: RwLock<Faults>,
     pub dice: Dice,
     pub bucket: Bucket,
@@ -44,7 +44,7 @@ impl Target {
         Ok(Target {
             account: account.to_string(),
             region: region.to_string(),
-            catalog: RwLock::new(Catalog::new(seed, max_actions, account, region)?),
+            catalog: RwLock::new(CatalogState::new(seed, max_actions, account, region)?),
             faults: RwLock::new(faults.clone()),
             dice: Dice::default(),
             bucket: Bucket::new(faults),

@@ -26,7 +26,7 @@
 //! - `InvalidParametersException` is not used here: it is the service's own answer to inputs
 //!   that pass the model but make no sense (see `ops` and `paging`). Unknown members are ignored.
 
-use super::wire::ApiError;
+use super::wire::ServiceError;
 use regex::Regex;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -47,10 +47,10 @@ static MODEL: LazyLock<Result<Model, String>> = LazyLock::new(Model::load);
 
 /// The process-wide model; an error only if the embedded JSON were broken, which the unit tests
 /// below rule out.
-pub fn model() -> Result<&'static Model, ApiError> {
+pub fn model() -> Result<&'static Model, ServiceError> {
     MODEL
         .as_ref()
-        .map_err(|e| ApiError::serialization(format!("service model unavailable: {e}")))
+        .map_err(|e| ServiceError::serialization(format!("service model unavailable: {e}")))
 }
 
 /// One failed constraint, before it is worded.
@@ -142,9 +142,9 @@ impl Model {
     }
 
     /// Validates a request body against the operation's input shape.
-    pub fn validate_input(&self, operation: &str, body: &Value) -> Result<(), ApiError> {
+    pub fn validate_input(&self, operation: &str, body: &Value) -> Result<(), ServiceError> {
         let shape = self.input_shape(operation).ok_or_else(|| {
-            ApiError::unknown_operation(format!("no input shape for {operation}"))
+            ServiceError::unknown_operation(format!("no input shape for {operation}"))
         })?;
         let mut violations = Vec::new();
         self.check(shape, body, "", &mut violations)?;
@@ -154,7 +154,7 @@ impl Model {
         let n = violations.len();
         let plural = if n == 1 { "error" } else { "errors" };
         let texts: Vec<String> = violations.iter().map(Violation::text).collect();
-        Err(ApiError::validation(format!(
+        Err(ServiceError::validation(format!(
             "{n} validation {plural} detected: {}",
             texts.join("; ")
         )))
@@ -168,11 +168,11 @@ impl Model {
         value: &Value,
         path: &str,
         out: &mut Vec<Violation>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), ServiceError> {
         let shape = self
             .shapes
             .get(name)
-            .ok_or_else(|| ApiError::serialization(format!("unknown shape {name}")))?;
+            .ok_or_else(|| ServiceError::serialization(format!("unknown shape {name}")))?;
         let kind = shape.get("type").and_then(Value::as_str).unwrap_or("");
         let wrong_type = |expected: &str| {
             let at = if path.is_empty() {
@@ -180,7 +180,7 @@ impl Model {
             } else {
                 path
             };
-            ApiError::serialization(format!(
+            ServiceError::serialization(format!(
                 "{} can not be converted to {expected} (at '{at}')",
                 json_kind(value)
             ))
@@ -434,7 +434,7 @@ mod tests {
 
     const ASSOCIATE: &str = "AssociateServiceActionWithProvisioningArtifact";
 
-    fn check(op: &str, body: Value) -> Result<(), ApiError> {
+    fn check(op: &str, body: Value) -> Result<(), ServiceError> {
         model().expect("model loads").validate_input(op, &body)
     }
 

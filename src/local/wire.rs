@@ -83,15 +83,15 @@ impl Op {
 
 /// An error answer: HTTP status, `__type` and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub struct ServiceError {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
 }
 
-impl ApiError {
+impl ServiceError {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
+        ServiceError {
             status,
             code,
             message: message.into(),
@@ -137,7 +137,7 @@ impl ApiError {
 pub enum Answer {
     /// HTTP 200 with the operation's output.
     Ok(Value),
-    Err(ApiError),
+    Err(ServiceError),
 }
 
 impl Answer {
@@ -145,7 +145,7 @@ impl Answer {
         Answer::Ok(body)
     }
 
-    pub fn error(e: &ApiError) -> Self {
+    pub fn error(e: &ServiceError) -> Self {
         Answer::Err(e.clone())
     }
 
@@ -161,8 +161,8 @@ impl Answer {
     }
 }
 
-impl From<ApiError> for Answer {
-    fn from(e: ApiError) -> Self {
+impl From<ServiceError> for Answer {
+    fn from(e: ServiceError) -> Self {
         Answer::Err(e)
     }
 }
@@ -193,7 +193,7 @@ impl Protocol {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Misrouted {
     pub named: Option<Op>,
-    pub error: ApiError,
+    pub error: ServiceError,
 }
 
 /// Builds the HTTP response of an answer in `protocol`, with AWS's request-id header.
@@ -303,16 +303,16 @@ pub fn scope_service(headers: &HeaderMap) -> Option<String> {
 /// `AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, SignedHeaders=...,
 /// Signature=...`, and with an `X-Amz-Date` (or `Date`) header beside it. Which service the
 /// scope must name is each protocol's check ([`check_service`] for Service Catalog).
-pub fn check_auth(headers: &HeaderMap) -> Result<Caller, ApiError> {
+pub fn check_auth(headers: &HeaderMap) -> Result<Caller, ServiceError> {
     let Some(raw) = headers.get(header::AUTHORIZATION) else {
-        return Err(ApiError::new(
+        return Err(ServiceError::new(
             400,
             "MissingAuthenticationTokenException",
             "Missing Authentication Token",
         ));
     };
     let incomplete = |why: &str| {
-        ApiError::new(
+        ServiceError::new(
             400,
             "IncompleteSignatureException",
             format!(
@@ -382,9 +382,9 @@ pub fn check_auth(headers: &HeaderMap) -> Result<Caller, ApiError> {
 }
 
 /// Service Catalog's own check of the scope's service.
-pub fn check_service(caller: &Caller) -> Result<(), ApiError> {
+pub fn check_service(caller: &Caller) -> Result<(), ServiceError> {
     if caller.service != "servicecatalog" {
-        return Err(ApiError::new(
+        return Err(ServiceError::new(
             403,
             "InvalidSignatureException",
             "Credential should be scoped to correct service: 'servicecatalog'. ",
@@ -396,16 +396,16 @@ pub fn check_service(caller: &Caller) -> Result<(), ApiError> {
 /// `UnrecognizedClientException`: an unknown access key, a temporary key without its own
 /// session token, or a region not enabled for the account (AWS's JSON services answer all
 /// three alike: to them the credentials are simply not valid there).
-pub fn unrecognized_client() -> ApiError {
-    ApiError::new(
+pub fn unrecognized_client() -> ServiceError {
+    ServiceError::new(
         400,
         "UnrecognizedClientException",
         "The security token included in the request is invalid.",
     )
 }
 
-pub fn expired_token() -> ApiError {
-    ApiError::new(
+pub fn expired_token() -> ServiceError {
+    ServiceError::new(
         400,
         "ExpiredTokenException",
         "The security token included in the request is expired",
@@ -417,7 +417,7 @@ pub fn check_access_key(
     caller: &Caller,
     expired: &[String],
     unrecognized: &[String],
-) -> Result<(), ApiError> {
+) -> Result<(), ServiceError> {
     if expired.contains(&caller.access_key_id) {
         return Err(expired_token());
     }
