@@ -7,7 +7,7 @@
 
 use crate::control::RunControl;
 use crate::progress::{Phase, Reporter};
-use crate::seam::{ApiError, ApiResult, BatchItemFailure, Catalog, ErrorKind};
+use crate::seam::{ApiError, ApiResult, BatchItemFailure, Catalog, ErrorKind, operation};
 use crate::triple::{TokenOperation, Triple, idempotency_token};
 use futures::StreamExt;
 use serde::Serialize;
@@ -199,8 +199,8 @@ impl Write {
 
     fn batch_operation(self) -> &'static str {
         match self {
-            Write::Associate => "BatchAssociateServiceActionWithProvisioningArtifact",
-            Write::Disassociate => "BatchDisassociateServiceActionFromProvisioningArtifact",
+            Write::Associate => operation::BATCH_ASSOCIATE,
+            Write::Disassociate => operation::BATCH_DISASSOCIATE,
         }
     }
 

@@ -11,7 +11,7 @@
 
 use crate::seam::{
     ActionSummary, ApiError, ApiResult, ArtifactDetail, ArtifactView, BatchItemFailure, Catalog,
-    ErrorKind, ProductKey, ProductSummary,
+    ErrorKind, ProductKey, ProductSummary, operation,
 };
 use crate::triple::Triple;
 use serde::Serialize;
@@ -204,61 +204,56 @@ impl<C: Catalog> Catalog for Guarded<'_, C> {
     ) -> ApiResult<Vec<ActionSummary>> {
         let call = self.inner.list_actions_for_artifact(product, artifact);
         self.control
-            .guard("ListServiceActionsForProvisioningArtifact", call)
+            .guard(operation::LIST_ACTIONS_FOR_ARTIFACT, call)
             .await
     }
 
     async fn list_artifacts_for_action(&self, action: &str) -> ApiResult<Vec<ArtifactView>> {
         let call = self.inner.list_artifacts_for_action(action);
         self.control
-            .guard("ListProvisioningArtifactsForServiceAction", call)
+            .guard(operation::LIST_ARTIFACTS_FOR_ACTION, call)
             .await
     }
 
     async fn associate(&self, triple: &Triple, token: &str) -> ApiResult<()> {
         let call = self.inner.associate(triple, token);
-        self.control
-            .guard("AssociateServiceActionWithProvisioningArtifact", call)
-            .await
+        self.control.guard(operation::ASSOCIATE, call).await
     }
 
     async fn disassociate(&self, triple: &Triple, token: &str) -> ApiResult<()> {
         let call = self.inner.disassociate(triple, token);
-        self.control
-            .guard("DisassociateServiceActionFromProvisioningArtifact", call)
-            .await
+        self.control.guard(operation::DISASSOCIATE, call).await
     }
 
     async fn batch_associate(&self, triples: &[Triple]) -> ApiResult<Vec<BatchItemFailure>> {
         let call = self.inner.batch_associate(triples);
-        self.control
-            .guard("BatchAssociateServiceActionWithProvisioningArtifact", call)
-            .await
+        self.control.guard(operation::BATCH_ASSOCIATE, call).await
     }
 
     async fn batch_disassociate(&self, triples: &[Triple]) -> ApiResult<Vec<BatchItemFailure>> {
         let call = self.inner.batch_disassociate(triples);
         self.control
-            .guard(
-                "BatchDisassociateServiceActionFromProvisioningArtifact",
-                call,
-            )
+            .guard(operation::BATCH_DISASSOCIATE, call)
             .await
     }
 
     async fn list_service_actions(&self) -> ApiResult<Vec<ActionSummary>> {
         let call = self.inner.list_service_actions();
-        self.control.guard("ListServiceActions", call).await
+        self.control
+            .guard(operation::LIST_SERVICE_ACTIONS, call)
+            .await
     }
 
     async fn describe_service_action(&self, id: &str) -> ApiResult<ActionSummary> {
         let call = self.inner.describe_service_action(id);
-        self.control.guard("DescribeServiceAction", call).await
+        self.control
+            .guard(operation::DESCRIBE_SERVICE_ACTION, call)
+            .await
     }
 
     async fn search_products(&self, full_text: Option<&str>) -> ApiResult<Vec<ProductSummary>> {
         let call = self.inner.search_products(full_text);
-        self.control.guard("SearchProductsAsAdmin", call).await
+        self.control.guard(operation::SEARCH_PRODUCTS, call).await
     }
 
     async fn describe_product(
@@ -266,12 +261,12 @@ impl<C: Catalog> Catalog for Guarded<'_, C> {
         key: &ProductKey,
     ) -> ApiResult<(ProductSummary, Vec<ArtifactDetail>)> {
         let call = self.inner.describe_product(key);
-        self.control.guard("DescribeProductAsAdmin", call).await
+        self.control.guard(operation::DESCRIBE_PRODUCT, call).await
     }
 
     async fn list_provisioning_artifacts(&self, product: &str) -> ApiResult<Vec<ArtifactDetail>> {
         let call = self.inner.list_provisioning_artifacts(product);
-        self.control.guard("ListProvisioningArtifacts", call).await
+        self.control.guard(operation::LIST_ARTIFACTS, call).await
     }
 
     async fn describe_provisioning_artifact(
@@ -280,9 +275,7 @@ impl<C: Catalog> Catalog for Guarded<'_, C> {
         artifact: &str,
     ) -> ApiResult<ArtifactDetail> {
         let call = self.inner.describe_provisioning_artifact(product, artifact);
-        self.control
-            .guard("DescribeProvisioningArtifact", call)
-            .await
+        self.control.guard(operation::DESCRIBE_ARTIFACT, call).await
     }
 
     fn call_counts(&self) -> BTreeMap<&'static str, u64> {

@@ -8,8 +8,9 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-/// The API's quota of service actions per provisioning artifact.
-pub const MAX_ACTIONS_PER_ARTIFACT: usize = 25;
+/// The API's quota of service actions per provisioning artifact: one constant, defined where
+/// the manifest's own check uses it.
+pub use crate::manifest::MAX_ACTIONS_PER_ARTIFACT;
 
 /// What apply will do, and what it leaves alone.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -428,9 +428,7 @@ pub async fn execute<C: Catalog>(
 }
 
 /// Operations that change associations.
-fn is_write(operation: &str) -> bool {
-    operation.starts_with("Associate")
-        || operation.starts_with("Disassociate")
-        || operation.starts_with("BatchAssociate")
-        || operation.starts_with("BatchDisassociate")
+fn is_write(name: &str) -> bool {
+    use crate::seam::operation::{ASSOCIATE, BATCH_ASSOCIATE, BATCH_DISASSOCIATE, DISASSOCIATE};
+    [ASSOCIATE, DISASSOCIATE, BATCH_ASSOCIATE, BATCH_DISASSOCIATE].contains(&name)
 }

@@ -9,6 +9,23 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 
+/// The Service Catalog operations sc-assoc calls, by their API names: the one list that call
+/// counts, messages, the stop switch and reports use.
+pub mod operation {
+    pub const LIST_ACTIONS_FOR_ARTIFACT: &str = "ListServiceActionsForProvisioningArtifact";
+    pub const LIST_ARTIFACTS_FOR_ACTION: &str = "ListProvisioningArtifactsForServiceAction";
+    pub const ASSOCIATE: &str = "AssociateServiceActionWithProvisioningArtifact";
+    pub const DISASSOCIATE: &str = "DisassociateServiceActionFromProvisioningArtifact";
+    pub const BATCH_ASSOCIATE: &str = "BatchAssociateServiceActionWithProvisioningArtifact";
+    pub const BATCH_DISASSOCIATE: &str = "BatchDisassociateServiceActionFromProvisioningArtifact";
+    pub const LIST_SERVICE_ACTIONS: &str = "ListServiceActions";
+    pub const DESCRIBE_SERVICE_ACTION: &str = "DescribeServiceAction";
+    pub const SEARCH_PRODUCTS: &str = "SearchProductsAsAdmin";
+    pub const DESCRIBE_PRODUCT: &str = "DescribeProductAsAdmin";
+    pub const LIST_ARTIFACTS: &str = "ListProvisioningArtifacts";
+    pub const DESCRIBE_ARTIFACT: &str = "DescribeProvisioningArtifact";
+}
+
 /// A service action as the list and describe calls summarise it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ActionSummary {

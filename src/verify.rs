@@ -185,12 +185,12 @@ fn uncertain_writes(outcomes: &[Outcome], write: &str) -> BTreeSet<Triple> {
 }
 
 /// `Associate` or `Disassociate` for the write operations (single or batch), `None` otherwise.
-fn operation_writes(operation: &str) -> Option<&'static str> {
-    let operation = operation.strip_prefix("Batch").unwrap_or(operation);
-    if operation.starts_with("Disassociate") {
-        Some("Disassociate")
-    } else if operation.starts_with("Associate") {
+fn operation_writes(name: &str) -> Option<&'static str> {
+    use crate::seam::operation::{ASSOCIATE, BATCH_ASSOCIATE, BATCH_DISASSOCIATE, DISASSOCIATE};
+    if name == ASSOCIATE || name == BATCH_ASSOCIATE {
         Some("Associate")
+    } else if name == DISASSOCIATE || name == BATCH_DISASSOCIATE {
+        Some("Disassociate")
     } else {
         None
     }

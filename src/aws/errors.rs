@@ -48,6 +48,14 @@ pub(super) fn is_unreachable(error: &(dyn Error + 'static)) -> Option<&'static s
     None
 }
 
+/// Error codes that mean "slow down": the one list the error mapping, the pacer's observer and
+/// the wire counters all read.
+pub(super) const THROTTLING_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+];
+
 /// Classifies an AWS error code.
 pub(super) fn kind_of(code: &str, status: Option<u16>) -> ErrorKind {
     match code {
@@ -55,7 +63,7 @@ pub(super) fn kind_of(code: &str, status: Option<u16>) -> ErrorKind {
         "ResourceNotFoundException" => ErrorKind::NotFound,
         "LimitExceededException" => ErrorKind::LimitExceeded,
         "InvalidParametersException" | "ValidationException" => ErrorKind::InvalidParameters,
-        "ThrottlingException" | "Throttling" | "TooManyRequestsException" => ErrorKind::Throttled,
+        code if THROTTLING_CODES.contains(&code) => ErrorKind::Throttled,
         "UnrecognizedClientException"
         | "ExpiredTokenException"
         | "ExpiredToken"

@@ -370,18 +370,11 @@ fn batch_failures(
         .collect()
 }
 
-const LIST_ACTIONS_FOR_ARTIFACT: &str = "ListServiceActionsForProvisioningArtifact";
-const LIST_ARTIFACTS_FOR_ACTION: &str = "ListProvisioningArtifactsForServiceAction";
-const ASSOCIATE: &str = "AssociateServiceActionWithProvisioningArtifact";
-const DISASSOCIATE: &str = "DisassociateServiceActionFromProvisioningArtifact";
-const BATCH_ASSOCIATE: &str = "BatchAssociateServiceActionWithProvisioningArtifact";
-const BATCH_DISASSOCIATE: &str = "BatchDisassociateServiceActionFromProvisioningArtifact";
-const LIST_SERVICE_ACTIONS: &str = "ListServiceActions";
-const DESCRIBE_SERVICE_ACTION: &str = "DescribeServiceAction";
-const SEARCH_PRODUCTS: &str = "SearchProductsAsAdmin";
-const DESCRIBE_PRODUCT: &str = "DescribeProductAsAdmin";
-const LIST_ARTIFACTS: &str = "ListProvisioningArtifacts";
-const DESCRIBE_ARTIFACT: &str = "DescribeProvisioningArtifact";
+use crate::seam::operation::{
+    ASSOCIATE, BATCH_ASSOCIATE, BATCH_DISASSOCIATE, DESCRIBE_ARTIFACT, DESCRIBE_PRODUCT,
+    DESCRIBE_SERVICE_ACTION, DISASSOCIATE, LIST_ACTIONS_FOR_ARTIFACT, LIST_ARTIFACTS,
+    LIST_ARTIFACTS_FOR_ACTION, LIST_SERVICE_ACTIONS, SEARCH_PRODUCTS,
+};
 
 impl Catalog for AwsCatalog {
     /// How many calls (not HTTP attempts) were made per operation.

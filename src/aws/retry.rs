@@ -5,6 +5,7 @@
 //! Smithy RPC v2 CBOR in a later release), exactly as the SDK's own `AwsErrorCodeClassifier`
 //! does.
 
+use super::errors::THROTTLING_CODES;
 use aws_sdk_servicecatalog::config::interceptors::{
     FinalizerInterceptorContextRef, InterceptorContext,
 };
@@ -61,13 +62,6 @@ pub(super) fn throttled(
 ) -> bool {
     error_code(outcome).is_some_and(|code| THROTTLING_CODES.contains(&code))
 }
-
-/// Error codes that mean "slow down".
-const THROTTLING_CODES: &[&str] = &[
-    "ThrottlingException",
-    "Throttling",
-    "TooManyRequestsException",
-];
 
 /// Error codes no retry can clear.
 /// - `LimitExceededException`: the SDK's standard retry treats it as throttling, but in Service

@@ -66,8 +66,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use wire::{Answer, Op, Protocol, RequestIds, ServiceError};
 
-/// AWS's quota: 25 service actions per provisioning artifact.
-pub const DEFAULT_MAX_ACTIONS_PER_ARTIFACT: usize = 25;
+/// AWS's quota: 25 service actions per provisioning artifact (the same constant the manifest
+/// check and the plan use).
+pub const DEFAULT_MAX_ACTIONS_PER_ARTIFACT: usize = crate::manifest::MAX_ACTIONS_PER_ARTIFACT;
 
 /// Largest request body read; AWS's own limits are far below what sc-assoc sends.
 const MAX_BODY_BYTES: usize = 1 << 20;
