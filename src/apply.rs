@@ -6,10 +6,10 @@
 //! additions that replace them.
 
 use crate::control::RunControl;
+use crate::dispatch::bounded;
 use crate::progress::{Phase, Reporter};
 use crate::seam::{ApiError, ApiResult, BatchItemFailure, Catalog, ErrorKind, operation};
 use crate::triple::{TokenOperation, Triple, idempotency_token};
-use futures::StreamExt;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -256,22 +256,20 @@ async fn apply_single<C: Catalog>(
     reporter: &dyn Reporter,
 ) -> Vec<Outcome> {
     let mut outcomes = Vec::with_capacity(triples.len());
-    let mut dispatched = 0usize;
-    {
-        let mut calls = futures::stream::iter(triples)
-            .take_while(|_| std::future::ready(!options.stopped()))
-            .map(|triple| async move {
-                let token = idempotency_token(write.token_operation(), triple);
-                let result = write.single(catalog, triple, &token).await;
-                match &result {
-                    Ok(()) => tracing::debug!(%triple, %token, ?write, "written"),
-                    Err(error) => tracing::debug!(%triple, %token, %error, ?write, "write failed"),
-                }
-                (triple, result)
-            })
-            .buffer_unordered(options.concurrency.max(1));
-        while let Some((triple, result)) = calls.next().await {
-            dispatched += 1;
+    let dispatched = bounded(
+        triples,
+        options.concurrency,
+        || options.stopped(),
+        |triple| async move {
+            let token = idempotency_token(write.token_operation(), triple);
+            let result = write.single(catalog, triple, &token).await;
+            match &result {
+                Ok(()) => tracing::debug!(%triple, %token, ?write, "written"),
+                Err(error) => tracing::debug!(%triple, %token, %error, ?write, "write failed"),
+            }
+            result
+        },
+        |triple, result| {
             reporter.advance(Phase::Apply, 1);
             outcomes.push(match result {
                 Ok(()) => Outcome::ok(triple.clone(), write.done()),
@@ -280,9 +278,10 @@ async fn apply_single<C: Catalog>(
                 }
                 Err(error) => Outcome::from_error(triple.clone(), &error),
             });
-        }
-    }
-    // `take_while` stops in order, so what was not dispatched is exactly the tail.
+        },
+    )
+    .await;
+    // Dispatch stops in order, so what was not dispatched is exactly the tail.
     outcomes.extend(
         triples[dispatched..]
             .iter()
@@ -314,55 +313,47 @@ async fn apply_batch<C: Catalog>(
         }
         let mut retry: Vec<(Triple, BatchItemFailure)> = Vec::new();
         let chunks: Vec<&[Triple]> = pending.chunks(BATCH_LIMIT).collect();
-        let mut dispatched = 0usize;
-        {
-            let mut calls = futures::stream::iter(chunks.iter())
-                .take_while(|_| std::future::ready(!options.stopped()))
-                .map(|chunk| async move {
-                    let result = write.batch(catalog, chunk).await;
-                    tracing::debug!(
-                        items = chunk.len(),
-                        failed_items = result.as_ref().map(|f| f.len()).unwrap_or(chunk.len()),
-                        ?write,
-                        "batch write"
-                    );
-                    (*chunk, result)
-                })
-                .buffer_unordered(options.concurrency.max(1));
-            while let Some((chunk, result)) = calls.next().await {
-                dispatched += 1;
-                match result {
-                    Err(error) => {
-                        reporter.advance(Phase::Apply, chunk.len() as u64);
-                        outcomes
-                            .extend(chunk.iter().map(|t| Outcome::from_error(t.clone(), &error)));
-                    }
-                    Ok(failures) => {
-                        let mut failed: std::collections::HashMap<&Triple, &BatchItemFailure> =
-                            failures.iter().map(|f| (&f.triple, f)).collect();
-                        for triple in chunk {
-                            match failed.remove(triple) {
-                                None => outcomes.push(Outcome::ok(triple.clone(), write.done())),
-                                Some(f) if write.item_already_done(f) => {
-                                    outcomes.push(Outcome::ok(triple.clone(), write.already()))
-                                }
-                                Some(f)
-                                    if f.is_retryable() && round < options.batch_item_retries =>
-                                {
-                                    retry.push((triple.clone(), f.clone()));
-                                    continue;
-                                }
-                                Some(f) => outcomes.push(Outcome::failed(
-                                    triple.clone(),
-                                    &batch_item_error(write, f),
-                                )),
+        let dispatched = bounded(
+            &chunks,
+            options.concurrency,
+            || options.stopped(),
+            |chunk| async move {
+                let result = write.batch(catalog, chunk).await;
+                tracing::debug!(
+                    items = chunk.len(),
+                    failed_items = result.as_ref().map(|f| f.len()).unwrap_or(chunk.len()),
+                    ?write,
+                    "batch write"
+                );
+                result
+            },
+            |chunk, result| match result {
+                Err(error) => {
+                    reporter.advance(Phase::Apply, chunk.len() as u64);
+                    outcomes.extend(chunk.iter().map(|t| Outcome::from_error(t.clone(), &error)));
+                }
+                Ok(failures) => {
+                    let mut failed: std::collections::HashMap<&Triple, &BatchItemFailure> =
+                        failures.iter().map(|f| (&f.triple, f)).collect();
+                    for triple in chunk.iter() {
+                        match failed.remove(triple) {
+                            None => outcomes.push(Outcome::ok(triple.clone(), write.done())),
+                            Some(f) if write.item_already_done(f) => {
+                                outcomes.push(Outcome::ok(triple.clone(), write.already()))
                             }
-                            reporter.advance(Phase::Apply, 1);
+                            Some(f) if f.is_retryable() && round < options.batch_item_retries => {
+                                retry.push((triple.clone(), f.clone()));
+                                continue;
+                            }
+                            Some(f) => outcomes
+                                .push(Outcome::failed(triple.clone(), &batch_item_error(write, f))),
                         }
+                        reporter.advance(Phase::Apply, 1);
                     }
                 }
-            }
-        }
+            },
+        )
+        .await;
         outcomes.extend(
             chunks[dispatched..]
                 .iter()

@@ -76,6 +76,7 @@ pub mod apply;
 pub mod aws;
 pub mod check;
 pub mod control;
+pub mod dispatch;
 pub mod export;
 pub mod local;
 pub mod manifest;

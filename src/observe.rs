@@ -6,10 +6,10 @@
 //! does not declare needs every action on each in-scope artifact, and reading per action only
 //! ever sees the declared actions.
 
+use crate::dispatch::bounded;
 use crate::progress::{Phase, Reporter};
 use crate::seam::{ApiError, Catalog};
 use crate::triple::Triple;
-use futures::StreamExt;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -116,31 +116,21 @@ pub async fn read_observed<C: Catalog>(
             for triple in desired {
                 targets.entry(&triple.action).or_default().push(triple);
             }
-            reporter.start(phase, targets.len() as u64);
-            let mut results =
-                futures::stream::iter(targets.keys())
-                    .map(|action| async move {
-                        (*action, catalog.list_artifacts_for_action(action).await)
-                    })
-                    .buffer_unordered(concurrency.max(1));
-            while let Some((action, listed)) = results.next().await {
-                reporter.advance(phase, 1);
-                match listed {
-                    Ok(views) => observed.associations.extend(
-                        views
-                            .into_iter()
-                            .map(|view| Triple::new(view.product_id, view.artifact_id, action)),
-                    ),
-                    Err(error) if ends_the_read(&error) => {
-                        return Err(FatalReadError(error));
-                    }
-                    Err(error) => {
-                        for triple in &targets[action] {
-                            observed.unreadable.insert((*triple).clone(), error.clone());
-                        }
-                    }
-                }
-            }
+            read_each(
+                &targets,
+                |action| async move {
+                    let views = catalog.list_artifacts_for_action(action).await?;
+                    Ok(views
+                        .into_iter()
+                        .map(|view| Triple::new(view.product_id, view.artifact_id, *action))
+                        .collect())
+                },
+                &mut observed,
+                concurrency,
+                phase,
+                reporter,
+            )
+            .await?;
         }
     }
     reporter.finish(phase);
@@ -192,32 +182,68 @@ async fn read_by_artifact<C: Catalog>(
     phase: Phase,
     reporter: &dyn Reporter,
 ) -> Result<(), FatalReadError> {
+    read_each(
+        targets,
+        |&(product, artifact)| async move {
+            let actions = catalog.list_actions_for_artifact(product, artifact).await?;
+            Ok(actions
+                .into_iter()
+                .map(|action| Triple::new(product, artifact, action.id))
+                .collect())
+        },
+        observed,
+        concurrency,
+        phase,
+        reporter,
+    )
+    .await
+}
+
+/// One listing per key of `targets`, at most `concurrency` at once: what each lists joins the
+/// observed associations; a key whose listing fails marks its triples unreadable, and a failure
+/// that ends the read (credentials, transport, a stop) stops dispatching and is returned.
+async fn read_each<'t, K, Fut>(
+    targets: &'t BTreeMap<K, Vec<&Triple>>,
+    list: impl Fn(&'t K) -> Fut,
+    observed: &mut Observed,
+    concurrency: usize,
+    phase: Phase,
+    reporter: &dyn Reporter,
+) -> Result<(), FatalReadError>
+where
+    K: Ord,
+    Fut: std::future::Future<Output = Result<Vec<Triple>, ApiError>>,
+{
     reporter.start(phase, targets.len() as u64);
-    let mut results = futures::stream::iter(targets.keys())
-        .map(|&(product, artifact)| async move {
-            let listed = catalog.list_actions_for_artifact(product, artifact).await;
-            ((product, artifact), listed)
-        })
-        .buffer_unordered(concurrency.max(1));
-    while let Some((key, listed)) = results.next().await {
-        reporter.advance(phase, 1);
-        match listed {
-            Ok(actions) => observed.associations.extend(
-                actions
-                    .into_iter()
-                    .map(|action| Triple::new(key.0, key.1, action.id)),
-            ),
-            Err(error) if ends_the_read(&error) => {
-                return Err(FatalReadError(error));
-            }
-            Err(error) => {
-                for triple in &targets[&key] {
-                    observed.unreadable.insert((*triple).clone(), error.clone());
+    // A Mutex, not a RefCell: the run's future must stay `Send` so callers can spawn it.
+    let fatal: std::sync::Mutex<Option<ApiError>> = std::sync::Mutex::new(None);
+    bounded(
+        targets.keys(),
+        concurrency,
+        || fatal.lock().map(|f| f.is_some()).unwrap_or(true),
+        list,
+        |key, listed| {
+            reporter.advance(phase, 1);
+            match listed {
+                Ok(found) => observed.associations.extend(found),
+                Err(error) if ends_the_read(&error) => {
+                    if let Ok(mut fatal) = fatal.lock() {
+                        fatal.get_or_insert(error);
+                    }
+                }
+                Err(error) => {
+                    for triple in &targets[key] {
+                        observed.unreadable.insert((*triple).clone(), error.clone());
+                    }
                 }
             }
-        }
+        },
+    )
+    .await;
+    match fatal.into_inner() {
+        Ok(Some(error)) => Err(FatalReadError(error)),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
