@@ -1,14 +1,136 @@
 //! Client-side pacing. Every throttled call wastes a slot of the account's rate budget and then
 //! sleeps through a backoff, so a run that hammers the API finishes later than one that asks at
-//! the allowed rate. The [`Pacer`] hands out call slots at a fixed rate, or, in adaptive mode,
-//! finds the server's rate itself the way TCP finds bandwidth: a slow start that grows the rate
-//! by one call per second for every success until the first throttled reply, then additive
-//! increase (about one call per second, per second) and a multiplicative decrease per throttling
-//! episode (AIMD).
+//! the allowed rate. The [`Pacer`] hands out call slots at a fixed rate (`--rate N`), or, in
+//! adaptive mode (the default), measures the account's rate from what the server reveals.
+//!
+//! Service Catalog, like most AWS APIs, throttles with a token bucket: tokens arrive at the refill
+//! rate R, a call takes one, a call that finds none is throttled. A throttled reply therefore says
+//! "the bucket was empty just now", and between two such moments every token that arrived was
+//! taken by an accepted call: *accepted calls between two throttles ÷ the time between them is R*
+//! (exactly, give or take one token, as long as the bucket never filled up in between). The
+//! adaptive pacer
+//!
+//! 1. **discovers**: starts at a few calls per second and doubles every 250 ms, while it is what
+//!    limits the calls, until the first throttled reply, with at most 16 calls in progress (so
+//!    the calls caught in flight when the bucket runs dry do not grow with `--concurrency`). The bucket's initial burst is spent on
+//!    the way, and no estimate is taken from it: what was accepted before the first throttle says
+//!    nothing about R;
+//! 2. **measures**: every throttling episode after that closes a window, and R is estimated over
+//!    the most recent one holding at least 40 accepted calls (else the longest, up to 30 s);
+//! 3. **tracks**: after each episode it drops to 95% of the estimate (or stays where it is, if
+//!    lower) and ramps back up linearly, crossing the estimate after 2.5 s or 100
+//!    calls, whichever is longer. The bucket saves what the dip leaves, the ramp spends it, and
+//!    the next throttle marks the bucket empty again, which is the next measurement: the average
+//!    is R, probing costs a throttled reply or a few per episode.
+//!
+//! A throttling *episode* is one signal, however many calls were in flight: every reply to an
+//! attempt sent before the pacer reacted belongs to the episode that made it react. Attempts are
+//! counted as they go out (the SDK's retries included, through [`Pacer::on_attempt_sent`]) and
+//! replies as they come back, so "sent before the reaction" is "numbered at most the attempts
+//! sent by then", whatever the concurrency. The rate grows only while the pacer is what limits
+//! the calls: a run held back by `--concurrency` or by latency does not build up a rate it never
+//! used and then spend it at once.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
+
+/// Where discovery starts, in calls per second: an account allowing 5 calls per second then
+/// loses one or two throttled replies to discovery, and one allowing 200 reaches its rate within
+/// about 1.1 s (doubling every [`DOUBLING`]).
+const START_RATE: f64 = 10.0;
+/// Discovery doubles the rate this often. Before the first throttle the bucket is still full
+/// and overflows while the client sends below R: slower growth wastes the account's rate, faster
+/// growth overshoots further when the bucket runs dry.
+const DOUBLING: Duration = Duration::from_millis(250);
+/// Cut when discovery ends without an estimate: the rate that emptied the bucket is at most about
+/// twice R (it doubled since the last rate that did not).
+const DISCOVERY_CUT: f64 = 0.5;
+/// Cut when an episode comes before a window long enough to measure: halving finds a rate
+/// below R in as few throttled replies as possible.
+const BLIND_CUT: f64 = 0.5;
+/// Without an estimate the ramp grows by this share of its base per second: fast enough to be
+/// back at R before the bucket overflows, slow enough to overshoot little.
+const BLIND_SLOPE: f64 = 0.25;
+/// After an episode the pacer drops this far below the estimate: the dip builds a cushion that
+/// absorbs jitter, and is spent by the ramp that follows.
+const DIP: f64 = 0.05;
+/// The ramp crosses the estimate this long after the dip, or after [`CROSS_CALLS`] calls if that
+/// takes longer: probing is gentle, and costs a small share of the calls even at a low rate.
+const CROSS_SECS: f64 = 2.5;
+const CROSS_CALLS: f64 = 100.0;
+/// A window with fewer accepted calls is not measured. A short window is uncertain (one token
+/// of error is a third of three calls), which the ramp after it makes up for: it grows faster
+/// by that share (see [`Adaptive::react`]).
+const MIN_WINDOW_CALLS: u64 = 3;
+/// Timing error of a window's ends, from latency jitter: part of its uncertainty.
+const WINDOW_TIMING: Duration = Duration::from_millis(20);
+/// The estimate comes from the most recent window with this many accepted calls (one token is
+/// then 2.5% of it), or from the longest one if none has as many.
+const GOOD_WINDOW_CALLS: u64 = 40;
+/// Windows start no longer ago than this, so the estimate follows an account whose rate changes
+/// (other callers share it).
+const MAX_WINDOW: Duration = Duration::from_secs(30);
+/// Calls in progress at most until the first throttle. When the bucket runs dry, every call in
+/// flight is throttled: this keeps that overshoot the same at `--concurrency 64` as at the
+/// default 16.
+const DISCOVERY_IN_FLIGHT: u64 = 16;
+/// The cap doubles after holding callers back this long without a throttle, so an account that
+/// allows more than 16 calls per latency is still found.
+const CAP_DOUBLING: Duration = Duration::from_secs(1);
+/// A caller held by the cap looks again at least this often (an answer wakes it sooner).
+const CAP_RECHECK: Duration = Duration::from_millis(50);
+/// Bounds of an adaptive rate, in calls per second.
+const MIN_RATE: f64 = 0.5;
+const MAX_RATE: f64 = 5_000.0;
+
+/// What the adaptive pacer knows and is doing.
+#[derive(Debug)]
+struct Adaptive {
+    /// True until the first throttling episode.
+    discovering: bool,
+    /// Growth of the rate in calls per second, per second, while tracking.
+    slope: f64,
+    /// Last time the rate grew (or was cut).
+    grown_at: Instant,
+    /// HTTP attempts sent, replies received, and replies that were not throttled.
+    sent: u64,
+    answered: u64,
+    accepted: u64,
+    /// Replies numbered up to this answer attempts sent before the last reaction.
+    episode_end: u64,
+    /// (time, accepted replies so far) at the first throttle of each recent episode, oldest
+    /// first: each is a moment the bucket was empty.
+    empty_at: VecDeque<(Instant, u64)>,
+    /// The last measured refill rate.
+    estimate: Option<f64>,
+    /// Its relative uncertainty: one token, and the timing of the window's ends.
+    uncertainty: f64,
+    /// Slots handed out: calls started. Calls in progress are those not yet accepted.
+    granted: u64,
+    /// Calls in progress allowed while discovering, and since when that cap holds callers back.
+    cap: u64,
+    cap_held_since: Option<Instant>,
+}
+
+impl Adaptive {
+    /// While discovering, whether a caller must wait for an answer first: the cap doubles for
+    /// every second it holds callers back without a throttle (a slow, unthrottled account).
+    fn capped(&mut self, now: Instant) -> bool {
+        if !self.discovering || self.granted.saturating_sub(self.accepted) < self.cap {
+            self.cap_held_since = None;
+            return false;
+        }
+        let since = *self.cap_held_since.get_or_insert(now);
+        if now.saturating_duration_since(since) >= CAP_DOUBLING {
+            self.cap *= 2;
+            self.cap_held_since = None;
+            return false;
+        }
+        true
+    }
+}
 
 /// The pacer's state, behind one short-held lock.
 #[derive(Debug)]
@@ -17,156 +139,258 @@ struct State {
     rate: f64,
     /// When the next call slot opens.
     next_slot: Instant,
-    /// No decrease again before this instant: one throttling episode shows up as several
-    /// throttled replies at once, and should cut the rate once, not once per reply.
-    calm_until: Instant,
-    /// True until the first throttled reply: the rate grows fast to find the ceiling.
-    slow_start: bool,
+    adaptive: Option<Adaptive>,
 }
-
-/// Cut on leaving slow start: the rate then overshoots the ceiling by what the server's
-/// burst absorbed before it throttled, so it comes down further than in steady state.
-const SLOW_START_EXIT: f64 = 0.7;
-/// Cut per throttling episode in steady state. A gentle cut keeps the average rate near the
-/// ceiling (about 95% of it); the episodes it causes cost a few throttled replies each.
-const DECREASE: f64 = 0.9;
 
 /// Hands out call slots at a steady rate.
 #[derive(Debug)]
 pub struct Pacer {
     state: Mutex<State>,
-    adaptive: bool,
-    min_rate: f64,
-    max_rate: f64,
+    /// Woken at every answer, for callers held by the discovery's in-flight cap.
+    answers: tokio::sync::Notify,
 }
 
 impl Pacer {
     /// A fixed rate: never more than `rate` calls per second.
     pub fn fixed(rate: f64) -> Self {
-        Self::new(rate, false, rate, rate)
+        Self::new(rate.max(0.001), None)
     }
 
-    /// Starts at `initial` and adapts between `min` and `max` on throttling feedback.
-    pub fn adaptive(initial: f64, min: f64, max: f64) -> Self {
-        Self::new(initial, true, min, max)
-    }
-
-    fn new(rate: f64, adaptive: bool, min_rate: f64, max_rate: f64) -> Self {
+    /// Finds the server's rate from its throttled replies (see the module documentation).
+    pub fn adaptive() -> Self {
         let now = Instant::now();
+        Self::new(
+            START_RATE,
+            Some(Adaptive {
+                discovering: true,
+                slope: 0.0,
+                grown_at: now,
+                sent: 0,
+                answered: 0,
+                accepted: 0,
+                episode_end: 0,
+                empty_at: VecDeque::new(),
+                estimate: None,
+                uncertainty: 1.0,
+                granted: 0,
+                cap: DISCOVERY_IN_FLIGHT,
+                cap_held_since: None,
+            }),
+        )
+    }
+
+    fn new(rate: f64, adaptive: Option<Adaptive>) -> Self {
         Self {
             state: Mutex::new(State {
-                rate: rate.max(0.001),
-                next_slot: now,
-                calm_until: now,
-                slow_start: adaptive,
+                rate,
+                next_slot: Instant::now(),
+                adaptive,
             }),
-            adaptive,
-            min_rate: min_rate.max(0.001),
-            max_rate: max_rate.max(min_rate.max(0.001)),
+            answers: tokio::sync::Notify::new(),
         }
     }
 
     /// The rate now in force.
     pub fn rate(&self) -> f64 {
-        self.state.lock().map(|s| s.rate).unwrap_or(self.min_rate)
+        self.state.lock().map(|s| s.rate).unwrap_or(MIN_RATE)
     }
 
-    /// Waits for the next call slot. Slots are spaced 1/rate apart and handed out in order, so
-    /// concurrent callers never exceed the rate, even in a burst.
+    /// The refill rate measured so far, if a window has been long enough.
+    pub fn estimate(&self) -> Option<f64> {
+        let state = self.state.lock().ok()?;
+        state.adaptive.as_ref()?.estimate
+    }
+
+    /// Waits for the next call slot. Slots are spaced 1/rate apart, so concurrent callers never
+    /// exceed the rate, even in a burst. A slot is taken only when it is due, never booked
+    /// ahead: a cut of the rate (or a slot kept for a retry) holds back every waiting caller at
+    /// once, however many there are.
     pub async fn acquire(&self) {
-        let wait_until = {
-            let Ok(mut state) = self.state.lock() else {
-                return;
+        let mut waited = false;
+        loop {
+            let answered = self.answers.notified();
+            let due = {
+                let Ok(mut state) = self.state.lock() else {
+                    return;
+                };
+                let now = Instant::now();
+                let capped = state.adaptive.as_mut().is_some_and(|a| a.capped(now));
+                if capped {
+                    None
+                } else if state.next_slot <= now {
+                    if let Some(adaptive) = &mut state.adaptive {
+                        adaptive.granted += 1;
+                    }
+                    // The pacer limits the calls when callers wait for slots rather than slots
+                    // for callers: this caller waited, or the slot is not older than an interval.
+                    let binding = waited || state.next_slot + interval(state.rate) >= now;
+                    state.grow(now, binding);
+                    let slot = state.next_slot.max(now);
+                    state.next_slot = slot + interval(state.rate);
+                    return;
+                } else {
+                    Some(state.next_slot)
+                }
             };
-            let now = Instant::now();
-            let slot = state.next_slot.max(now);
-            state.next_slot = slot + Duration::from_secs_f64(1.0 / state.rate);
-            slot
-        };
-        tokio::time::sleep_until(wait_until).await;
-    }
-
-    /// A call went through: in adaptive mode, grow by one call per second per success in slow
-    /// start, else by about one call per second per second of success.
-    pub fn on_success(&self) {
-        if !self.adaptive {
-            return;
-        }
-        if let Ok(mut state) = self.state.lock() {
-            let step = if state.slow_start {
-                1.0
-            } else {
-                1.0 / state.rate.max(1.0)
-            };
-            state.rate = (state.rate + step).min(self.max_rate);
-        }
-    }
-
-    /// A call was throttled: in adaptive mode, cut the rate once per episode, and push the next
-    /// slot out so the server's bucket can refill.
-    pub fn on_throttle(&self) {
-        if !self.adaptive {
-            return;
-        }
-        if let Ok(mut state) = self.state.lock() {
-            let now = Instant::now();
-            if now < state.calm_until {
-                return;
+            waited = true;
+            match due {
+                Some(due) => tokio::time::sleep_until(due).await,
+                None => {
+                    let _ = tokio::time::timeout(CAP_RECHECK, answered).await;
+                }
             }
-            let cut = if state.slow_start {
-                SLOW_START_EXIT
-            } else {
-                DECREASE
-            };
-            state.slow_start = false;
-            state.rate = (state.rate * cut).max(self.min_rate);
-            let interval = Duration::from_secs_f64(1.0 / state.rate);
-            state.calm_until = now + interval * 10;
-            state.next_slot = state.next_slot.max(now + interval);
         }
     }
+
+    /// An HTTP attempt goes out: a call that passed [`Pacer::acquire`], or one of the SDK's
+    /// retries (which do not).
+    pub fn on_attempt_sent(&self) {
+        if let Ok(mut state) = self.state.lock()
+            && let Some(adaptive) = &mut state.adaptive
+        {
+            adaptive.sent += 1;
+        }
+    }
+
+    /// An HTTP attempt was answered; `throttled` when the answer was a throttling error.
+    pub fn on_answer(&self, throttled: bool) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        let State {
+            rate,
+            next_slot,
+            adaptive: Some(adaptive),
+        } = &mut *state
+        else {
+            return;
+        };
+        adaptive.answered += 1;
+        self.answers.notify_waiters();
+        if !throttled {
+            adaptive.accepted += 1;
+            return;
+        }
+        if adaptive.answered > adaptive.episode_end {
+            adaptive.react(rate, now, true);
+        }
+        // The SDK retries the throttled call after its backoff without asking for a slot: keep
+        // a token's worth of time free for it (at the refill rate as best known, not at the rate
+        // that overshot), so retries do not come on top of the rate.
+        let refill = adaptive.estimate.unwrap_or(*rate).min(*rate);
+        *next_slot = (*next_slot).max(now) + interval(refill);
+    }
+
+    /// A throttling signal that is not an attempt's answer (per-item throttling inside a batch
+    /// reply): reacts like an episode, but is no measurement of the bucket.
+    pub fn on_throttle(&self) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        let State {
+            rate,
+            adaptive: Some(adaptive),
+            ..
+        } = &mut *state
+        else {
+            return;
+        };
+        if adaptive.answered >= adaptive.episode_end {
+            adaptive.react(rate, now, false);
+        }
+    }
+}
+
+impl State {
+    /// Grows an adaptive rate for the time since it last grew, if the pacer was what limited the
+    /// calls meanwhile.
+    fn grow(&mut self, now: Instant, binding: bool) {
+        let Some(adaptive) = &mut self.adaptive else {
+            return;
+        };
+        let elapsed = now.saturating_duration_since(adaptive.grown_at);
+        adaptive.grown_at = now;
+        if !binding {
+            return;
+        }
+        let rate = if adaptive.discovering {
+            self.rate * 2f64.powf(elapsed.as_secs_f64() / DOUBLING.as_secs_f64())
+        } else {
+            self.rate + adaptive.slope * elapsed.as_secs_f64()
+        };
+        self.rate = rate.clamp(MIN_RATE, MAX_RATE);
+    }
+}
+
+impl Adaptive {
+    /// A new throttling episode: measure if the bucket's emptiness is known, then dip and ramp.
+    fn react(&mut self, rate: &mut f64, now: Instant, bucket_empty: bool) {
+        // Every reply to an attempt already sent belongs to this episode.
+        self.episode_end = self.sent.max(self.answered);
+        if bucket_empty {
+            while self
+                .empty_at
+                .front()
+                .is_some_and(|(at, _)| now.saturating_duration_since(*at) > MAX_WINDOW)
+            {
+                self.empty_at.pop_front();
+            }
+            let window = |&(since, accepted_then): &(Instant, u64)| {
+                (
+                    now.saturating_duration_since(since),
+                    self.accepted - accepted_then,
+                )
+            };
+            let chosen = self
+                .empty_at
+                .iter()
+                .rev()
+                .map(window)
+                .find(|&(_, accepted)| accepted >= GOOD_WINDOW_CALLS)
+                .or_else(|| self.empty_at.front().map(window));
+            if let Some((span, accepted)) = chosen
+                && accepted >= MIN_WINDOW_CALLS
+                && !span.is_zero()
+            {
+                self.estimate = Some(accepted as f64 / span.as_secs_f64());
+                self.uncertainty =
+                    1.0 / accepted as f64 + WINDOW_TIMING.as_secs_f64() / span.as_secs_f64();
+            }
+            self.empty_at.push_back((now, self.accepted));
+        }
+        let (base, slope) = match self.estimate {
+            Some(estimate) => {
+                // Already below the dip: a throttle there comes from the SDK's unpaced retries
+                // or jitter, not from the rate; a real drop of the account's rate shows in the
+                // estimate, which is re-measured at every episode.
+                let base = ((1.0 - DIP) * estimate).min(*rate);
+                let cross = CROSS_SECS.max(CROSS_CALLS / estimate);
+                // An uncertain estimate may be low: the ramp climbs faster by that share.
+                let climb = DIP + self.uncertainty.min(1.0);
+                (base, climb * estimate / cross)
+            }
+            None => {
+                let cut = if self.discovering {
+                    DISCOVERY_CUT
+                } else {
+                    BLIND_CUT
+                };
+                let base = *rate * cut;
+                (base, BLIND_SLOPE * base)
+            }
+        };
+        self.discovering = false;
+        *rate = base.clamp(MIN_RATE, MAX_RATE);
+        self.slope = slope;
+        self.grown_at = now;
+    }
+}
+
+fn interval(rate: f64) -> Duration {
+    Duration::from_secs_f64(1.0 / rate)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn a_fixed_pacer_never_exceeds_its_rate() {
-        let pacer = Pacer::fixed(10.0);
-        let start = Instant::now();
-        for _ in 0..21 {
-            pacer.acquire().await;
-        }
-        // 21 slots at 10/s: the first at once, the last 2 s later.
-        assert_eq!(start.elapsed(), Duration::from_secs(2));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn an_adaptive_pacer_grows_fast_until_throttled_then_backs_off_once_per_episode() {
-        let pacer = Pacer::adaptive(50.0, 1.0, 1_000.0);
-        for _ in 0..50 {
-            pacer.on_success();
-        }
-        assert!(
-            (pacer.rate() - 100.0).abs() < 1e-9,
-            "slow start adds one per success"
-        );
-        pacer.on_throttle();
-        pacer.on_throttle();
-        assert!((pacer.rate() - 70.0).abs() < 1e-9, "one cut per episode");
-        for _ in 0..70 {
-            pacer.on_success();
-        }
-        assert!(
-            pacer.rate() > 70.9 && pacer.rate() < 71.1,
-            "then additive increase"
-        );
-        tokio::time::advance(Duration::from_secs(1)).await;
-        pacer.on_throttle();
-        assert!(
-            (pacer.rate() - 71.0 * 0.9).abs() < 0.2,
-            "steady-state cut is gentler"
-        );
-    }
-}
+mod tests;

@@ -62,6 +62,9 @@ pub struct AwsOptions {
     /// Told the outcome of every HTTP attempt, retries included, so a pacer can adapt its rate
     /// to throttling it would otherwise never see (the SDK retries those internally).
     pub attempt_observer: Option<Arc<dyn AttemptObserver>>,
+    /// The SDK's own adaptive retry mode (its client-side rate limiter) instead of standard
+    /// retries: what a user would reach for without sc-assoc's pacer; the benchmark compares.
+    pub sdk_adaptive_retry: bool,
 }
 
 /// An access key pair given explicitly. `Debug` never prints the secret.
@@ -95,6 +98,7 @@ impl Default for AwsOptions {
             static_credentials: None,
             attempt_observer: None,
             pacer: None,
+            sdk_adaptive_retry: false,
         }
     }
 }
@@ -165,9 +169,14 @@ impl AwsCatalog {
         if let Some(pacer) = &options.pacer {
             config = config.interceptor(ObserveAttempts(pacer.clone()));
         }
+        let retry = if options.sdk_adaptive_retry {
+            RetryConfig::adaptive()
+        } else {
+            RetryConfig::standard()
+        };
         let config = config
             .retry_config(
-                RetryConfig::standard()
+                retry
                     .with_max_attempts(options.max_attempts)
                     .with_max_backoff(options.max_backoff),
             )

@@ -7,7 +7,7 @@
 
 use super::errors::THROTTLING_CODES;
 use aws_sdk_servicecatalog::config::interceptors::{
-    FinalizerInterceptorContextRef, InterceptorContext,
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef, InterceptorContext,
 };
 use aws_sdk_servicecatalog::config::retry::{ClassifyRetry, RetryAction};
 use aws_sdk_servicecatalog::config::{ConfigBag, Intercept, RuntimeComponents};
@@ -21,17 +21,19 @@ use std::sync::Arc;
 
 /// Receives one call per HTTP attempt.
 pub trait AttemptObserver: Send + Sync + std::fmt::Debug {
+    /// An attempt is about to be sent (retries included).
+    fn on_send(&self) {}
     /// `throttled` is true when the attempt was answered with a throttling error.
     fn on_attempt(&self, throttled: bool);
 }
 
 impl AttemptObserver for crate::pace::Pacer {
+    fn on_send(&self) {
+        self.on_attempt_sent();
+    }
+
     fn on_attempt(&self, throttled: bool) {
-        if throttled {
-            self.on_throttle();
-        } else {
-            self.on_success();
-        }
+        self.on_answer(throttled);
     }
 }
 
@@ -42,6 +44,16 @@ pub(super) struct ObserveAttempts(pub(super) Arc<dyn AttemptObserver>);
 impl Intercept for ObserveAttempts {
     fn name(&self) -> &'static str {
         "sc-assoc attempt observer"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.on_send();
+        Ok(())
     }
 
     fn read_after_attempt(

@@ -220,10 +220,11 @@ pub struct Tuning {
     /// Calls in flight at most.
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub concurrency: u32,
-    /// Pace all calls: at most N per second, or `auto` to find the account's rate from
-    /// throttling (AIMD). Unpaced when absent.
-    #[arg(long, value_parser = parse_rate)]
-    pub rate: Option<Rate>,
+    /// Pace all calls. `auto` (the default) measures the account's rate from its throttled
+    /// replies and runs at it; N sends at most N calls per second (a rate you know);
+    /// `unlimited` does not pace (the SDK's retries alone handle throttling).
+    #[arg(long, default_value = "auto", value_parser = parse_rate)]
+    pub rate: Rate,
     /// Give up on one HTTP attempt after this many seconds; a call and all its retries get ten
     /// times that (so an endpoint that never answers fails the run in about 100 s by default).
     #[arg(long, default_value_t = DEFAULT_CALL_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -260,25 +261,22 @@ fn parse_endpoint_url(text: &str) -> Result<String, String> {
 pub enum Rate {
     Fixed(f64),
     Auto,
+    Unlimited,
 }
 
 fn parse_rate(text: &str) -> Result<Rate, String> {
-    if text == "auto" {
-        return Ok(Rate::Auto);
+    match text {
+        "auto" => return Ok(Rate::Auto),
+        "unlimited" => return Ok(Rate::Unlimited),
+        _ => {}
     }
     match text.parse::<f64>() {
         Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(Rate::Fixed(rate)),
         _ => Err(format!(
-            "`{text}` is not a positive number of calls per second or `auto`"
+            "`{text}` is not a positive number of calls per second, `auto` or `unlimited`"
         )),
     }
 }
-
-/// Where an adaptive pacer starts, and its bounds, in calls per second. Starting high and
-/// cutting by a fifth per throttling episode finds a lower account rate within seconds.
-const AUTO_RATE_START: f64 = 50.0;
-const AUTO_RATE_MIN: f64 = 1.0;
-const AUTO_RATE_MAX: f64 = 2_000.0;
 
 impl Tuning {
     fn deadline(&self) -> Option<std::time::Duration> {
@@ -293,13 +291,14 @@ impl Tuning {
         }
     }
 
+    /// The pacer every call of the run goes through (`None`: unpaced).
     fn pacer(&self) -> Option<std::sync::Arc<Pacer>> {
-        self.rate.map(|rate| {
-            std::sync::Arc::new(match rate {
-                Rate::Fixed(rate) => Pacer::fixed(rate),
-                Rate::Auto => Pacer::adaptive(AUTO_RATE_START, AUTO_RATE_MIN, AUTO_RATE_MAX),
-            })
-        })
+        let pacer = match self.rate {
+            Rate::Fixed(rate) => Pacer::fixed(rate),
+            Rate::Auto => Pacer::adaptive(),
+            Rate::Unlimited => return None,
+        };
+        Some(std::sync::Arc::new(pacer))
     }
 }
 

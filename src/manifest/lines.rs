@@ -3,7 +3,7 @@
 //! unexpected end of stream); a report should name a place that exists in the file as split on
 //! `\n`. [`Lines`] maps a parser position to that place, clamped to the end of the text.
 
-use super::marks::Pos;
+use super::tree::Pos;
 
 /// Line starts of one text, in characters, under both rules.
 pub struct Lines {

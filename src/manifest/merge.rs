@@ -23,11 +23,12 @@ pub fn merge(files: Vec<ManifestFile>) -> (DesiredSet, Vec<Diagnostic>) {
     let mut errors = Vec::new();
     let mut language: Option<(AcceptLanguage, Location)> = None;
     // Where each (product, artifact) is first declared: the place to report too many actions.
-    let mut artifacts: BTreeMap<(String, String), Location> = BTreeMap::new();
+    // Nested by product so a lookup borrows the ids instead of allocating a key per entry.
+    let mut first_declared: BTreeMap<String, BTreeMap<String, Location>> = BTreeMap::new();
 
     for manifest in files {
         let file = manifest.file.as_path();
-        let at = |pos: super::marks::Pos| Location::new(file, pos.line, pos.column);
+        let at = |pos: super::tree::Pos| Location::new(file, pos.line, pos.column);
         if let Some(At { value, pos }) = manifest.accept_language {
             match &language {
                 None => language = Some((value, at(pos))),
@@ -47,10 +48,14 @@ pub fn merge(files: Vec<ManifestFile>) -> (DesiredSet, Vec<Diagnostic>) {
                 continue;
             };
             let (product, listed, actions) = ids;
+            if !first_declared.contains_key(product) {
+                first_declared.insert(product.to_string(), BTreeMap::new());
+            }
+            let product_artifacts = first_declared.get_mut(product).expect("inserted above");
             for artifact in &listed {
-                artifacts
-                    .entry((product.to_string(), artifact.value.to_string()))
-                    .or_insert_with(|| at(artifact.pos));
+                if !product_artifacts.contains_key(artifact.value) {
+                    product_artifacts.insert(artifact.value.to_string(), at(artifact.pos));
+                }
                 for action in &actions {
                     let triple = Triple::new(product, artifact.value, action.value);
                     declare(&mut set.triples, &mut set.warnings, triple, at(action.pos));
@@ -60,6 +65,14 @@ pub fn merge(files: Vec<ManifestFile>) -> (DesiredSet, Vec<Diagnostic>) {
         set.files.push(manifest.file);
     }
 
+    let artifacts: BTreeMap<(String, String), Location> = first_declared
+        .into_iter()
+        .flat_map(|(product, artifacts)| {
+            artifacts
+                .into_iter()
+                .map(move |(artifact, location)| ((product.clone(), artifact), location))
+        })
+        .collect();
     errors.extend(too_many_actions(&set.triples, &artifacts));
     set.accept_language = language.map(|(value, _)| value);
     (set, errors)
@@ -85,7 +98,7 @@ fn id_only(association: &Association) -> Option<Ids<'_>> {
 /// The entry with each position made a full location.
 fn declaration(
     association: &Association,
-    at: &impl Fn(super::marks::Pos) -> Location,
+    at: &impl Fn(super::tree::Pos) -> Location,
 ) -> Declaration {
     let locate = |r: &At<Ref>| Located {
         value: r.value.clone(),

@@ -1,8 +1,7 @@
 //! One file's text to its validated form: YAML syntax, shape, keys, types and ids, with every
-//! problem reported at its own line and column. The walk goes over the `serde_yaml::Value` (what
-//! the document means) and the position tree from [`marks`] (where each part is) together, and
-//! deserializes each field with its type from [`raw`], so accepting a field and the schema's
-//! description of it come from the same type.
+//! problem reported at its own line and column. The walk goes over the one-pass [`tree`] (what
+//! the document means, and where each part is), and deserializes each field with its type from
+//! [`raw`], so accepting a field and the schema's description of it come from the same type.
 //!
 //! Rules that span files — duplicates, the language, the per-artifact action limit — are
 //! checked when files merge, in `merge`.
@@ -10,12 +9,11 @@
 use super::declaration::Ref;
 use super::diagnostic::{Diagnostic, Location};
 use super::lines::Lines;
-use super::marks::{self, Node, Pos};
 use super::raw::{
     ASSOCIATION_KEYS, AcceptLanguage, ArtifactSelector, MANIFEST_KEYS, MANIFEST_VERSION, RawId,
     RawVersion,
 };
-use super::tree::{Yaml, deserialize_leaf};
+use super::tree::{self, Node, Pos, Problem, Value, deserialize_leaf};
 use super::wording::{shorten, suggestion};
 use crate::triple::{IdError, check_id};
 use std::path::{Path, PathBuf};
@@ -61,15 +59,21 @@ pub enum Artifacts {
 pub fn parse_file(file: &Path, text: &str) -> (Option<ManifestFile>, Vec<Diagnostic>) {
     // yaml-rust2 would read a byte-order mark as part of the first key; libyaml skips it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let marks = marks::scan(text);
     let mut checker = Checker {
         file,
         text,
         lines: std::cell::OnceCell::new(),
         errors: Vec::new(),
     };
-    // Found by the position pass: serde_yaml's tree keeps both values without complaint.
-    for duplicate in &marks.duplicate_keys {
+    let document = match tree::parse(text) {
+        Ok(document) => document,
+        Err(problem) => {
+            checker.unreadable(problem);
+            return (None, checker.finish());
+        }
+    };
+    // serde_yaml would have kept one of the two values without complaint.
+    for duplicate in &document.duplicate_keys {
         let message = format!(
             "duplicate key `{}`; it is first given at {}",
             duplicate.key,
@@ -77,68 +81,38 @@ pub fn parse_file(file: &Path, text: &str) -> (Option<ManifestFile>, Vec<Diagnos
         );
         checker.error(duplicate.again, message);
     }
-    if let (true, Some((pos, _))) = (marks.too_deep, &marks.syntax_error) {
+    if let Some(pos) = document.second_document {
         checker.error(
-            *pos,
-            "invalid YAML: nesting is too deep (recursion limit exceeded)",
+            pos,
+            "a manifest file holds one YAML document; this starts a second one",
         );
         return (None, checker.finish());
     }
-    let value = match Yaml::parse(text) {
-        // Which of two values for one key was meant is anyone's guess: judge nothing further.
-        Ok(_) if !marks.duplicate_keys.is_empty() => return (None, checker.finish()),
-        Ok(value) => value,
-        Err(error) => {
-            checker.syntax_error(&error, &marks);
-            return (None, checker.finish());
-        }
-    };
-    let root = Cursor {
-        value: &value,
-        node: marks.root.as_ref(),
-        pos: marks.root.as_ref().map_or(Pos::START, |n| n.pos),
-    };
+    // Which of two values for one key was meant is anyone's guess: judge nothing further.
+    if !document.duplicate_keys.is_empty() {
+        return (None, checker.finish());
+    }
+    let root = document.root.unwrap_or(Node {
+        pos: Pos::START,
+        value: Value::Null,
+    });
     let manifest = checker.manifest(root);
     (manifest, checker.finish())
 }
 
-/// A `Value` and, when the position tree agrees with it, its node.
+/// A value and where it is.
 #[derive(Clone, Copy)]
 struct Cursor<'a> {
-    value: &'a Yaml<'a>,
-    node: Option<&'a Node>,
-    /// The node's position, or the nearest ancestor's when positions are unknown.
+    value: &'a Value,
     pos: Pos,
 }
 
 impl<'a> Cursor<'a> {
-    /// Positions are trusted by index only where both parsers saw the same number of children.
-    fn same_shape(&self, len: usize) -> Option<&'a Node> {
-        self.node.filter(|n| n.len() == len)
-    }
-
-    fn item(&self, index: usize, value: &'a Yaml<'a>, len: usize) -> Cursor<'a> {
-        let node = self.same_shape(len).and_then(|n| n.item(index));
+    fn of(node: &'a Node) -> Self {
         Cursor {
-            value,
-            node,
-            pos: node.map_or(self.pos, |n| n.pos),
+            value: &node.value,
+            pos: node.pos,
         }
-    }
-
-    /// The key position and value cursor of the `index`-th mapping entry.
-    fn entry(&self, index: usize, value: &'a Yaml<'a>, len: usize) -> (Pos, Cursor<'a>) {
-        let entry = self.same_shape(len).and_then(|n| n.entry(index));
-        let key = entry.map_or(self.pos, |e| e.key);
-        let node = entry.map(|e| &e.value);
-        (
-            key,
-            Cursor {
-                value,
-                node,
-                pos: node.map_or(key, |n| n.pos),
-            },
-        )
     }
 }
 
@@ -172,37 +146,50 @@ impl Checker<'_> {
         self.errors
     }
 
-    fn syntax_error(&mut self, error: &serde_yaml::Error, marks: &marks::Marks) {
-        if let Some(pos) = marks.second_document {
-            self.error(
+    /// Reports why the document could not be read. Syntax errors are worded by libyaml (through
+    /// serde_yaml), whose messages name what was expected; it runs only on this error path.
+    fn unreadable(&mut self, problem: Problem) {
+        let (pos, message) = match problem {
+            Problem::TooDeep { pos } => (
                 pos,
-                "a manifest file holds one YAML document; this starts a second one",
-            );
-            return;
-        }
-        let pos = match (error.location(), &marks.syntax_error) {
-            (Some(at), _) => Pos {
-                line: at.line(),
-                column: at.column(),
-            },
-            (None, Some((pos, _))) => *pos,
-            (None, None) => Pos::START,
+                "invalid YAML: nesting is too deep (recursion limit exceeded)".to_string(),
+            ),
+            Problem::Depth { pos } => (
+                pos,
+                format!(
+                    "invalid YAML: recursion limit exceeded at line {} column {} (nesting is too \
+                     deep)",
+                    pos.line, pos.column
+                ),
+            ),
+            Problem::Aliases { pos } => (
+                pos,
+                "invalid YAML: repetition limit exceeded (aliases expand to too many values)"
+                    .to_string(),
+            ),
+            Problem::Syntax { pos, message } => {
+                match serde_yaml::from_str::<serde::de::IgnoredAny>(self.text) {
+                    Err(error) => {
+                        let pos = error.location().map_or(pos, |at| Pos {
+                            line: at.line(),
+                            column: at.column(),
+                        });
+                        (pos, format!("invalid YAML: {error}"))
+                    }
+                    // The parsers disagree: yaml-rust2's word is the one that stopped us.
+                    Ok(_) => (pos, format!("invalid YAML: {message}")),
+                }
+            }
         };
-        let message = error.to_string();
-        let hint = if message.contains("repetition limit") {
-            " (aliases expand to too many values)"
-        } else if message.contains("recursion limit") {
-            " (nesting is too deep)"
-        } else {
-            ""
-        };
-        self.error(pos, format!("invalid YAML: {message}{hint}"));
+        self.error(pos, message);
     }
 
-    fn manifest(&mut self, root: Cursor<'_>) -> Option<ManifestFile> {
-        let mapping = match root.value {
-            Yaml::Mapping(mapping) => mapping,
-            Yaml::Null => {
+    /// Takes the tree by value: each association entry is dropped once judged, so the tree and
+    /// the validated entries are never both whole in memory.
+    fn manifest(&mut self, root: Node) -> Option<ManifestFile> {
+        let mut mapping = match root.value {
+            Value::Mapping(mapping) => mapping,
+            Value::Null => {
                 self.error(
                     root.pos,
                     "the file is empty; a manifest needs `version` and `associations`",
@@ -212,7 +199,7 @@ impl Checker<'_> {
             other => {
                 let message = format!(
                     "the top level must be a mapping with `version` and `associations`, found {}",
-                    describe(other)
+                    describe(&other)
                 );
                 self.error(root.pos, message);
                 return None;
@@ -222,11 +209,11 @@ impl Checker<'_> {
         let mut accept_language = None;
         let mut associations = None;
         for (index, (key, value)) in mapping.iter().enumerate() {
-            let (key_pos, cursor) = root.entry(index, value, mapping.len());
-            match self.key_name(key, key_pos, &MANIFEST_KEYS) {
+            let (key_pos, cursor) = (key.pos, Cursor::of(value));
+            match self.key_name(&key.value, key_pos, &MANIFEST_KEYS) {
                 Some("version") => version = Some(self.version(cursor)),
                 Some("accept_language") => accept_language = self.accept_language(cursor),
-                Some("associations") => associations = Some(cursor),
+                Some("associations") => associations = Some(index),
                 _ => {}
             }
         }
@@ -236,11 +223,11 @@ impl Checker<'_> {
             Some(false) => return None,
             Some(true) => {}
         }
-        let Some(associations) = associations else {
+        let Some(index) = associations else {
             self.error(root.pos, "missing `associations`");
             return None;
         };
-        let associations = self.associations(associations)?;
+        let associations = self.associations(mapping.swap_remove(index).1)?;
         Some(ManifestFile {
             file: self.file.to_path_buf(),
             accept_language,
@@ -249,8 +236,8 @@ impl Checker<'_> {
     }
 
     /// The key's name if it is a string; reports it if it is not one of `known`.
-    fn key_name<'v>(&mut self, key: &'v Yaml<'_>, pos: Pos, known: &[&str]) -> Option<&'v str> {
-        let Yaml::String(name) = key else {
+    fn key_name<'v>(&mut self, key: &'v Value, pos: Pos, known: &[&str]) -> Option<&'v str> {
+        let Value::String(name) = key else {
             let message = format!("keys must be strings, found {}", describe(key));
             self.error(pos, message);
             return None;
@@ -313,11 +300,11 @@ impl Checker<'_> {
         }
     }
 
-    fn associations(&mut self, at: Cursor<'_>) -> Option<Vec<Association>> {
-        let Yaml::Sequence(entries) = at.value else {
+    fn associations(&mut self, at: Node) -> Option<Vec<Association>> {
+        let Value::Sequence(entries) = at.value else {
             let message = format!(
                 "`associations` must be a list of associations, found {}",
-                describe(at.value)
+                describe(&at.value)
             );
             self.error(at.pos, message);
             return None;
@@ -327,8 +314,8 @@ impl Checker<'_> {
             return None;
         }
         let mut valid = Vec::with_capacity(entries.len());
-        for (index, entry) in entries.iter().enumerate() {
-            if let Some(association) = self.association(at.item(index, entry, entries.len())) {
+        for entry in entries {
+            if let Some(association) = self.association(Cursor::of(&entry)) {
                 valid.push(association);
             }
         }
@@ -337,7 +324,7 @@ impl Checker<'_> {
 
     /// One entry; `None` if anything in it is wrong (all of which is reported).
     fn association(&mut self, at: Cursor<'_>) -> Option<Association> {
-        let Yaml::Mapping(mapping) = at.value else {
+        let Value::Mapping(mapping) = at.value else {
             let message = format!(
                 "an association must be a mapping with `product`, `artifact` or `artifacts`, \
                  and `action` or `actions`; found {}",
@@ -351,9 +338,9 @@ impl Checker<'_> {
         // Per axis: the key that gave it (to spot both forms) and its value if it was valid.
         let mut artifacts: (Option<&str>, Option<Artifacts>) = (None, None);
         let mut actions: (Option<&str>, Option<Vec<At<Ref>>>) = (None, None);
-        for (index, (key, value)) in mapping.iter().enumerate() {
-            let (key_pos, cursor) = at.entry(index, value, mapping.len());
-            let Some(name) = self.key_name(key, key_pos, &ASSOCIATION_KEYS) else {
+        for (key, value) in mapping {
+            let (key_pos, cursor) = (key.pos, Cursor::of(value));
+            let Some(name) = self.key_name(&key.value, key_pos, &ASSOCIATION_KEYS) else {
                 continue;
             };
             let given = match name {
@@ -414,7 +401,7 @@ impl Checker<'_> {
             Some(key) => format!("each item of `{key}`"),
             None => format!("`{what}`"),
         };
-        if let Yaml::Mapping(entries) = at.value {
+        if let Value::Mapping(entries) = at.value {
             return self.name(at, entries, &subject);
         }
         let Some(RawId(id)) = deserialize_leaf::<RawId>(at.value) else {
@@ -440,19 +427,14 @@ impl Checker<'_> {
     }
 
     /// `{name: "..."}`: the only key is `name`, and its value a non-empty string.
-    fn name(
-        &mut self,
-        at: Cursor<'_>,
-        entries: &[(Yaml<'_>, Yaml<'_>)],
-        subject: &str,
-    ) -> Option<At<Ref>> {
+    fn name(&mut self, at: Cursor<'_>, entries: &[(Node, Node)], subject: &str) -> Option<At<Ref>> {
         let mut name = None;
         let mut ok = true;
-        for (index, (key, value)) in entries.iter().enumerate() {
-            let (_, cursor) = at.entry(index, value, entries.len());
-            if !matches!(key, Yaml::String(k) if k == "name") {
-                let key = match key {
-                    Yaml::String(k) => format!("key `{}`", shorten(k)),
+        for (key, value) in entries {
+            let cursor = Cursor::of(value);
+            if !matches!(&key.value, Value::String(k) if k == "name") {
+                let key = match &key.value {
+                    Value::String(k) => format!("key `{}`", shorten(k)),
                     other => format!("key {}", describe(other)),
                 };
                 let message = format!(
@@ -492,7 +474,7 @@ impl Checker<'_> {
 
     /// `artifacts`: a selector (`all`, `active`) or a non-empty list of references.
     fn artifacts(&mut self, at: Cursor<'_>) -> Option<Artifacts> {
-        if let Yaml::String(text) = at.value {
+        if let Value::String(text) = at.value {
             if let Some(selector) = deserialize_leaf::<ArtifactSelector>(at.value) {
                 return Some(Artifacts::Selected(At {
                     value: selector,
@@ -513,8 +495,8 @@ impl Checker<'_> {
 
     /// A non-empty list of references for the `key` (`artifacts` or `actions`) of `axis`.
     fn ref_list(&mut self, at: Cursor<'_>, key: &str, axis: &str) -> Option<Vec<At<Ref>>> {
-        let Yaml::Sequence(items) = at.value else {
-            let hint = if matches!(at.value, Yaml::String(_)) {
+        let Value::Sequence(items) = at.value else {
+            let hint = if matches!(at.value, Value::String(_)) {
                 format!("; for one {axis} write `{axis}:`")
             } else {
                 String::new()
@@ -532,8 +514,8 @@ impl Checker<'_> {
         }
         let mut refs = Vec::with_capacity(items.len());
         let mut ok = true;
-        for (index, item) in items.iter().enumerate() {
-            match self.reference(at.item(index, item, items.len()), axis, Some(key)) {
+        for item in items {
+            match self.reference(Cursor::of(item), axis, Some(key)) {
                 Some(r) => refs.push(r),
                 None => ok = false,
             }
@@ -543,14 +525,14 @@ impl Checker<'_> {
 }
 
 /// How a value appears in a message: its kind, and short scalars verbatim.
-fn describe(value: &Yaml<'_>) -> String {
+fn describe(value: &Value) -> String {
     match value {
-        Yaml::Null => "null".into(),
-        Yaml::Bool(b) => format!("boolean `{b}`"),
-        Yaml::Number(n) => format!("number `{n}`"),
-        Yaml::String(s) => format!("string `{}`", shorten(s)),
-        Yaml::Sequence(_) => "a list".into(),
-        Yaml::Mapping(_) => "a mapping".into(),
-        Yaml::Tagged(tag) => format!("a value tagged `{tag}`"),
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("boolean `{b}`"),
+        Value::Number(n) => format!("number `{n}`"),
+        Value::String(s) => format!("string `{}`", shorten(s)),
+        Value::Sequence(_) => "a list".into(),
+        Value::Mapping(_) => "a mapping".into(),
+        Value::Tagged(tag) => format!("a value tagged `{tag}`"),
     }
 }

@@ -116,3 +116,21 @@ fn aliases_tags_and_flow_style_keep_positions_and_alias_errors_show_at_the_alias
         ]
     );
 }
+
+#[test]
+fn an_id_tagged_other_than_str_is_an_error_at_the_id() {
+    // `!!binary` would otherwise hand its base64 text over as the id.
+    let text = "version: 1\nassociations:\n  - product: !!binary aGVsbG8=\n    artifact: !!str pa-1\n    \
+                actions: [!!int 12, act-1]\n";
+    assert_eq!(
+        errors(text),
+        vec![
+            "m.yaml:3:23: error: `product` must be an id string, found a value tagged `!!binary`",
+            "m.yaml:5:21: error: each item of `actions` must be an id string, found number `12`",
+        ]
+    );
+    // `!!str` is a string: the same entry with plain ids is valid.
+    assert!(
+        parse("version: 1\nassociations: [{product: !!str p-1, artifact: a, action: b}]\n").is_ok()
+    );
+}

@@ -1,0 +1,225 @@
+//! The pacer against a simulated server, on tokio's paused clock: a token bucket that answers
+//! after a fixed latency, workers bounded by a concurrency, and the SDK's retry of a throttled
+//! call after a random backoff that does not ask the pacer for a slot. Time is virtual, so these
+//! are statements about the algorithm, not about the machine.
+
+use super::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A server's token bucket, on the paused clock.
+struct Bucket {
+    rate: f64,
+    burst: f64,
+    state: Mutex<(f64, Instant)>,
+}
+
+impl Bucket {
+    fn new(rate: f64, burst: f64) -> Self {
+        Bucket {
+            rate,
+            burst,
+            state: Mutex::new((burst, Instant::now())),
+        }
+    }
+
+    fn take(&self) -> bool {
+        let mut state = self.state.lock().unwrap();
+        let now = Instant::now();
+        let tokens = (state.0 + (now - state.1).as_secs_f64() * self.rate).min(self.burst);
+        *state = (tokens, now);
+        if tokens >= 1.0 {
+            state.0 -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Outcome {
+    requests: u64,
+    throttled: u64,
+    elapsed: Duration,
+    estimate: Option<f64>,
+}
+
+impl Outcome {
+    fn throttled_share(&self) -> f64 {
+        self.throttled as f64 / self.requests as f64
+    }
+}
+
+/// `calls` calls through `pacer`, `concurrency` at a time, against a bucket of `rate` and
+/// `burst` with `latency` per answer.
+async fn simulate(
+    pacer: Arc<Pacer>,
+    rate: f64,
+    burst: f64,
+    calls: u64,
+    concurrency: usize,
+    latency: Duration,
+) -> Outcome {
+    let bucket = Arc::new(Bucket::new(rate, burst));
+    let next_call = Arc::new(AtomicU64::new(0));
+    let requests = Arc::new(AtomicU64::new(0));
+    let throttled = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..concurrency as u64)
+        .map(|worker| {
+            let (pacer, bucket) = (pacer.clone(), bucket.clone());
+            let (next_call, requests, throttled) =
+                (next_call.clone(), requests.clone(), throttled.clone());
+            tokio::spawn(async move {
+                // SplitMix64 steps for the backoff draws, one stream per worker.
+                let mut seed = worker.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                let mut draw = move || {
+                    seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                    let mut z = seed;
+                    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                    (z ^ (z >> 31)) as f64 / u64::MAX as f64
+                };
+                while next_call.fetch_add(1, Ordering::SeqCst) < calls {
+                    pacer.acquire().await;
+                    for attempt in 0..10 {
+                        pacer.on_attempt_sent();
+                        requests.fetch_add(1, Ordering::SeqCst);
+                        let admitted = bucket.take();
+                        tokio::time::sleep(latency).await;
+                        pacer.on_answer(!admitted);
+                        if admitted {
+                            break;
+                        }
+                        throttled.fetch_add(1, Ordering::SeqCst);
+                        // The SDK's standard backoff: a uniform draw times 1 s, doubling.
+                        let backoff = draw() * f64::from(1u32 << attempt);
+                        tokio::time::sleep(Duration::from_secs_f64(backoff.min(20.0))).await;
+                    }
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    Outcome {
+        requests: requests.load(Ordering::SeqCst),
+        throttled: throttled.load(Ordering::SeqCst),
+        elapsed: started.elapsed(),
+        estimate: pacer.estimate(),
+    }
+}
+
+const LATENCY: Duration = Duration::from_millis(30);
+
+/// Calls for a run of about `seconds` at `rate` once the burst (`rate` calls) is spent.
+fn calls_for(rate: f64, seconds: f64) -> u64 {
+    (rate * (seconds + 1.0)) as u64
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fixed_pacer_never_exceeds_its_rate() {
+    let pacer = Pacer::fixed(10.0);
+    let start = Instant::now();
+    for _ in 0..21 {
+        pacer.acquire().await;
+    }
+    // 21 slots at 10/s: the first at once, the last 2 s later.
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_adaptive_pacer_measures_the_refill_rate_and_runs_at_it() {
+    for rate in [5.0, 25.0, 100.0, 200.0] {
+        let calls = calls_for(rate, 40.0);
+        let outcome = simulate(Arc::new(Pacer::adaptive()), rate, rate, calls, 16, LATENCY).await;
+        let estimate = outcome.estimate.expect("measured");
+        assert!(
+            (estimate / rate - 1.0).abs() < 0.03,
+            "R={rate}: estimate {estimate}, {outcome:?}"
+        );
+        // The floor: every call after the burst at the refill rate.
+        let floor = (calls as f64 - rate) / rate;
+        let ratio = outcome.elapsed.as_secs_f64() / floor;
+        assert!(ratio < 1.08, "R={rate}: {ratio:.3}× the floor, {outcome:?}");
+        assert!(outcome.throttled_share() <= 0.05, "R={rate}: {outcome:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn more_concurrency_never_throttles_more() {
+    for rate in [10.0, 100.0, 200.0] {
+        let calls = calls_for(rate, 15.0);
+        let run = |concurrency| {
+            simulate(
+                Arc::new(Pacer::adaptive()),
+                rate,
+                rate,
+                calls,
+                concurrency,
+                LATENCY,
+            )
+        };
+        let (at16, at64) = (run(16).await, run(64).await);
+        // The discovery caps calls in progress, so the overshoot when the bucket runs dry is
+        // the same; what remains is the SDK's unpaced retries meeting more paced calls.
+        assert!(
+            at64.throttled_share() <= at16.throttled_share() + 0.005,
+            "R={rate}: 64 in flight {at64:?}, 16 in flight {at16:?}"
+        );
+        assert!(
+            at64.elapsed.as_secs_f64() <= at16.elapsed.as_secs_f64() * 1.02,
+            "R={rate}: 64 in flight {at64:?}, 16 in flight {at16:?}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn replies_to_attempts_sent_before_a_reaction_are_one_episode() {
+    let pacer = Pacer::adaptive();
+    for _ in 0..64 {
+        pacer.on_attempt_sent();
+    }
+    pacer.on_answer(true);
+    let after_first = pacer.rate();
+    assert!((after_first - START_RATE * DISCOVERY_CUT).abs() < 1e-9);
+    // The other 63 were in flight when the pacer reacted: one episode, one cut.
+    for _ in 0..63 {
+        pacer.on_answer(true);
+    }
+    assert_eq!(pacer.rate(), after_first);
+    // An attempt sent after the reaction and throttled is a new episode.
+    pacer.on_attempt_sent();
+    pacer.on_answer(true);
+    assert!(pacer.rate() < after_first);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_rate_grows_only_while_the_pacer_limits_the_calls() {
+    let pacer = Pacer::adaptive();
+    // A caller far slower than the pacer: the rate stays where it was.
+    for _ in 0..10 {
+        tokio::time::advance(Duration::from_secs(1)).await;
+        pacer.acquire().await;
+        pacer.on_answer(false);
+    }
+    assert_eq!(pacer.rate(), START_RATE);
+    // Callers that wait for slots: it doubles every 250 ms.
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(1) {
+        pacer.acquire().await;
+        pacer.on_answer(false);
+    }
+    assert!(pacer.rate() > START_RATE * 12.0, "{}", pacer.rate());
+}
+
+#[tokio::test(start_paused = true)]
+async fn after_a_drop_in_the_servers_rate_the_estimate_follows() {
+    let pacer = Arc::new(Pacer::adaptive());
+    simulate(pacer.clone(), 100.0, 100.0, 2_000, 16, LATENCY).await;
+    let outcome = simulate(pacer.clone(), 40.0, 40.0, 1_600, 16, LATENCY).await;
+    let estimate = outcome.estimate.expect("measured");
+    assert!((estimate / 40.0 - 1.0).abs() < 0.05, "{outcome:?}");
+}
