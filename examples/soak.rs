@@ -24,7 +24,7 @@ use sc_assoc::apply::{ApplyOptions, Strategy};
 use sc_assoc::aws::{AwsCatalog, AwsOptions, StaticCredentials};
 use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog};
 use sc_assoc::progress::NoProgress;
-use sc_assoc::run::{self, Verify};
+use sc_assoc::run::{self, Target, Verify};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -121,7 +121,13 @@ async fn main() -> anyhow::Result<ExitCode> {
         let check = converged;
         catalog.reset_stats();
         let started = Instant::now();
-        let prepared = run::prepare(&client, &desired, args.concurrency, &NoProgress).await?;
+        let prepared = run::prepare_target(
+            &client,
+            &Target::of(&desired),
+            args.concurrency,
+            &NoProgress,
+        )
+        .await?;
         let verify = Verify::On {
             salt: format!("soak-{run_number}"),
         };

@@ -48,6 +48,14 @@ pub struct Target {
 }
 
 impl Target {
+    /// Exactly these triples, no prune.
+    pub fn of(desired: &BTreeSet<Triple>) -> Self {
+        Self {
+            desired: desired.clone(),
+            prune: None,
+        }
+    }
+
     /// The resolved manifest, pruning its scope when `prune` is set.
     pub fn from_resolved(resolved: &Resolved, prune: bool) -> Self {
         Self {
@@ -55,20 +63,6 @@ impl Target {
             prune: prune.then(|| resolved.scope.clone()),
         }
     }
-}
-
-/// Reads the observed state for `desired` and plans against it (no prune).
-pub async fn prepare<C: Catalog>(
-    catalog: &C,
-    desired: &BTreeSet<Triple>,
-    concurrency: usize,
-    reporter: &dyn Reporter,
-) -> Result<Prepared, FatalReadError> {
-    let target = Target {
-        desired: desired.clone(),
-        prune: None,
-    };
-    prepare_target(catalog, &target, concurrency, reporter).await
 }
 
 /// Reads the observed state for `target` and plans against it.

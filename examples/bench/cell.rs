@@ -7,7 +7,7 @@ use sc_assoc::aws::{AwsCatalog, AwsOptions, StaticCredentials};
 use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog};
 use sc_assoc::pace::Pacer;
 use sc_assoc::progress::NoProgress;
-use sc_assoc::run::{Verify, execute, prepare};
+use sc_assoc::run::{Target, Verify, execute, prepare_target};
 use sc_assoc::triple::Triple;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -111,7 +111,13 @@ impl Cell {
         })
         .await?;
         let started = Instant::now();
-        let prepared = prepare(&client, &work.desired, self.concurrency, &NoProgress).await?;
+        let prepared = prepare_target(
+            &client,
+            &Target::of(&work.desired),
+            self.concurrency,
+            &NoProgress,
+        )
+        .await?;
         let options = ApplyOptions {
             concurrency: self.concurrency,
             strategy: self.strategy,

@@ -59,9 +59,6 @@ pub struct AwsOptions {
     /// Paces every call (reads and writes alike: the account's rate budget is shared by all
     /// operations). An adaptive pacer also hears every attempt's outcome.
     pub pacer: Option<Arc<Pacer>>,
-    /// Told the outcome of every HTTP attempt, retries included, so a pacer can adapt its rate
-    /// to throttling it would otherwise never see (the SDK retries those internally).
-    pub attempt_observer: Option<Arc<dyn AttemptObserver>>,
     /// The SDK's own adaptive retry mode (its client-side rate limiter) instead of standard
     /// retries: what a user would reach for without sc-assoc's pacer; the benchmark compares.
     pub sdk_adaptive_retry: bool,
@@ -96,7 +93,6 @@ impl Default for AwsOptions {
             attempt_timeout: Duration::from_secs(30),
             operation_timeout: Duration::from_secs(180),
             static_credentials: None,
-            attempt_observer: None,
             pacer: None,
             sdk_adaptive_retry: false,
         }
@@ -163,9 +159,6 @@ impl AwsCatalog {
         let mut config = aws_sdk_servicecatalog::config::Builder::from(&shared);
         let wire = Arc::new(attempts::Counters::default());
         config = config.interceptor(attempts::CountAttempts(wire.clone()));
-        if let Some(observer) = &options.attempt_observer {
-            config = config.interceptor(ObserveAttempts(observer.clone()));
-        }
         if let Some(pacer) = &options.pacer {
             config = config.interceptor(ObserveAttempts(pacer.clone()));
         }

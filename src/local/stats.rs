@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// The STS operations the local catalog answers, in the order [`Stats::sts_calls`] lists them.
 pub const STS_OPERATIONS: [&str; 2] = ["AssumeRole", "GetCallerIdentity"];
 
-/// Counters since start or the last [`LocalCatalog::reset_stats`].
+/// Counters since start or the last [`super::LocalCatalog::reset_stats`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stats {
     /// Per operation name: every request addressed to the operation (by `X-Amz-Target` over

@@ -3,7 +3,7 @@
 //! `https://sts.amazonaws.com/doc/2011-06-15/`, errors as `ErrorResponse/Error/{Type,Code,
 //! Message}` plus `RequestId`). It serves `AssumeRole`, which issues temporary credentials bound
 //! to the role's account, and `GetCallerIdentity`, which says whose credentials a request
-//! carries. Who may assume what lives in [`super::identity`]; this module owns the wire: telling
+//! carries. Who may assume what lives in `identity`; this module owns the wire: telling
 //! STS requests apart, reading the form, STS's validation wording, and the XML.
 //!
 //! A request is STS's when it names no `X-Amz-Target`, is not an RPC v2 CBOR path, and either is

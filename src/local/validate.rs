@@ -8,7 +8,7 @@
 //! - A pattern must match the **whole** value. `^[a-zA-Z0-9_\-]*` rejects `prod bad` and
 //!   `[a-zA-Z0-9][a-zA-Z0-9_-]*` rejects `-x` and `a.b`: Service Catalog answered
 //!   "Value 'My Test Sandbox1' at 'provisionedProductName' failed to satisfy constraint: Member
-//!   must satisfy regular expression pattern: [a-zA-Z0-9][a-zA-Z0-9._-]*"
+//!   must satisfy regular expression pattern: \[a-zA-Z0-9\]\[a-zA-Z0-9._-\]*"
 //!   (aws-ia/terraform-aws-control_tower_account_factory #103), which a search would have
 //!   accepted; other AWS services behave alike (aws/aws-cli #790, serverless/serverless #2036).
 //!   The message shows the pattern as the model writes it.

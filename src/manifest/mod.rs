@@ -1,8 +1,8 @@
 //! Manifests: reading YAML files into a validated, located set of desired triples. This module
 //! owns the file format (version 1), its JSON Schema, and every check that can be made without
-//! asking AWS. Reading goes in stages, each in its own submodule: [`files`] finds and decodes the
-//! files; [`validate`] parses one file (one pass of yaml-rust2 into a [`tree`] that keeps every
-//! value's position) into the checked form, built from the serde types in [`raw`]; [`merge`] combines
+//! asking AWS. Reading goes in stages, each in its own submodule: `files` finds and decodes the
+//! files; `validate` parses one file (one pass of yaml-rust2 into a `tree` that keeps every
+//! value's position) into the checked form, built from the serde types in `raw`; `merge` combines
 //! files into the [`DesiredSet`] the rest of the program reconciles against. Names and artifact
 //! selectors are checked for shape here and kept as [`Declaration`]s; resolving them needs the
 //! catalog and happens in [`crate::resolve`].

@@ -275,7 +275,7 @@ pub fn json_schema() -> serde_json::Value {
     generator.into_root_schema_for::<RawManifest>().to_value()
 }
 
-/// [`json_schema`] pretty-printed with a trailing newline: exactly the bytes of
+/// [`json_schema()`] pretty-printed with a trailing newline: exactly the bytes of
 /// `schema/manifest.schema.json`.
 pub fn json_schema_string() -> String {
     // Serializing a `Value` cannot fail: every map key is already a string.

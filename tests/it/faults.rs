@@ -20,7 +20,7 @@ use sc_assoc::apply::{ApplyOptions, Strategy};
 use sc_assoc::aws::{AwsCatalog, AwsOptions};
 use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog};
 use sc_assoc::progress::NoProgress;
-use sc_assoc::run::{self, Report, Verify};
+use sc_assoc::run::{self, Report, Target, Verify};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -71,7 +71,7 @@ async fn apply_in_process(catalog: &LocalCatalog, grid: &Grid, strategy: Strateg
         ..client_options(catalog)
     };
     let client = AwsCatalog::connect(&options).await.expect("client");
-    let prepared = run::prepare(&client, &grid.desired(), 32, &NoProgress)
+    let prepared = run::prepare_target(&client, &Target::of(&grid.desired()), 32, &NoProgress)
         .await
         .expect("the state is read");
     let apply = ApplyOptions {

@@ -7,7 +7,7 @@ use sc_assoc::aws::AwsCatalog;
 use sc_assoc::local::Faults;
 use sc_assoc::pace::Pacer;
 use sc_assoc::progress::NoProgress;
-use sc_assoc::run::{Verify, execute, prepare};
+use sc_assoc::run::{Target, Verify, execute, prepare_target};
 use sc_assoc::triple::Triple;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -37,7 +37,9 @@ async fn throttled_replies(pacer: Option<Arc<Pacer>>) -> u64 {
     let desired: BTreeSet<Triple> = (0..30)
         .map(|i| Triple::new("prod-fleet", format!("pa-{i:03}"), "act-restart"))
         .collect();
-    let prepared = prepare(&sdk, &desired, 8, &NoProgress).await.unwrap();
+    let prepared = prepare_target(&sdk, &Target::of(&desired), 8, &NoProgress)
+        .await
+        .unwrap();
     let options = ApplyOptions {
         concurrency: 8,
         ..ApplyOptions::default()

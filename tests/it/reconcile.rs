@@ -6,7 +6,7 @@ use sc_assoc::apply::{ApplyOptions, Status, Strategy};
 use sc_assoc::local::Faults;
 use sc_assoc::observe::Direction;
 use sc_assoc::progress::NoProgress;
-use sc_assoc::run::{Verify, execute, prepare};
+use sc_assoc::run::{Target, Verify, execute, prepare_target};
 use sc_assoc::triple::Triple;
 use std::collections::BTreeSet;
 
@@ -21,7 +21,9 @@ fn desired() -> BTreeSet<Triple> {
 async fn pre_existing_associations_are_adopted_without_calls() {
     let catalog = start_catalog(SMALL_SEED).await;
     let sdk = client(&catalog).await;
-    let prepared = prepare(&sdk, &desired(), 4, &NoProgress).await.unwrap();
+    let prepared = prepare_target(&sdk, &Target::of(&desired()), 4, &NoProgress)
+        .await
+        .unwrap();
     assert_eq!(
         prepared.plan.present,
         vec![Triple::new("prod-web", "pa-web-v1", "act-restart")]
@@ -33,7 +35,9 @@ async fn pre_existing_associations_are_adopted_without_calls() {
 async fn an_association_created_between_plan_and_apply_counts_as_success() {
     let catalog = start_catalog(SMALL_SEED).await;
     let sdk = client(&catalog).await;
-    let prepared = prepare(&sdk, &desired(), 4, &NoProgress).await.unwrap();
+    let prepared = prepare_target(&sdk, &Target::of(&desired()), 4, &NoProgress)
+        .await
+        .unwrap();
     let raced = Triple::new("prod-web", "pa-web-v2", "act-patch");
     catalog.insert_association_out_of_band(&raced);
 
@@ -57,7 +61,9 @@ async fn an_association_created_between_plan_and_apply_counts_as_success() {
 async fn batch_mode_converges_and_counts_duplicates_as_success() {
     let catalog = start_catalog(SMALL_SEED).await;
     let sdk = client(&catalog).await;
-    let prepared = prepare(&sdk, &desired(), 4, &NoProgress).await.unwrap();
+    let prepared = prepare_target(&sdk, &Target::of(&desired()), 4, &NoProgress)
+        .await
+        .unwrap();
     catalog.insert_association_out_of_band(&Triple::new("prod-web", "pa-web-v2", "act-patch"));
     let options = ApplyOptions {
         strategy: Strategy::Batch,
@@ -91,7 +97,9 @@ async fn batch_items_answered_throttling_are_retried_until_they_land() {
                 .map(|x| Triple::new("prod-db", a, x))
         })
         .collect();
-    let prepared = prepare(&sdk, &wanted, 4, &NoProgress).await.unwrap();
+    let prepared = prepare_target(&sdk, &Target::of(&wanted), 4, &NoProgress)
+        .await
+        .unwrap();
     let options = ApplyOptions {
         strategy: Strategy::Batch,
         ..ApplyOptions::default()
@@ -123,7 +131,9 @@ async fn few_actions_over_many_artifacts_are_read_per_action() {
             ["act-restart", "act-patch"].map(|x| Triple::new("prod-fleet", format!("pa-{i:03}"), x))
         })
         .collect();
-    let prepared = prepare(&sdk, &wanted, 8, &NoProgress).await.unwrap();
+    let prepared = prepare_target(&sdk, &Target::of(&wanted), 8, &NoProgress)
+        .await
+        .unwrap();
     assert_eq!(prepared.direction.direction, Direction::ByAction);
     // Two actions, each on no artifact yet: one page each.
     assert_eq!(prepared.read_calls, 2);
@@ -138,7 +148,9 @@ async fn few_actions_over_many_artifacts_are_read_per_action() {
     assert!(report.converged());
     // Now each action is on 60 artifacts: three pages of 20 each.
     catalog.reset_stats();
-    let again = prepare(&sdk, &wanted, 8, &NoProgress).await.unwrap();
+    let again = prepare_target(&sdk, &Target::of(&wanted), 8, &NoProgress)
+        .await
+        .unwrap();
     assert!(!again.plan.has_changes());
     assert_eq!(
         catalog.stats().calls["ListProvisioningArtifactsForServiceAction"],
@@ -160,7 +172,9 @@ async fn a_plan_past_the_quota_is_flagged_before_any_write() {
     let wanted: BTreeSet<Triple> = (0..26)
         .map(|i| Triple::new("prod-db", "pa-db-v1", format!("act-extra-{i:02}")))
         .collect();
-    let prepared = prepare(&sdk, &wanted, 4, &NoProgress).await.unwrap();
+    let prepared = prepare_target(&sdk, &Target::of(&wanted), 4, &NoProgress)
+        .await
+        .unwrap();
     assert_eq!(prepared.quota_violations.len(), 1);
     assert_eq!(prepared.quota_violations[0].total, 26);
 }
