@@ -63,6 +63,13 @@
 //! # }
 //! ```
 //!
+//! # Features
+//!
+//! `cli` (the `sc-assoc` binary: clap, indicatif, logs) and `local-catalog` (the stand-in
+//! server, axum) are on by default. A library user who only reconciles against AWS depends on
+//! `sc-assoc` with `default-features = false` and compiles neither. The example above needs
+//! `local-catalog`.
+//!
 //! # What is stable
 //!
 //! The entry points above, the [`seam::Catalog`] trait and the report types ([`run::Report`],
@@ -78,6 +85,7 @@ pub mod check;
 pub mod control;
 pub mod dispatch;
 pub mod export;
+#[cfg(feature = "local-catalog")]
 pub mod local;
 pub mod manifest;
 pub mod observe;

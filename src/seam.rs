@@ -24,6 +24,22 @@ pub mod operation {
     pub const DESCRIBE_PRODUCT: &str = "DescribeProductAsAdmin";
     pub const LIST_ARTIFACTS: &str = "ListProvisioningArtifacts";
     pub const DESCRIBE_ARTIFACT: &str = "DescribeProvisioningArtifact";
+
+    /// All of them.
+    pub const ALL: [&str; 12] = [
+        LIST_ACTIONS_FOR_ARTIFACT,
+        LIST_ARTIFACTS_FOR_ACTION,
+        ASSOCIATE,
+        DISASSOCIATE,
+        BATCH_ASSOCIATE,
+        BATCH_DISASSOCIATE,
+        LIST_SERVICE_ACTIONS,
+        DESCRIBE_SERVICE_ACTION,
+        SEARCH_PRODUCTS,
+        DESCRIBE_PRODUCT,
+        LIST_ARTIFACTS,
+        DESCRIBE_ARTIFACT,
+    ];
 }
 
 /// A service action as the list and describe calls summarise it.

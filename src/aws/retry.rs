@@ -225,8 +225,8 @@ mod tests {
             OperationError::erase(search_products_as_admin::SearchProductsAsAdminError::generic(metadata("C"))),
             OperationError::erase(list_provisioning_artifacts::ListProvisioningArtifactsError::generic(metadata("C"))),
         ];
-        // As many as the operations the local catalog serves, which are those the adapter calls.
-        assert_eq!(errors.len(), crate::local::wire::Op::ALL.len());
+        // As many as the operations the adapter calls.
+        assert_eq!(errors.len(), crate::seam::operation::ALL.len());
         for e in &errors {
             assert_eq!(operation_error_code(e), Some("C"), "{e:?}");
         }

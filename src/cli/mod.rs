@@ -7,6 +7,7 @@ mod completions;
 mod demo;
 mod errors;
 mod export;
+mod logging;
 mod output;
 mod progress;
 
@@ -390,7 +391,7 @@ fn init_logging(global: &GlobalArgs) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(sc_assoc::redact::RedactingStderr)
+        .with_writer(logging::RedactingStderr)
         .with_ansi(progress::colour_on_stderr())
         .with_target(false)
         .try_init();
