@@ -3,7 +3,7 @@
 //! `Authorization` header included; a `credential_process` may print keys in its error output;
 //! an endpoint URL may carry a password. sc-assoc passes such texts on, so every one goes through
 //! [`redact`] first: error messages from the SDK adapter, the report, the CLI's errors, and every
-//! log line ([`RedactingStderr`]).
+//! log line (the CLI writes its logs through it).
 //!
 //! What is masked: session tokens (`x-amz-security-token`, `SessionToken`), signatures
 //! (`Signature=`, `X-Amz-Signature`), access-key ids (`AKIA…`, `ASIA…`), secret keys written as
