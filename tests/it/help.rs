@@ -5,7 +5,7 @@
 use crate::support::sc_assoc_env;
 use std::path::Path;
 
-const COMMANDS: [&str; 9] = [
+const COMMANDS: [&str; 10] = [
     "",
     "validate",
     "plan",
@@ -13,6 +13,7 @@ const COMMANDS: [&str; 9] = [
     "export",
     "schema",
     "completions",
+    "man",
     "demo",
     "local-catalog",
 ];
