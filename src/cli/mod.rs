@@ -8,6 +8,7 @@ mod demo;
 mod errors;
 mod export;
 mod logging;
+mod man;
 mod output;
 mod progress;
 
@@ -34,10 +35,19 @@ pub const EXIT_CHANGES: u8 = 2;
 /// Exit code after an interrupt, as shells report SIGINT.
 pub const EXIT_INTERRUPTED: u8 = 130;
 
+/// What `--version` prints after the name: the package version and the commit it was built from
+/// (`build.rs`; "unknown" outside a git checkout of this package).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SC_ASSOC_COMMIT"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "sc-assoc",
-    version,
+    version = VERSION,
     about = "Keep AWS Service Catalog service-action associations in the state a manifest declares",
     long_about = None,
 )]
@@ -158,6 +168,14 @@ pub enum Command {
         /// The shell to complete for.
         #[arg(value_enum)]
         shell: Shell,
+    },
+    /// Print a manual page (roff), generated from the same definitions as `--help`.
+    ///
+    /// `sc-assoc man` is sc-assoc(1); `sc-assoc man plan` is sc-assoc-plan(1), and so on for
+    /// every command. Read one with `sc-assoc man | man -l -`.
+    Man {
+        /// The command whose page to print; the main page when absent.
+        command: Option<String>,
     },
     /// Run a full plan and apply against an embedded local catalog: no AWS account needed.
     Demo {
@@ -451,6 +469,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Completions { shell } => {
             emit(&completions::script(*shell))?;
+            Ok(EXIT_OK)
+        }
+        Command::Man { command } => {
+            emit(&man::page(command.as_deref()).map_err(anyhow::Error::msg)?)?;
             Ok(EXIT_OK)
         }
         Command::Demo { latency_ms } => demo::run(global, *latency_ms).await,

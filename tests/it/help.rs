@@ -6,7 +6,7 @@ use crate::support::sc_assoc_env;
 use std::path::Path;
 
 /// Every command, the top level first.
-pub const COMMANDS: [&str; 9] = [
+pub const COMMANDS: [&str; 10] = [
     "",
     "validate",
     "plan",
@@ -14,6 +14,7 @@ pub const COMMANDS: [&str; 9] = [
     "export",
     "schema",
     "completions",
+    "man",
     "demo",
     "local-catalog",
 ];

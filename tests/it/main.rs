@@ -1,5 +1,6 @@
 //! One integration-test binary, modules by topic, so the crate links once.
 
+mod action;
 mod adapter;
 mod cli;
 mod completions;
@@ -11,11 +12,13 @@ mod help;
 mod hostile;
 mod language;
 mod local_catalog;
+mod man;
 mod manifest;
 mod names;
 mod pacing;
 mod prune;
 mod reconcile;
 mod sdk_protocol;
+mod shipping;
 mod support;
 mod unattended;
