@@ -34,7 +34,21 @@ impl Plan {
 }
 
 /// Compares desired with observed. Observed associations outside the desired set are not
-/// touched (no pruning), so they do not appear in the plan.
+/// touched (no pruning), so they do not appear in the plan. Pure: no network, clock or
+/// environment, and the output is sorted.
+///
+/// ```
+/// use sc_assoc::triple::Triple;
+/// use std::collections::BTreeSet;
+///
+/// let restart = Triple::new("prod-web", "pa-v1", "act-restart");
+/// let patch = Triple::new("prod-web", "pa-v1", "act-patch");
+/// let observed = BTreeSet::from([restart.clone()]);
+/// let plan = sc_assoc::plan::plan([&patch, &restart], &observed);
+/// assert_eq!(plan.to_add, vec![patch]);
+/// assert_eq!(plan.present, vec![restart]);
+/// assert!(plan.has_changes());
+/// ```
 pub fn plan<'a>(
     desired: impl IntoIterator<Item = &'a Triple>,
     observed: &BTreeSet<Triple>,

@@ -127,8 +127,13 @@ pub enum ErrorKind {
     Server,
     /// Missing, invalid or expired credentials, or access denied.
     Auth,
-    /// The endpoint could not be reached, or the call timed out.
+    /// The connection failed or was lost mid-call.
     Transport,
+    /// Nothing listens at the endpoint (connection refused) or its host name does not resolve.
+    Unreachable,
+    /// The endpoint accepted the call but did not answer within the attempt timeout, retries
+    /// included.
+    Timeout,
     /// The endpoint broke the API's contract (a paging loop, a listing past every limit).
     Protocol,
     /// Not sent: the run had stopped (interrupt, deadline, or a fatal error elsewhere).
@@ -146,7 +151,11 @@ impl ErrorKind {
     pub fn is_fatal(self) -> bool {
         matches!(
             self,
-            ErrorKind::Auth | ErrorKind::Transport | ErrorKind::Protocol
+            ErrorKind::Auth
+                | ErrorKind::Transport
+                | ErrorKind::Unreachable
+                | ErrorKind::Timeout
+                | ErrorKind::Protocol
         )
     }
 

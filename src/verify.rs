@@ -176,8 +176,11 @@ fn uncertain_writes(outcomes: &[Outcome], write: &str) -> BTreeSet<Triple> {
         .filter(|o| o.status == Status::Failed)
         .filter(|o| {
             o.error.as_ref().is_some_and(|e| {
-                matches!(e.kind, ErrorKind::Server | ErrorKind::Transport)
-                    && operation_writes(&e.operation) == Some(write)
+                // A refused connection never reached the service; these may have.
+                matches!(
+                    e.kind,
+                    ErrorKind::Server | ErrorKind::Transport | ErrorKind::Timeout
+                ) && operation_writes(&e.operation) == Some(write)
             })
         })
         .map(|o| o.triple.clone())

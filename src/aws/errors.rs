@@ -108,7 +108,7 @@ where
             let message = service_error.message().unwrap_or("").to_string();
             (kind_of(&code, Some(status)), code, message)
         }
-        SdkError::TimeoutError(_) => (ErrorKind::Transport, "Timeout".to_string(), timed_out()),
+        SdkError::TimeoutError(_) => (ErrorKind::Timeout, "Timeout".to_string(), timed_out()),
         SdkError::DispatchFailure(failure) => {
             let detail = chain_text(&err);
             if let Some(reason) = is_unreachable(&err) {
@@ -118,12 +118,12 @@ where
                     "UnknownHost"
                 };
                 (
-                    ErrorKind::Transport,
+                    ErrorKind::Unreachable,
                     code.to_string(),
                     format!("cannot reach {endpoint}: {reason}"),
                 )
             } else if failure.is_timeout() {
-                (ErrorKind::Transport, "Timeout".to_string(), timed_out())
+                (ErrorKind::Timeout, "Timeout".to_string(), timed_out())
             } else if failure.is_io() {
                 (
                     ErrorKind::Transport,

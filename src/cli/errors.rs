@@ -194,10 +194,10 @@ fn hint(err: &anyhow::Error) -> Option<&'static str> {
         (ErrorKind::Auth, _) => Some(
             "the credentials were refused: check the profile, the region, and that the keys are current",
         ),
-        (_, "ConnectionRefused") => Some(
-            "nothing listens there: check --endpoint-url / AWS_ENDPOINT_URL, or start the local catalog",
+        (ErrorKind::Unreachable, _) => Some(
+            "nothing listens there, or the name does not resolve: check --endpoint-url / AWS_ENDPOINT_URL and the region",
         ),
-        (_, "Timeout") => Some(
+        (ErrorKind::Timeout, _) => Some(
             "the endpoint accepted the connection but did not answer: check that it is Service Catalog, or raise --call-timeout",
         ),
         (ErrorKind::Transport, _) => Some(

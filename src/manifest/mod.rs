@@ -73,7 +73,29 @@ pub fn load(paths: &[PathBuf]) -> Result<DesiredSet, ManifestErrors> {
     finish(valid, diagnostics, found)
 }
 
-/// Validates one manifest held in memory, as if read from `file`.
+/// Validates one manifest held in memory, as if read from `file`. Every problem comes back at
+/// once, each at its `file:line:col`.
+///
+/// ```
+/// use std::path::Path;
+///
+/// let desired = sc_assoc::manifest::parse_str(
+///     Path::new("web.yaml"),
+///     "version: 1\nassociations:\n  - {product: prod-web, artifacts: [pa-1, pa-2], action: act-restart}\n",
+/// )
+/// .expect("valid");
+/// assert_eq!(desired.triples.len(), 2);
+///
+/// let invalid = sc_assoc::manifest::parse_str(Path::new("bad.yaml"), "version: 1\nasociations: []\n")
+///     .expect_err("a misspelt key");
+/// let misspelt = invalid
+///     .diagnostics
+///     .iter()
+///     .find(|d| d.message.contains("asociations"))
+///     .expect("the misspelt key is named");
+/// let location = misspelt.location.as_ref().expect("located");
+/// assert_eq!((location.line, location.column), (2, 1));
+/// ```
 pub fn parse_str(file: &Path, text: &str) -> Result<DesiredSet, ManifestErrors> {
     let (manifest, diagnostics) = validate::parse_file(file, text);
     finish(
