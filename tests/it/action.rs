@@ -3,7 +3,7 @@
 //! the `GITHUB_*` files a runner provides; its cache key; and the example workflow, which may only
 //! pass inputs the action declares.
 
-use crate::support::{ACCESS_KEY, SECRET_KEY, SMALL_SEED, start_catalog, write_file};
+use crate::support::{SMALL_SEED, start_catalog, write_file};
 use serde_yaml::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -73,14 +73,8 @@ fn run_step(dir: &Path, endpoint: &str, inputs: &[(&str, &str)]) -> StepRun {
         .env("PATH", path)
         .env("GITHUB_STEP_SUMMARY", &summary)
         .env("GITHUB_OUTPUT", &outputs)
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("NO_COLOR", "1");
+        .envs(crate::support::TEST_AWS_ENV)
+        .env("AWS_ENDPOINT_URL", endpoint);
     let defaults = [
         ("SC_ASSOC_COMMAND", "plan"),
         ("SC_ASSOC_PATHS", "manifests/"),

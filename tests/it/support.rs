@@ -111,6 +111,19 @@ pub async fn sc_assoc(endpoint: Option<&str>, args: &[&str]) -> Run {
     sc_assoc_env(endpoint, args, &[]).await
 }
 
+/// The environment every test run of the binary gets: test credentials and no real AWS
+/// configuration (empty files rather than missing ones: aws-config warns about a missing file;
+/// no instance metadata).
+pub const TEST_AWS_ENV: [(&str, &str); 7] = [
+    ("AWS_CONFIG_FILE", "/dev/null"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+    ("AWS_REGION", "us-east-1"),
+    ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+    ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+    ("NO_COLOR", "1"),
+];
+
 /// The binary with `args`, pointed at `endpoint`, in an environment with test credentials and
 /// no real AWS configuration.
 pub fn command(endpoint: Option<&str>, args: &[&str]) -> tokio::process::Command {
@@ -119,14 +132,7 @@ pub fn command(endpoint: Option<&str>, args: &[&str]) -> tokio::process::Command
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        // Empty files rather than missing ones: aws-config warns about a missing file.
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("NO_COLOR", "1");
+        .envs(TEST_AWS_ENV);
     if let Some(url) = endpoint {
         command.arg("--endpoint-url").arg(url);
     }
