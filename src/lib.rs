@@ -96,5 +96,6 @@ pub mod redact;
 pub mod resolve;
 pub mod run;
 pub mod seam;
+pub mod target;
 pub mod triple;
 pub mod verify;
