@@ -21,7 +21,7 @@ pub const MAX_ACTIONS_PER_ARTIFACT: usize = 25;
 pub fn merge(files: Vec<ManifestFile>) -> (DesiredSet, Vec<Diagnostic>) {
     let mut set = DesiredSet::default();
     let mut errors = Vec::new();
-    let mut language: Option<(AcceptLanguage, Location)> = None;
+    let mut language = Language::default();
     // Where each (product, artifact) is first declared: the place to report too many actions.
     // Nested by product so a lookup borrows the ids instead of allocating a key per entry.
     let mut first_declared: BTreeMap<String, BTreeMap<String, Location>> = BTreeMap::new();
@@ -30,17 +30,7 @@ pub fn merge(files: Vec<ManifestFile>) -> (DesiredSet, Vec<Diagnostic>) {
         let file = manifest.file.as_path();
         let at = |pos: super::tree::Pos| Location::new(file, pos.line, pos.column);
         if let Some(At { value, pos }) = manifest.accept_language {
-            match &language {
-                None => language = Some((value, at(pos))),
-                Some((first, first_at)) if *first != value => errors.push(Diagnostic::error(
-                    Some(at(pos)),
-                    format!(
-                        "`accept_language` is `{value}` here but `{first}` at {first_at}; \
-                         all manifests in one run must agree"
-                    ),
-                )),
-                Some(_) => {}
-            }
+            errors.extend(language.add(value, at(pos)));
         }
         for association in &manifest.associations {
             let Some(ids) = id_only(association) else {
@@ -74,8 +64,39 @@ pub fn merge(files: Vec<ManifestFile>) -> (DesiredSet, Vec<Diagnostic>) {
         })
         .collect();
     errors.extend(too_many_actions(&set.triples, &artifacts));
-    set.accept_language = language.map(|(value, _)| value);
+    set.accept_language = language.agreed();
     (set, errors)
+}
+
+/// The language files agree on: the first one given, and an error for each file that differs.
+/// `crate::manifest::targets` checks it across all files of a run, not per target.
+#[derive(Default)]
+pub(super) struct Language {
+    first: Option<(AcceptLanguage, Location)>,
+}
+
+impl Language {
+    /// Takes a file's `accept_language`; the error if it disagrees with the first one.
+    pub(super) fn add(&mut self, value: AcceptLanguage, at: Location) -> Option<Diagnostic> {
+        match &self.first {
+            None => {
+                self.first = Some((value, at));
+                None
+            }
+            Some((first, first_at)) if *first != value => Some(Diagnostic::error(
+                Some(at),
+                format!(
+                    "`accept_language` is `{value}` here but `{first}` at {first_at}; \
+                     all manifests in one run must agree"
+                ),
+            )),
+            Some(_) => None,
+        }
+    }
+
+    pub(super) fn agreed(self) -> Option<AcceptLanguage> {
+        self.first.map(|(value, _)| value)
+    }
 }
 
 /// An entry's ids when it holds nothing but ids: product, artifacts and actions.

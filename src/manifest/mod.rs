@@ -7,6 +7,12 @@
 //! selectors are checked for shape here and kept as [`Declaration`]s; resolving them needs the
 //! catalog and happens in [`crate::resolve`].
 //!
+//! A file's `targets:` section (accounts, regions, and how to reach them) is checked in
+//! `targets`, which also merges, for each target, exactly the files that name it:
+//! [`load_targets`] and [`parse_str_targets`] return one [`DesiredSet`] per target. [`load`] and
+//! [`parse_str`] keep returning one set, and refuse a file with `targets:` rather than merge
+//! several accounts' associations into one.
+//!
 //! Every problem is reported, not just the first, each at `file:line:col`.
 
 mod declaration;
@@ -15,6 +21,7 @@ mod files;
 mod lines;
 mod merge;
 mod raw;
+mod targets;
 mod tree;
 mod validate;
 mod wording;
@@ -25,11 +32,13 @@ pub use files::MAX_FILE_BYTES;
 pub use merge::MAX_ACTIONS_PER_ARTIFACT;
 pub(crate) use merge::{declare, sort_diagnostics, too_many_actions};
 pub use raw::{
-    AcceptLanguage, ArtifactSelector, ID_PATTERN, MANIFEST_VERSION, RawArtifacts, RawAssociation,
-    RawId, RawManifest, RawName, RawRef, RawVersion, json_schema, json_schema_string,
+    AcceptLanguage, ArtifactSelector, ID_PATTERN, MANIFEST_VERSION, RawAccountId, RawArtifacts,
+    RawAssociation, RawExternalId, RawId, RawManifest, RawName, RawRef, RawRegion, RawRole,
+    RawSessionName, RawTarget, RawVersion, json_schema, json_schema_string,
 };
 pub(crate) use wording::edit_distance;
 
+use crate::target::TargetSpec;
 use crate::triple::Triple;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -51,10 +60,80 @@ pub struct DesiredSet {
     pub files: Vec<PathBuf>,
 }
 
+/// What the manifests ask for, per target (account and region).
+#[derive(Debug, Clone)]
+pub struct Targeted {
+    /// One entry per target, in first-declared order; exactly one entry, TargetSpec::current(),
+    /// when no file declares `targets:`.
+    pub targets: Vec<TargetDesired>,
+    /// True when at least one file has a `targets:` section.
+    pub declared: bool,
+    /// The files read, in load order.
+    pub files: Vec<PathBuf>,
+    /// Warnings (duplicate triples…), each once even if it shows in several targets' merges.
+    pub warnings: Vec<Diagnostic>,
+    /// The language all files agree on.
+    pub accept_language: Option<AcceptLanguage>,
+}
+
+/// One target and what the files naming it ask for there.
+#[derive(Debug, Clone)]
+pub struct TargetDesired {
+    pub target: TargetSpec,
+    /// Where the target was first declared; None for the implicit current target.
+    pub location: Option<Location>,
+    /// The merge of the files naming this target, in load order: its `files` are those files,
+    /// its `warnings` this merge's (also in [`Targeted::warnings`], once), and its language the
+    /// run's.
+    pub desired: DesiredSet,
+}
+
 /// Loads manifests from `paths`: files (whatever their extension) and directories (their
 /// `*.yaml`/`*.yml` files, then subdirectories, each sorted by name; hidden entries skipped).
 /// On failure the error lists every problem in every file, warnings included.
+///
+/// A file with `targets:` is an error here: read such manifests with [`load_targets`].
 pub fn load(paths: &[PathBuf]) -> Result<DesiredSet, ManifestErrors> {
+    let (valid, diagnostics, found) = read_all(paths);
+    finish(valid, diagnostics, found)
+}
+
+/// Loads manifests from `paths` as [`load`] does, and gives each target the merge of the files
+/// naming it; a file without `targets:` names the current account in the default region. On
+/// failure the error lists every problem in every file, each once.
+pub fn load_targets(paths: &[PathBuf]) -> Result<Targeted, ManifestErrors> {
+    let (valid, diagnostics, found) = read_all(paths);
+    targets::assemble(valid, diagnostics, found)
+}
+
+/// Validates one manifest held in memory, as if read from `file`, into its targets.
+///
+/// ```
+/// use std::path::Path;
+///
+/// let targeted = sc_assoc::manifest::parse_str_targets(
+///     Path::new("spokes.yaml"),
+///     "version: 1\n\
+///      targets:\n  - {accounts: [\"222222222222\"], regions: [us-east-1, eu-west-1], \
+///      role: \"arn:aws:iam::{account}:role/Admin\"}\n\
+///      associations:\n  - {product: prod-web, artifact: pa-1, action: act-restart}\n",
+/// )
+/// .expect("valid");
+/// let labels: Vec<String> = targeted.targets.iter().map(|t| t.target.to_string()).collect();
+/// assert_eq!(labels, ["222222222222/us-east-1", "222222222222/eu-west-1"]);
+/// assert!(targeted.targets.iter().all(|t| t.desired.triples.len() == 1));
+/// ```
+pub fn parse_str_targets(file: &Path, text: &str) -> Result<Targeted, ManifestErrors> {
+    let (manifest, diagnostics) = validate::parse_file(file, text);
+    targets::assemble(
+        manifest.into_iter().collect(),
+        diagnostics,
+        vec![file.to_path_buf()],
+    )
+}
+
+/// The files under `paths`: the valid part of each, every problem found, and the files found.
+fn read_all(paths: &[PathBuf]) -> (Vec<validate::ManifestFile>, Vec<Diagnostic>, Vec<PathBuf>) {
     let (found, mut diagnostics) = files::discover(paths);
     if found.is_empty() && diagnostics.is_empty() {
         diagnostics.push(Diagnostic::error(None, "no manifest files given"));
@@ -70,11 +149,13 @@ pub fn load(paths: &[PathBuf]) -> Result<DesiredSet, ManifestErrors> {
             Err(problem) => diagnostics.push(problem),
         }
     }
-    finish(valid, diagnostics, found)
+    (valid, diagnostics, found)
 }
 
 /// Validates one manifest held in memory, as if read from `file`. Every problem comes back at
 /// once, each at its `file:line:col`.
+///
+/// A file with `targets:` is an error here: read it with [`parse_str_targets`].
 ///
 /// ```
 /// use std::path::Path;
@@ -105,7 +186,18 @@ pub fn parse_str(file: &Path, text: &str) -> Result<DesiredSet, ManifestErrors> 
     )
 }
 
+/// One desired set for `load` and `parse_str`, which cannot keep targets apart.
 fn finish(
+    valid: Vec<validate::ManifestFile>,
+    mut diagnostics: Vec<Diagnostic>,
+    files: Vec<PathBuf>,
+) -> Result<DesiredSet, ManifestErrors> {
+    diagnostics.extend(targets::refuse_targets(&valid));
+    merge_all(valid, diagnostics, files)
+}
+
+/// Every file merged into one set; an error if anything found on the way is one.
+fn merge_all(
     valid: Vec<validate::ManifestFile>,
     mut diagnostics: Vec<Diagnostic>,
     files: Vec<PathBuf>,

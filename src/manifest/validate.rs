@@ -4,7 +4,8 @@
 //! [`raw`], so accepting a field and the schema's description of it come from the same type.
 //!
 //! Rules that span files — duplicates, the language, the per-artifact action limit — are
-//! checked when files merge, in `merge`.
+//! checked when files merge, in `merge`. The `targets:` section is walked by the same checker,
+//! with its rules in `targets`.
 
 use super::declaration::Ref;
 use super::diagnostic::{Diagnostic, Location};
@@ -13,6 +14,7 @@ use super::raw::{
     ASSOCIATION_KEYS, AcceptLanguage, ArtifactSelector, MANIFEST_KEYS, MANIFEST_VERSION, RawId,
     RawVersion,
 };
+use super::targets::FileTargets;
 use super::tree::{self, Node, Pos, Problem, Value, deserialize_leaf};
 use super::wording::{shorten, suggestion};
 use crate::triple::{IdError, check_id};
@@ -31,6 +33,8 @@ pub struct At<T> {
 pub struct ManifestFile {
     pub file: PathBuf,
     pub accept_language: Option<At<AcceptLanguage>>,
+    /// `None` when the file has no `targets:` section: it applies to the current target.
+    pub targets: Option<FileTargets>,
     pub associations: Vec<Association>,
 }
 
@@ -102,13 +106,13 @@ pub fn parse_file(file: &Path, text: &str) -> (Option<ManifestFile>, Vec<Diagnos
 
 /// A value and where it is.
 #[derive(Clone, Copy)]
-struct Cursor<'a> {
-    value: &'a Value,
-    pos: Pos,
+pub(super) struct Cursor<'a> {
+    pub(super) value: &'a Value,
+    pub(super) pos: Pos,
 }
 
 impl<'a> Cursor<'a> {
-    fn of(node: &'a Node) -> Self {
+    pub(super) fn of(node: &'a Node) -> Self {
         Cursor {
             value: &node.value,
             pos: node.pos,
@@ -116,21 +120,22 @@ impl<'a> Cursor<'a> {
     }
 }
 
-struct Checker<'f> {
+/// Walks one file, collecting its errors; `targets` adds the walk of the `targets:` section.
+pub(super) struct Checker<'f> {
     file: &'f Path,
     text: &'f str,
     /// Built at the first error, so a valid manifest pays nothing for it.
     lines: std::cell::OnceCell<Lines>,
-    errors: Vec<Diagnostic>,
+    pub(super) errors: Vec<Diagnostic>,
 }
 
 impl Checker<'_> {
-    fn location(&self, pos: Pos) -> Location {
+    pub(super) fn location(&self, pos: Pos) -> Location {
         let pos = self.lines.get_or_init(|| Lines::new(self.text)).locate(pos);
         Location::new(self.file, pos.line, pos.column)
     }
 
-    fn error(&mut self, pos: Pos, message: impl Into<String>) {
+    pub(super) fn error(&mut self, pos: Pos, message: impl Into<String>) {
         let location = self.location(pos);
         self.errors.push(Diagnostic::error(Some(location), message));
     }
@@ -207,12 +212,14 @@ impl Checker<'_> {
         };
         let mut version = None;
         let mut accept_language = None;
+        let mut targets = None;
         let mut associations = None;
         for (index, (key, value)) in mapping.iter().enumerate() {
             let (key_pos, cursor) = (key.pos, Cursor::of(value));
             match self.key_name(&key.value, key_pos, &MANIFEST_KEYS) {
                 Some("version") => version = Some(self.version(cursor)),
                 Some("accept_language") => accept_language = self.accept_language(cursor),
+                Some("targets") => targets = Some(self.targets(key_pos, cursor)),
                 Some("associations") => associations = Some(index),
                 _ => {}
             }
@@ -231,12 +238,18 @@ impl Checker<'_> {
         Some(ManifestFile {
             file: self.file.to_path_buf(),
             accept_language,
+            targets,
             associations,
         })
     }
 
     /// The key's name if it is a string; reports it if it is not one of `known`.
-    fn key_name<'v>(&mut self, key: &'v Value, pos: Pos, known: &[&str]) -> Option<&'v str> {
+    pub(super) fn key_name<'v>(
+        &mut self,
+        key: &'v Value,
+        pos: Pos,
+        known: &[&str],
+    ) -> Option<&'v str> {
         let Value::String(name) = key else {
             let message = format!("keys must be strings, found {}", describe(key));
             self.error(pos, message);
@@ -525,7 +538,7 @@ impl Checker<'_> {
 }
 
 /// How a value appears in a message: its kind, and short scalars verbatim.
-fn describe(value: &Value) -> String {
+pub(super) fn describe(value: &Value) -> String {
     match value {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("boolean `{b}`"),

@@ -8,6 +8,8 @@ use sc_assoc::triple::Triple;
 use std::path::{Path, PathBuf};
 
 mod hostile;
+mod targeted;
+mod targets;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/manifests")
@@ -331,7 +333,7 @@ fn unknown_keys_are_reported_at_the_key_with_a_suggestion_when_close() {
         ),
         vec![
             "m.yaml:2:1: error: unknown key `association`; expected one of `version`, \
-             `accept_language`, `associations`; did you mean `associations`?",
+             `accept_language`, `targets`, `associations`; did you mean `associations`?",
             // Reports are ordered by position: the entry's missing key comes before its keys.
             "m.yaml:4:5: error: missing `artifact` or `artifacts`",
             "m.yaml:5:5: error: unknown key `artifcts`; expected one of `product`, `artifact`, \
