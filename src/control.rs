@@ -105,6 +105,25 @@ impl RunControl {
         });
     }
 
+    /// A control that stops when this one does (with its reason), and that can also be stopped
+    /// alone: one target's fatal failure ends that target, not the run. Must be called inside
+    /// a tokio runtime.
+    pub fn child(&self) -> RunControl {
+        let child = RunControl::new(self.inner.grace);
+        let (parent, stopped) = (self.clone(), child.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                () = parent.stopped() => {
+                    if let Some(reason) = parent.reason() {
+                        stopped.stop(reason);
+                    }
+                }
+                () = stopped.stopped() => {}
+            }
+        });
+        child
+    }
+
     /// Stops the run with [`StopReason::Deadline`] after `limit`, unless it stopped before.
     pub fn stop_after(&self, limit: Duration) {
         let control = self.clone();
@@ -290,6 +309,29 @@ impl<C: Catalog> Catalog for Guarded<'_, C> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_child_stops_with_its_parent_but_not_the_parent_with_it() {
+        let parent = RunControl::default();
+        let first = parent.child();
+        let second = parent.child();
+        first.stop(StopReason::Fatal(ApiError {
+            kind: ErrorKind::Auth,
+            operation: operation::ASSOCIATE,
+            code: "UnrecognizedClientException".into(),
+            message: "region not enabled".into(),
+            request_id: None,
+        }));
+        tokio::task::yield_now().await;
+        assert!(first.is_stopped());
+        assert!(!parent.is_stopped(), "one target's failure is its own");
+        assert!(!second.is_stopped());
+        parent.stop(StopReason::Deadline);
+        tokio::time::timeout(Duration::from_secs(1), second.stopped())
+            .await
+            .expect("the child hears the parent's stop");
+        assert_eq!(second.reason(), Some(StopReason::Deadline));
+    }
 
     #[tokio::test(start_paused = true)]
     async fn a_stop_refuses_new_calls_and_abandons_running_ones_after_the_grace() {

@@ -5,6 +5,7 @@
 //! names ride along as YAML comments for the reader. Only reads are made.
 
 use crate::seam::{ApiError, ArtifactDetail, Catalog, ErrorKind, ProductKey, ProductSummary};
+use crate::target::{Access, TargetSpec};
 use crate::triple::check_id;
 use futures::StreamExt;
 use std::collections::{BTreeMap, BTreeSet};
@@ -111,6 +112,64 @@ pub async fn read_product<C: Catalog>(
 /// The manifest text for `products`, or `None` when none of them has an association (a
 /// manifest must declare at least one). `schema` is the `$schema` reference of the first line.
 pub fn render(products: &[ProductState], schema: &str) -> Option<String> {
+    render_in(products, schema, None)
+}
+
+/// [`render`] for one target of a run over several: the manifest also carries a `targets:`
+/// section naming exactly that account and region, reached the same way, so applying the file
+/// goes to the account it came from (ids are only valid there). An assumed role's external id
+/// is written too: without it the file could not be applied.
+pub fn render_for_target(
+    products: &[ProductState],
+    schema: &str,
+    target: &TargetSpec,
+) -> Option<String> {
+    render_in(products, schema, Some(target))
+}
+
+/// The `targets:` section for `target`; `None` for the default account in the default region,
+/// which a manifest means without one.
+fn targets_section(target: &TargetSpec) -> Option<String> {
+    if target.account.is_none() && target.region.is_none() && target.access == Access::Default {
+        return None;
+    }
+    let mut keys = Vec::new();
+    if let Some(account) = &target.account {
+        keys.push(format!("accounts: [\"{account}\"]"));
+    }
+    if let Some(region) = &target.region {
+        keys.push(format!("regions: [{region}]"));
+    }
+    match &target.access {
+        Access::Role(role) => {
+            keys.push(format!("role: {}", quoted(&role.role_arn)));
+            if let Some(external_id) = &role.external_id {
+                keys.push(format!("external_id: {}", quoted(external_id)));
+            }
+            if role.session_name != crate::target::DEFAULT_SESSION_NAME {
+                keys.push(format!("session_name: {}", quoted(&role.session_name)));
+            }
+        }
+        Access::Profile(profile) => keys.push(format!("profile: {}", quoted(profile))),
+        _ => {}
+    }
+    let mut out = String::from("targets:\n");
+    for (i, key) in keys.iter().enumerate() {
+        let _ = writeln!(out, "{}{key}", if i == 0 { "  - " } else { "    " });
+    }
+    Some(out)
+}
+
+/// A string as a single-quoted YAML scalar (a quote inside is doubled).
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+fn render_in(
+    products: &[ProductState],
+    schema: &str,
+    target: Option<&TargetSpec>,
+) -> Option<String> {
     let mut entries = String::new();
     let mut exported = 0;
     for state in products {
@@ -165,7 +224,11 @@ pub fn render(products: &[ProductState], schema: &str) -> Option<String> {
     out.push_str(
         "# Ids are what counts; names are comments. Applying this file changes nothing.\n",
     );
-    out.push_str("version: 1\nassociations:\n");
+    out.push_str("version: 1\n");
+    if let Some(section) = target.and_then(targets_section) {
+        out.push_str(&section);
+    }
+    out.push_str("associations:\n");
     out.push_str(&entries);
     Some(out)
 }
@@ -209,6 +272,37 @@ fn comment(name: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_target_export_names_its_account_region_and_role() {
+        let state = ProductState {
+            product: ProductSummary {
+                id: "prod-1".to_string(),
+                name: None,
+            },
+            artifacts: vec![artifact("pa-1", &["act-x"])],
+        };
+        let target = TargetSpec {
+            account: Some("222222222222".into()),
+            region: Some("eu-west-1".into()),
+            access: Access::Role(crate::target::AssumeRole {
+                role_arn: "arn:aws:iam::222222222222:role/Admin".into(),
+                external_id: Some("it's".into()),
+                session_name: "sc-assoc".into(),
+            }),
+        };
+        let text =
+            render_for_target(std::slice::from_ref(&state), "s.json", &target).expect("exported");
+        assert!(
+            text.contains(
+                "version: 1\ntargets:\n  - accounts: [\"222222222222\"]\n    regions: [eu-west-1]\n    role: 'arn:aws:iam::222222222222:role/Admin'\n    external_id: 'it''s'\nassociations:\n"
+            ),
+            "{text}"
+        );
+        let plain =
+            render_for_target(&[state], "s.json", &TargetSpec::current()).expect("exported");
+        assert!(plain.contains("version: 1\nassociations:\n"), "{plain}");
+    }
 
     fn artifact(id: &str, actions: &[&str]) -> ArtifactState {
         ArtifactState {

@@ -85,6 +85,7 @@ pub mod check;
 pub mod control;
 pub mod dispatch;
 pub mod export;
+pub mod fleet;
 #[cfg(feature = "local-catalog")]
 pub mod local;
 pub mod manifest;

@@ -11,6 +11,8 @@ pub enum Phase {
     Apply,
     /// Re-reading touched artifacts to confirm the changes landed.
     Verify,
+    /// Targets (accounts and regions) of a run over several, one unit per target done.
+    Targets,
 }
 
 impl Phase {
@@ -19,6 +21,7 @@ impl Phase {
             Phase::Read => "reading",
             Phase::Apply => "applying",
             Phase::Verify => "verifying",
+            Phase::Targets => "targets",
         }
     }
 }

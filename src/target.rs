@@ -232,17 +232,34 @@ mod tests {
         assert!(!target.matches(&parse("222222222222/eu-west-1")));
         assert!(!target.matches(&parse("333333333333")));
         assert!(TargetSpec::current().matches(&parse("current")));
-        for bad in ["22222222222", "abc", "222222222222/", "222222222222/US-EAST-1"] {
+        for bad in [
+            "22222222222",
+            "abc",
+            "222222222222/",
+            "222222222222/US-EAST-1",
+        ] {
             assert!(bad.parse::<TargetFilter>().is_err(), "{bad}");
         }
     }
 
     #[test]
     fn regions_are_aws_spellings() {
-        for good in ["us-east-1", "us-gov-west-1", "ap-southeast-3", "eu-central-2"] {
+        for good in [
+            "us-east-1",
+            "us-gov-west-1",
+            "ap-southeast-3",
+            "eu-central-2",
+        ] {
             assert!(is_region(good), "{good}");
         }
-        for bad in ["us-east", "east-1", "US-EAST-1", "us--east-1", "us-east-1a", ""] {
+        for bad in [
+            "us-east",
+            "east-1",
+            "US-EAST-1",
+            "us--east-1",
+            "us-east-1a",
+            "",
+        ] {
             assert!(!is_region(bad), "{bad}");
         }
     }

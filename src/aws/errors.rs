@@ -17,7 +17,22 @@ pub(super) fn chain_text(error: &(dyn Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut next = Some(error);
     while let Some(current) = next {
-        let text = current.to_string();
+        // A service's error (STS refusing a role, say) displays as a Debug-like structure:
+        // its code and message say it all.
+        let text = match current.downcast_ref::<aws_sdk_servicecatalog::error::ErrorMetadata>() {
+            Some(meta) => {
+                let mut text = format!(
+                    "{}: {}",
+                    meta.code().unwrap_or("Unknown"),
+                    meta.message().unwrap_or("(no message)")
+                );
+                if let Some(id) = meta.extra("aws_request_id") {
+                    text.push_str(&format!(" (request id {id})"));
+                }
+                text
+            }
+            None => current.to_string(),
+        };
         if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }

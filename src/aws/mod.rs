@@ -112,54 +112,174 @@ pub struct AwsCatalog {
     attempt_timeout: Duration,
 }
 
+/// What every target's client is built from: aws-config's shared configuration (the default
+/// chain, or `--profile`; the endpoint; the default region), loaded once per run, with its
+/// credentials proven. [`AwsBase::catalog_for`] then builds one client per target, each with
+/// its own region, credentials (an assumed role, or a profile), pacer and counters.
+pub struct AwsBase {
+    shared: aws_types::SdkConfig,
+    options: AwsOptions,
+}
+
+impl AwsBase {
+    /// Loads the default chain plus `options`, and checks that credentials can be found before
+    /// any call is made, so a missing login fails first and clearly. No region is needed here:
+    /// targets may name their own.
+    pub async fn load(options: &AwsOptions) -> Result<Self, SetupError> {
+        let shared = load_shared(options, options.profile.as_deref()).await?;
+        check_credentials(&shared).await?;
+        Ok(Self {
+            shared,
+            options: options.clone(),
+        })
+    }
+
+    /// The region targets without one of their own run in, if any is configured.
+    pub fn default_region(&self) -> Option<String> {
+        self.shared.region().map(|r| r.to_string())
+    }
+
+    /// A client for `target`, paced by `pacer` (each account and region has its own rate
+    /// budget, so each target gets its own). Assumed-role and profile credentials are proven
+    /// here, with one call, so a role that cannot be assumed fails this target alone, at once,
+    /// with the role named.
+    pub async fn catalog_for(
+        &self,
+        target: &crate::target::TargetSpec,
+        pacer: Option<Arc<Pacer>>,
+    ) -> Result<AwsCatalog, SetupError> {
+        use crate::target::Access;
+        let region = target
+            .region
+            .clone()
+            .or_else(|| self.default_region())
+            .ok_or(SetupError::NoRegion)?;
+        let region = aws_config::Region::new(region);
+        let shared = match &target.access {
+            Access::Default => self.shared.clone(),
+            Access::Profile(profile) => {
+                let shared = load_shared(&self.options, Some(profile)).await?;
+                check_credentials(&shared).await?;
+                shared
+            }
+            Access::Role(role) => {
+                // STS is called in the base region when there is one (the hub's), else in the
+                // target's own.
+                let sts_region = self.shared.region().cloned().unwrap_or(region.clone());
+                let mut builder = aws_config::sts::AssumeRoleProvider::builder(&role.role_arn)
+                    .session_name(&role.session_name)
+                    .region(sts_region)
+                    .configure(&self.shared);
+                if let Some(external_id) = &role.external_id {
+                    builder = builder.external_id(external_id);
+                }
+                let provider = builder.build().await;
+                {
+                    use aws_sdk_servicecatalog::config::ProvideCredentials;
+                    if let Err(err) = provider.provide_credentials().await {
+                        return Err(SetupError::assume_role(
+                            &role.role_arn,
+                            &errors::chain_text(&err),
+                        ));
+                    }
+                }
+                self.shared
+                    .to_builder()
+                    .credentials_provider(
+                        aws_sdk_servicecatalog::config::SharedCredentialsProvider::new(provider),
+                    )
+                    .build()
+            }
+        };
+        let shared = shared.into_builder().region(region).build();
+        Ok(AwsCatalog::from_shared(&shared, &self.options, pacer))
+    }
+}
+
+/// Makes each target's client from one [`AwsBase`], each paced by a pacer of its own from
+/// `pacer` (`None` from it: unpaced).
+pub struct AwsConnector<'a> {
+    pub base: &'a AwsBase,
+    pub pacer: &'a (dyn Fn() -> Option<Arc<Pacer>> + Sync),
+}
+
+impl crate::fleet::Connect for AwsConnector<'_> {
+    type Catalog = AwsCatalog;
+
+    async fn connect(&self, target: &crate::target::TargetSpec) -> Result<AwsCatalog, SetupError> {
+        self.base.catalog_for(target, (self.pacer)()).await
+    }
+}
+
+/// aws-config's shared configuration for `profile` (or the default chain) and `options`.
+async fn load_shared(
+    options: &AwsOptions,
+    profile: Option<&str>,
+) -> Result<aws_types::SdkConfig, SetupError> {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(profile) = profile {
+        // Checked first: a missing profile otherwise surfaces as "no region".
+        setup::check_profile_exists(profile).await?;
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &options.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some(url) = &options.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    if let Some(keys) = &options.static_credentials {
+        loader = loader.credentials_provider(aws_sdk_servicecatalog::config::Credentials::new(
+            keys.access_key_id.clone(),
+            keys.secret_access_key.clone(),
+            None,
+            None,
+            "sc-assoc-static",
+        ));
+    }
+    Ok(loader.load().await)
+}
+
+/// Fails unless the configuration's credential provider yields credentials.
+async fn check_credentials(shared: &aws_types::SdkConfig) -> Result<(), SetupError> {
+    use aws_sdk_servicecatalog::config::ProvideCredentials;
+    let Some(provider) = shared.credentials_provider() else {
+        return Err(SetupError::no_credentials(
+            "no credentials provider is configured",
+        ));
+    };
+    match provider.provide_credentials().await {
+        Ok(_) => Ok(()),
+        // The provider chain's error says which sources it tried; a `credential_process`'s own
+        // output may be in it, so it is redacted.
+        Err(err) => Err(SetupError::no_credentials(&errors::chain_text(&err))),
+    }
+}
+
 impl AwsCatalog {
-    /// Builds the client from the default chain plus `options`, and checks that credentials can
-    /// be found before any call is made, so a missing login fails first and clearly.
+    /// Builds the client from the default chain plus `options`, for the default account and
+    /// region, and checks that credentials can be found before any call is made.
     pub async fn connect(options: &AwsOptions) -> Result<Self, SetupError> {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(profile) = &options.profile {
-            // Checked first: a missing profile otherwise surfaces as "no region".
-            setup::check_profile_exists(profile).await?;
-            loader = loader.profile_name(profile);
-        }
-        if let Some(region) = &options.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
-        }
-        if let Some(url) = &options.endpoint_url {
-            loader = loader.endpoint_url(url);
-        }
-        if let Some(keys) = &options.static_credentials {
-            loader = loader.credentials_provider(aws_sdk_servicecatalog::config::Credentials::new(
-                keys.access_key_id.clone(),
-                keys.secret_access_key.clone(),
-                None,
-                None,
-                "sc-assoc-static",
-            ));
-        }
-        let shared = loader.load().await;
-        if shared.region().is_none() {
+        let base = AwsBase::load(options).await?;
+        if base.shared.region().is_none() {
             return Err(SetupError::NoRegion);
         }
-        match shared.credentials_provider() {
-            None => {
-                return Err(SetupError::no_credentials(
-                    "no credentials provider is configured",
-                ));
-            }
-            Some(provider) => {
-                use aws_sdk_servicecatalog::config::ProvideCredentials;
-                if let Err(err) = provider.provide_credentials().await {
-                    // The provider chain's error says which sources it tried; a
-                    // `credential_process`'s own output may be in it, so it is redacted.
-                    return Err(SetupError::no_credentials(&errors::chain_text(&err)));
-                }
-            }
-        }
-        let mut config = aws_sdk_servicecatalog::config::Builder::from(&shared);
+        Ok(Self::from_shared(
+            &base.shared,
+            options,
+            options.pacer.clone(),
+        ))
+    }
+
+    fn from_shared(
+        shared: &aws_types::SdkConfig,
+        options: &AwsOptions,
+        pacer: Option<Arc<Pacer>>,
+    ) -> Self {
+        let mut config = aws_sdk_servicecatalog::config::Builder::from(shared);
         let wire = Arc::new(attempts::Counters::default());
         config = config.interceptor(attempts::CountAttempts(wire.clone()));
-        if let Some(pacer) = &options.pacer {
+        if let Some(pacer) = &pacer {
             config = config.interceptor(ObserveAttempts(pacer.clone()));
         }
         let retry = if options.sdk_adaptive_retry {
@@ -208,15 +328,15 @@ impl AwsCatalog {
                     format!("https://servicecatalog.{region}.amazonaws.com")
                 }),
         };
-        Ok(Self {
+        Self {
             client: Client::from_conf(config),
             accept_language: options.accept_language.clone(),
             calls: Mutex::new(BTreeMap::new()),
-            pacer: options.pacer.clone(),
+            pacer,
             endpoint,
             wire,
             attempt_timeout: options.attempt_timeout,
-        })
+        }
     }
 
     /// Where this client's calls go.

@@ -24,11 +24,24 @@ pub enum SetupError {
         /// The profiles that are defined.
         known: Vec<String>,
     },
+    /// STS refused (or could not be asked) to let the base credentials assume a target's
+    /// role. `detail` is STS's answer, redacted.
+    #[error("cannot assume the role `{role_arn}`: {detail}")]
+    AssumeRole { role_arn: String, detail: String },
 }
 
 impl SetupError {
     pub(super) fn no_credentials(detail: &str) -> Self {
         SetupError::NoCredentials {
+            detail: redact(detail).into_owned(),
+        }
+    }
+}
+
+impl SetupError {
+    pub(super) fn assume_role(role_arn: &str, detail: &str) -> Self {
+        SetupError::AssumeRole {
+            role_arn: role_arn.to_string(),
             detail: redact(detail).into_owned(),
         }
     }

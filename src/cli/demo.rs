@@ -6,8 +6,8 @@ use super::{EXIT_FAILURE, EXIT_OK, GlobalArgs, OutputFormat, commands, emit, out
 use anyhow::Context;
 use clap::Args;
 use sc_assoc::apply::Strategy;
-use sc_assoc::aws::{AwsCatalog, AwsOptions, StaticCredentials};
-use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog, Seed, ServeOptions};
+use sc_assoc::aws::{AwsBase, AwsCatalog, AwsOptions, StaticCredentials};
+use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog, Seed, SeedFile, ServeOptions};
 use sc_assoc::manifest;
 use sc_assoc::pace::Pacer;
 use sc_assoc::run::{self, RunSettings, Verify};
@@ -19,6 +19,9 @@ use std::time::Duration;
 /// The demo's catalog and manifest travel inside the binary, so `demo` works from any folder.
 const DEMO_SEED: &str = include_str!("../../examples/demo-catalog.yaml");
 const DEMO_MANIFEST: &str = include_str!("../../examples/manifests/demo.yaml");
+/// The second half: a hub and two spokes, each in two regions, one manifest for all six.
+const HUB_SEED: &str = include_str!("../../examples/hub-and-spoke-catalog.yaml");
+const HUB_MANIFEST: &str = include_str!("../../examples/manifests/hub-and-spoke.yaml");
 
 /// The embedded catalog throttles like a modest AWS account; the demo paces itself below that.
 const DEMO_SERVER_RATE: f64 = 100.0;
@@ -188,5 +191,80 @@ pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
     if let Err(error) = again {
         return commands::planning_failed(global, error);
     }
-    Ok(if converged { EXIT_OK } else { EXIT_FAILURE })
+    if !converged {
+        return Ok(EXIT_FAILURE);
+    }
+    // JSON output is one document: the hub-and-spoke half is shown as text only.
+    if global.output == OutputFormat::Json {
+        return Ok(EXIT_OK);
+    }
+    hub_and_spokes(global, latency_ms, reporter.as_ref(), &control).await
+}
+
+/// A hub and two spokes in two regions: the role assumed in each account, names resolved to
+/// each target's own ids, every target paced on its own.
+async fn hub_and_spokes(
+    global: &GlobalArgs,
+    latency_ms: u64,
+    reporter: &super::progress::CliReporter,
+    control: &sc_assoc::control::RunControl,
+) -> anyhow::Result<u8> {
+    let file = SeedFile::from_yaml_str(HUB_SEED).context("the hub-and-spoke seed is invalid")?;
+    let mut config = CatalogConfig::from_seed_file(file);
+    config.faults = Faults {
+        latency: Duration::from_millis(latency_ms),
+        jitter: Duration::from_millis(latency_ms / 2),
+        rate: Some(DEMO_SERVER_RATE),
+        burst: 20,
+        rng_seed: 7,
+        ..Faults::default()
+    };
+    let catalog = LocalCatalog::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .context("cannot start the embedded hub-and-spoke catalog")?;
+    let manifest_path = Path::new("examples/manifests/hub-and-spoke.yaml");
+    let targeted = manifest::parse_str_targets(manifest_path, HUB_MANIFEST)
+        .map_err(super::errors::ManifestInvalid)?;
+    let base = AwsBase::load(&AwsOptions {
+        endpoint_url: Some(catalog.endpoint()),
+        region: Some("us-east-1".to_string()),
+        static_credentials: Some(StaticCredentials {
+            access_key_id: "AKIDLOCALDEMO".to_string(),
+            secret_access_key: "local-demo-secret".to_string(),
+        }),
+        ..AwsOptions::default()
+    })
+    .await
+    .context("cannot set up the AWS client for the embedded catalog")?;
+    if !global.quiet {
+        emit(&format!(
+            "\nA hub and two spokes, each in two regions (another embedded catalog, at {}):\n\
+             $ sc-assoc apply {}\n\n",
+            catalog.endpoint(),
+            manifest_path.display()
+        ))?;
+    }
+    let tuning = super::Tuning {
+        concurrency: 16,
+        rate: super::Rate::Fixed(DEMO_CLIENT_RATE),
+        call_timeout: super::DEFAULT_CALL_TIMEOUT_SECS,
+        deadline: None,
+        targets: Vec::new(),
+        target_concurrency: super::DEFAULT_TARGET_CONCURRENCY,
+    };
+    let how = commands::ApplyRun {
+        strategy: Strategy::Single,
+        verify: Verify::On {
+            salt: commands::run_salt(),
+        },
+    };
+    let on = super::fleet::On {
+        base: &base,
+        reporter,
+        control,
+    };
+    let command = super::fleet::Command::Apply(how);
+    let code = super::fleet::run_on(global, &on, targeted, &tuning, false, command).await;
+    catalog.shutdown().await;
+    code
 }

@@ -32,10 +32,11 @@ fn manifest_errors(err: &anyhow::Error) -> Option<&ManifestErrors> {
     if let Some(invalid) = err.downcast_ref::<ManifestInvalid>() {
         return Some(&invalid.0);
     }
-    match err.downcast_ref::<RunError>() {
-        Some(RunError::Invalid(errors)) => Some(errors),
-        _ => None,
-    }
+    err.chain()
+        .find_map(|cause| match cause.downcast_ref::<RunError>() {
+            Some(RunError::Invalid(errors)) => Some(errors),
+            _ => None,
+        })
 }
 
 /// Prints `err` in the chosen format: text on stderr, or one JSON document on stdout.
@@ -49,18 +50,27 @@ pub fn report(format: OutputFormat, err: &anyhow::Error) {
 }
 
 fn print_text(err: &anyhow::Error) {
+    eprint!("{}", text(err));
+}
+
+/// `err` as the lines `print_text` writes: `error:`, `caused by:` lines and a `hint:`, or
+/// every manifest diagnostic. Redacted.
+pub fn text(err: &anyhow::Error) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
     if let Some(errors) = manifest_errors(err) {
-        eprintln!("{}", redact(&errors.to_string()));
-        eprintln!("error: the manifest is invalid; nothing was applied");
-        return;
+        let _ = writeln!(out, "{}", redact(&errors.to_string()));
+        let _ = writeln!(out, "error: the manifest is invalid; nothing was applied");
+        return out;
     }
-    eprintln!("error: {}", redact(&err.to_string()));
+    let _ = writeln!(out, "error: {}", redact(&err.to_string()));
     for cause in causes(err) {
-        eprintln!("  caused by: {}", redact(&cause));
+        let _ = writeln!(out, "  caused by: {}", redact(&cause));
     }
     if let Some(hint) = hint(err) {
-        eprintln!("hint: {hint}");
+        let _ = writeln!(out, "hint: {hint}");
     }
+    out
 }
 
 /// The `caused by` lines: each source's own text, skipping one that only repeats what the line
@@ -80,9 +90,16 @@ fn causes(err: &anyhow::Error) -> Vec<String> {
 
 /// The JSON document for a failure.
 fn document(err: &anyhow::Error) -> serde_json::Value {
+    let mut document = fields(err);
+    document["format_version"] = FORMAT_VERSION.into();
+    document
+}
+
+/// A failure's fields, for a document of its own or a target's section: `error` (message,
+/// caused_by, hint, code, operation), or for manifest problems `valid: false` and `diagnostics`.
+pub fn fields(err: &anyhow::Error) -> serde_json::Value {
     if let Some(errors) = manifest_errors(err) {
         return json!({
-            "format_version": FORMAT_VERSION,
             "valid": false,
             "error": {"message": "the manifest is invalid; nothing was applied"},
             "diagnostics": errors.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
@@ -99,7 +116,7 @@ fn document(err: &anyhow::Error) -> serde_json::Value {
         error["code"] = api.code.clone().into();
         error["operation"] = api.operation.into();
     }
-    json!({"format_version": FORMAT_VERSION, "error": error})
+    json!({ "error": error })
 }
 
 fn diagnostic_json(diagnostic: &Diagnostic) -> serde_json::Value {
@@ -181,6 +198,9 @@ fn hint(err: &anyhow::Error) -> Option<&'static str> {
                 "check the name against `aws configure list-profiles`, or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE"
             }
             SetupError::NoCredentials { .. } => LOG_IN,
+            SetupError::AssumeRole { .. } => {
+                "check that the role exists in that account, that its trust policy lets your credentials' account assume it (with the manifest's external_id, if it requires one), and that your credentials may call sts:AssumeRole"
+            }
             _ => return None,
         });
     }
@@ -192,7 +212,7 @@ fn hint(err: &anyhow::Error) -> Option<&'static str> {
             Some("your session has expired: log in again (for example `aws sso login`)")
         }
         (ErrorKind::Auth, _) => Some(
-            "the credentials were refused: check the profile, the region, and that the keys are current",
+            "the credentials were refused: check the profile, that the keys are current, and that the region is enabled for the account",
         ),
         (ErrorKind::Unreachable, _) => Some(
             "nothing listens there, or the name does not resolve: check --endpoint-url / AWS_ENDPOINT_URL and the region",

@@ -7,8 +7,10 @@ mod completions;
 mod demo;
 mod errors;
 mod export;
+mod fleet;
 mod logging;
 mod man;
+mod manifests;
 mod output;
 mod progress;
 
@@ -17,9 +19,10 @@ use progress::{CliReporter, ProgressMode};
 use sc_assoc::apply::Strategy;
 use sc_assoc::aws::{AwsCatalog, AwsOptions};
 use sc_assoc::control::{RunControl, StopReason};
-use sc_assoc::manifest::{self, AcceptLanguage, DesiredSet};
+use sc_assoc::manifest::{self, AcceptLanguage};
 use sc_assoc::pace::Pacer;
 use sc_assoc::run::{RunSettings, Verify};
+use sc_assoc::target::TargetFilter;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -252,7 +255,23 @@ pub struct Tuning {
     /// 2 s, the outcome of every triple is reported, and the exit code is 1.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub deadline: Option<u64>,
+    /// Run only this target of the manifests' `targets:`: an account (all its regions) or one
+    /// region of it, `current` for the default credentials' account. Repeat for several; a
+    /// pipeline matrix shards a large organisation this way.
+    #[arg(
+        long = "target",
+        value_name = "ACCOUNT[/REGION]",
+        help_heading = "Targets"
+    )]
+    pub targets: Vec<TargetFilter>,
+    /// Targets worked on at once; each is paced on its own (its own rate budget).
+    #[arg(long, default_value_t = DEFAULT_TARGET_CONCURRENCY, help_heading = "Targets", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub target_concurrency: u32,
 }
+
+/// Targets at once by default: enough that a hub and a handful of spokes run side by side, few
+/// enough that a 200-account run keeps a modest number of connections open.
+pub const DEFAULT_TARGET_CONCURRENCY: u32 = 8;
 
 /// One HTTP attempt's bound by default. Service Catalog answers in well under a second; ten
 /// seconds is far past any healthy answer, and ten attempts keep a hung endpoint's failure at
@@ -399,13 +418,17 @@ pub fn emit(text: &str) -> anyhow::Result<()> {
 }
 
 /// Logs go to stderr. Even at -vv the AWS crates log at info at most: their trace level dumps
-/// requests, and signatures or session tokens must never reach a log.
+/// requests, and signatures or session tokens must never reach a log. aws-config's assume-role
+/// provider is silenced: it logs STS's refusal as a Debug dump, and the target's own error
+/// already says it, once, under the target.
 fn init_logging(global: &GlobalArgs) {
     let filter = match (global.quiet, global.verbose) {
         (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "warn,sc_assoc=info",
-        (false, _) => "warn,sc_assoc=debug,aws_config=info,aws_smithy_runtime=info",
+        (false, 0) => "warn,aws_config::sts=off",
+        (false, 1) => "warn,aws_config::sts=off,sc_assoc=info",
+        (false, _) => {
+            "warn,sc_assoc=debug,aws_config=info,aws_config::sts=off,aws_smithy_runtime=info"
+        }
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
@@ -418,7 +441,7 @@ fn init_logging(global: &GlobalArgs) {
 async fn run(cli: Cli) -> anyhow::Result<u8> {
     let global = &cli.global;
     match &cli.command {
-        Command::Validate { paths } => validate(global, paths),
+        Command::Validate { paths } => manifests::validate(global, paths),
         Command::Schema => {
             emit(&manifest::json_schema_string())?;
             Ok(EXIT_OK)
@@ -429,7 +452,14 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             prune,
             tuning,
         } => {
-            let desired = load(global, paths)?;
+            let targeted = manifests::load(global, paths)?;
+            if targeted.declared || !tuning.targets.is_empty() {
+                let command = fleet::Command::Plan {
+                    detailed_exitcode: *detailed_exitcode,
+                };
+                return fleet::run(global, targeted, tuning, *prune, command).await;
+            }
+            let desired = manifests::single(targeted);
             let session = Session::start(global, desired.accept_language, tuning).await?;
             let with = session.run_with(tuning, *prune);
             commands::plan(
@@ -448,9 +478,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             strategy,
             no_verify,
         } => {
-            let desired = load(global, paths)?;
-            let session = Session::start(global, desired.accept_language, tuning).await?;
-            let with = session.run_with(tuning, *prune);
+            let targeted = manifests::load(global, paths)?;
             let how = commands::ApplyRun {
                 strategy: (*strategy).into(),
                 verify: if *no_verify {
@@ -461,7 +489,17 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     }
                 },
             };
+            if targeted.declared || !tuning.targets.is_empty() {
+                let command = fleet::Command::Apply(how);
+                return fleet::run(global, targeted, tuning, *prune, command).await;
+            }
+            let desired = manifests::single(targeted);
+            let session = Session::start(global, desired.accept_language, tuning).await?;
+            let with = session.run_with(tuning, *prune);
             commands::apply(global, &session.catalog, &desired, &with, &how).await
+        }
+        Command::Export(args) if args.targets_from.is_some() => {
+            export::run_targets(global, args).await
         }
         Command::Export(args) => {
             let session = Session::start(global, None, &args.tuning).await?;
@@ -519,47 +557,32 @@ fn reporter(global: &GlobalArgs) -> CliReporter {
     )
 }
 
-fn validate(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<u8> {
-    let desired = load(global, paths)?;
-    if global.quiet && global.output == OutputFormat::Text {
-        return Ok(EXIT_OK);
-    }
-    let (declared, files) = (desired.triples.len(), desired.files.len());
-    let pending = desired.declarations.len();
-    match global.output {
-        OutputFormat::Text if pending == 0 => emit(&format!(
-            "{declared} association(s) declared in {files} file(s): valid.\n"
-        ))?,
-        OutputFormat::Text => emit(&format!(
-            "{declared} association(s) declared with ids, and {pending} entr{} with names or \
-             selectors that plan resolves, in {files} file(s): valid.\n",
-            if pending == 1 { "y" } else { "ies" }
-        ))?,
-        OutputFormat::Json => {
-            let mut document = serde_json::json!({
-                "format_version": output::FORMAT_VERSION,
-                "valid": true,
-                "files": desired.files,
-                "associations": declared,
-            });
-            if pending > 0 {
-                document["entries_to_resolve"] = pending.into();
-            }
-            emit(&format!("{document}\n"))?
-        }
-    }
-    Ok(EXIT_OK)
+/// The client options the flags ask for (no pacer: each client gets its own).
+fn aws_options(
+    global: &GlobalArgs,
+    manifest_language: Option<AcceptLanguage>,
+    tuning: &Tuning,
+) -> AwsOptions {
+    let mut options = AwsOptions {
+        profile: global.profile.clone(),
+        region: global.region.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+        ..AwsOptions::default()
+    };
+    options.attempt_timeout = std::time::Duration::from_secs(tuning.call_timeout);
+    options.operation_timeout = operation_timeout(tuning);
+    let language = global
+        .accept_language
+        .map(AcceptLanguage::from)
+        .or(manifest_language);
+    options.accept_language = language.and_then(|l| l.api_value()).map(str::to_string);
+    options
 }
 
-/// Loads and validates manifests; nothing is sent anywhere when this fails.
-fn load(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<DesiredSet> {
-    let desired = manifest::load(paths).map_err(errors::ManifestInvalid)?;
-    if !global.quiet {
-        for warning in &desired.warnings {
-            eprintln!("{warning}");
-        }
-    }
-    Ok(desired)
+/// One call with all its retries: every attempt may time out, so the call as a whole gets room
+/// for them all ([`AwsOptions::max_attempts`] attempts of `--call-timeout`).
+fn operation_timeout(tuning: &Tuning) -> std::time::Duration {
+    std::time::Duration::from_secs(tuning.call_timeout) * AwsOptions::default().max_attempts
 }
 
 /// Builds the AWS client, within the run's deadline and interrupt: finding credentials may
@@ -571,21 +594,8 @@ async fn connect(
     tuning: &Tuning,
     control: &RunControl,
 ) -> anyhow::Result<AwsCatalog> {
-    let mut options = AwsOptions {
-        profile: global.profile.clone(),
-        region: global.region.clone(),
-        endpoint_url: global.endpoint_url.clone(),
-        pacer: tuning.pacer(),
-        ..AwsOptions::default()
-    };
-    options.attempt_timeout = std::time::Duration::from_secs(tuning.call_timeout);
-    // Every attempt may time out; the call as a whole gets room for its retries.
-    options.operation_timeout = options.attempt_timeout * options.max_attempts;
-    let language = global
-        .accept_language
-        .map(AcceptLanguage::from)
-        .or(manifest_language);
-    options.accept_language = language.and_then(|l| l.api_value()).map(str::to_string);
+    let mut options = aws_options(global, manifest_language, tuning);
+    options.pacer = tuning.pacer();
     tokio::select! {
         connected = AwsCatalog::connect(&options) => Ok(connected.map_err(|error| {
             anyhow::Error::new(error).context("cannot set up the AWS client")

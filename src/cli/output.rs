@@ -57,7 +57,25 @@ struct PlanSummary {
 }
 
 pub fn plan_json(prepared: &Prepared, expansions: &[Expansion]) -> String {
-    let document = PlanDocument {
+    to_json(&plan_document(prepared, expansions))
+}
+
+/// The plan's fields without `format_version`, for a target's section of a larger document.
+pub fn plan_value(prepared: &Prepared, expansions: &[Expansion]) -> serde_json::Value {
+    without_version(serde_json::to_value(plan_document(prepared, expansions)))
+}
+
+/// A serialized document with its `format_version` taken out (the enclosing document has one).
+fn without_version(value: Result<serde_json::Value, serde_json::Error>) -> serde_json::Value {
+    let mut value = value.unwrap_or_default();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("format_version");
+    }
+    value
+}
+
+fn plan_document<'a>(prepared: &'a Prepared, expansions: &'a [Expansion]) -> PlanDocument<'a> {
+    PlanDocument {
         format_version: FORMAT_VERSION,
         direction: &prepared.direction,
         selectors: expansions
@@ -89,8 +107,7 @@ pub fn plan_json(prepared: &Prepared, expansions: &[Expansion]) -> String {
             already_present: prepared.plan.present.len(),
             unreadable: prepared.unreadable.len(),
         },
-    };
-    to_json(&document)
+    }
 }
 
 pub fn plan_text(prepared: &Prepared, expansions: &[Expansion]) -> String {
@@ -156,6 +173,15 @@ fn selector_line(expansion: &Expansion) -> String {
 
 /// The apply report as JSON, with why the run stopped early, if it did.
 pub fn report_json(report: &Report, stop: Option<&StopReason>) -> String {
+    to_json(&report_document(report, stop))
+}
+
+/// The report's fields without `format_version`, for a target's section.
+pub fn report_value(report: &Report, stop: Option<&StopReason>) -> serde_json::Value {
+    without_version(serde_json::to_value(report_document(report, stop)))
+}
+
+fn report_document<'a>(report: &'a Report, stop: Option<&StopReason>) -> impl Serialize + 'a {
     #[derive(Serialize)]
     struct ReportDocument<'a> {
         format_version: u32,
@@ -178,11 +204,11 @@ pub fn report_json(report: &Report, stop: Option<&StopReason>) -> String {
         },
         message: sc_assoc::redact::redact(&reason.to_string()).into_owned(),
     });
-    to_json(&ReportDocument {
+    ReportDocument {
         format_version: FORMAT_VERSION,
         stopped,
         report,
-    })
+    }
 }
 
 pub fn report_text(report: &Report) -> String {

@@ -21,4 +21,5 @@ mod reconcile;
 mod sdk_protocol;
 mod shipping;
 mod support;
+mod targets;
 mod unattended;
