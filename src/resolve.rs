@@ -7,8 +7,8 @@
 //! location, all at once, before anything is written.
 //!
 //! The result is the desired set in ids, the **scope** (the (product, artifact) pairs the manifest
-//! names or selects, the only artifacts `--prune` may touch), and what each selector expanded to,
-//! for the plan to show.
+//! names or selects, the only artifacts `--prune` may touch), what each selector expanded to, and
+//! the [`Names`] those lookups returned, for the plan to show.
 
 use crate::manifest::{
     ArtifactSelector, DeclaredArtifacts, DesiredSet, Diagnostic, Location, ManifestErrors, Ref,
@@ -19,6 +19,9 @@ use crate::triple::Triple;
 use futures::StreamExt;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+mod names;
+pub use names::Names;
 
 /// A (product id, artifact id) pair.
 pub type ArtifactKey = (String, String);
@@ -37,6 +40,9 @@ pub struct Resolved {
     /// Every service action's id, when resolution listed them (an action named by name): the
     /// existence check then needs no listing of its own.
     pub known_actions: Option<BTreeSet<String>>,
+    /// What the catalog calls the products, artifacts and actions the lookups above returned;
+    /// empty for a manifest of ids only, which makes no lookup.
+    pub names: Names,
 }
 
 impl Resolved {
@@ -101,6 +107,7 @@ pub async fn resolve<C: Catalog>(
     if actions_listed {
         resolved.known_actions = Some(lookups.actions.iter().map(|a| a.id.clone()).collect());
     }
+    resolved.names = lookups.names();
     let mut errors = Vec::new();
     // Where each artifact is first given, for the quota message: ids-only artifacts at their
     // first triple, resolved ones at their reference or selector.
@@ -330,6 +337,25 @@ impl Lookups {
             }
         }
         Ok(lookups)
+    }
+
+    /// Every name the answers carried, including those of things the manifest does not mention:
+    /// an action listing names the actions prune removes too, and a product's artifact listing
+    /// names the versions around the one selected.
+    fn names(&self) -> Names {
+        let mut names = Names::default();
+        for product in self.products_by_name.values().flatten() {
+            names.insert_product(&product.id, product.name.as_deref());
+        }
+        for (product, listed) in &self.artifacts {
+            for artifact in listed.iter().flatten() {
+                names.insert_artifact(product, &artifact.id, artifact.name.as_deref());
+            }
+        }
+        for action in &self.actions {
+            names.insert_action(&action.id, action.name.as_deref());
+        }
+        names
     }
 
     fn product(&self, reference: &Ref) -> Result<Product, String> {

@@ -92,7 +92,11 @@ fn print_plan(global: &GlobalArgs, planned: &Planned) -> anyhow::Result<()> {
     let (prepared, expansions) = (&planned.prepared, &planned.resolved.expansions);
     match global.output {
         OutputFormat::Text => {
-            emit(&output::plan_text(prepared, expansions))?;
+            emit(&output::plan_text(
+                prepared,
+                &planned.resolved,
+                global.paint(),
+            ))?;
             for violation in &prepared.quota_violations {
                 eprintln!("error: {violation}");
             }
@@ -163,7 +167,11 @@ pub async fn apply<C: Catalog>(
         );
     }
     if global.output == OutputFormat::Text && !global.quiet {
-        emit(&output::plan_text(prepared, &planned.resolved.expansions))?;
+        emit(&output::plan_text(
+            prepared,
+            &planned.resolved,
+            global.paint(),
+        ))?;
         emit("\n")?;
     }
     let control = &with.settings.control;

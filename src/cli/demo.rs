@@ -176,7 +176,8 @@ pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
         if let Ok(planned) = &again {
             emit(&output::plan_text(
                 &planned.prepared,
-                &planned.resolved.expansions,
+                &planned.resolved,
+                global.paint(),
             ))?;
         }
         let stats = catalog.stats();

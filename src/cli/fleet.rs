@@ -4,6 +4,7 @@
 //! line per target and a total; with `--output json`, one document with a section per target.
 //! A failed target fails the exit code (1) but not the other targets.
 
+use super::colour::Paint;
 use super::commands::{self, ApplyRun};
 use super::progress::CliReporter;
 use super::{
@@ -93,7 +94,7 @@ pub async fn run_on(
     let runs = fleet::run_targets(&connector, &targets, &settings, reporter).await;
     let totals = Totals::of(&runs);
     match global.output {
-        OutputFormat::Text => emit(&text(runs, global.quiet))?,
+        OutputFormat::Text => emit(&text(runs, global.quiet, global.paint()))?,
         OutputFormat::Json => emit(&format!("{:#}\n", document(runs, &totals)))?,
     }
     let stop = control.reason();
@@ -217,7 +218,7 @@ fn failure(error: TargetError) -> anyhow::Error {
     }
 }
 
-fn text(runs: Vec<TargetRun>, quiet: bool) -> String {
+fn text(runs: Vec<TargetRun>, quiet: bool, paint: Paint) -> String {
     let mut out = String::new();
     let mut lines = Vec::with_capacity(runs.len());
     let totals = Totals::of(&runs);
@@ -245,7 +246,7 @@ fn text(runs: Vec<TargetRun>, quiet: bool) -> String {
             Ok(planned) => {
                 let prepared = &planned.prepared;
                 if !quiet {
-                    out.push_str(&output::plan_text(prepared, &planned.resolved.expansions));
+                    out.push_str(&output::plan_text(prepared, &planned.resolved, paint));
                 }
                 for violation in &prepared.quota_violations {
                     let _ = writeln!(out, "error: {violation}");

@@ -2,6 +2,7 @@
 //! command, and mapping outcomes to exit codes and `error:`/`hint:` messages. Data goes to
 //! stdout; progress, warnings, logs and errors go to stderr.
 
+mod colour;
 mod commands;
 mod completions;
 mod demo;
@@ -95,6 +96,10 @@ pub struct GlobalArgs {
     /// No progress bars or progress lines.
     #[arg(long, global = true)]
     pub no_progress: bool,
+    /// Colour the plan's +/- lines: auto on a terminal without NO_COLOR or TERM=dumb, always even
+    /// with NO_COLOR. JSON never.
+    #[arg(long, global = true, value_enum, default_value_t = colour::ColorChoice::Auto)]
+    pub color: colour::ColorChoice,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

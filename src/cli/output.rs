@@ -1,10 +1,13 @@
 //! Rendering results for people and for programs: the plan and the apply report as text (to
-//! stdout, failures with their reasons) or as one stable JSON document. Nothing here decides an
-//! exit code or touches the network.
+//! stdout, failures with their reasons; the plan's changes grouped by product and artifact under
+//! the names the catalog gave them, `+` and `-` lines painted when colour is on) or as one stable
+//! JSON document, never painted. Nothing here decides an exit code or touches the network.
 
+use super::colour::Paint;
 use sc_assoc::apply::Status;
 use sc_assoc::control::StopReason;
-use sc_assoc::resolve::{ArtifactName, Expansion};
+use sc_assoc::plan::Plan;
+use sc_assoc::resolve::{ArtifactName, Expansion, Names, Resolved};
 use sc_assoc::run::{Prepared, Report};
 use sc_assoc::triple::Triple;
 use serde::Serialize;
@@ -110,7 +113,11 @@ fn plan_document<'a>(prepared: &'a Prepared, expansions: &'a [Expansion]) -> Pla
     }
 }
 
-pub fn plan_text(prepared: &Prepared, expansions: &[Expansion]) -> String {
+/// The plan for a reviewer: what each selector stood for, what could not be read, the changes
+/// as a tree (product, artifact, then one `+`/`-` line per action, each named as the catalog names
+/// it with the id beside, or the id alone), and the summary.
+pub fn plan_text(prepared: &Prepared, resolved: &Resolved, paint: Paint) -> String {
+    let expansions = &resolved.expansions;
     let mut out = String::new();
     if !expansions.is_empty() {
         out.push_str("Selectors expanded to the products' current provisioning artifacts:\n");
@@ -134,7 +141,8 @@ pub fn plan_text(prepared: &Prepared, expansions: &[Expansion]) -> String {
     if !prepared.unreadable.is_empty() {
         out.push('\n');
     }
-    let _ = writeln!(out, "{}", prepared.plan);
+    changes_tree(&mut out, plan, &resolved.names, paint);
+    let _ = writeln!(out, "{}", summary(plan));
     if !prepared.unreadable.is_empty() {
         // Without this, "No changes." above would read as a clean bill of health.
         let _ = writeln!(
@@ -146,17 +154,156 @@ pub fn plan_text(prepared: &Prepared, expansions: &[Expansion]) -> String {
     out
 }
 
+/// ```text
+///   Database (prod-db)
+///     v1 (pa-1)
+///       + Backup (act-7)
+///   Web Server (prod-web)
+///     v3 (pa-3)
+///       + Restart (act-1)
+///       - Stop (act-9)
+/// ```
+/// One heading per product and per artifact, because a manifest mostly gives several versions of
+/// a product the same actions: the tree says each product and version once, where flat
+/// `product / artifact / action` lines repeated them on every line. Each level is in the order of
+/// what it shows (names, numbers within them by value, so v9 before v10; the id where no name is
+/// known, and to break ties): ids are random, and in id order v4 would come before v3. The same
+/// plan with the same names always prints the same way; an artifact's additions and removals
+/// sit together.
+fn changes_tree(out: &mut String, plan: &Plan, names: &Names, paint: Paint) {
+    let mut changes: Vec<(&Triple, bool)> = plan
+        .to_add
+        .iter()
+        .map(|t| (t, true))
+        .chain(plan.to_remove.iter().map(|t| (t, false)))
+        .collect();
+    changes.sort_by(|(a, a_adds), (b, b_adds)| {
+        let (a_shown, b_shown) = (shown(names, a), shown(names, b));
+        a_shown
+            .into_iter()
+            .zip(b_shown)
+            .map(|(x, y)| shown_order(x, y))
+            .fold(std::cmp::Ordering::Equal, std::cmp::Ordering::then)
+            .then(a_adds.cmp(b_adds))
+    });
+    let mut previous: Option<&Triple> = None;
+    for (triple, adds) in &changes {
+        let same_product = previous.is_some_and(|p| p.product == triple.product);
+        if !same_product {
+            let name = names.product(&triple.product);
+            let _ = writeln!(out, "  {}", labelled(name, &triple.product));
+        }
+        if !same_product || previous.is_some_and(|p| p.artifact != triple.artifact) {
+            let name = names.artifact(&triple.product, &triple.artifact);
+            let _ = writeln!(out, "    {}", labelled(name, &triple.artifact));
+        }
+        let action = labelled(names.action(&triple.action), &triple.action);
+        let line = if *adds {
+            paint.added(&format!("+ {action}"))
+        } else {
+            paint.removed(&format!("- {action}"))
+        };
+        let _ = writeln!(out, "      {line}");
+        previous = Some(triple);
+    }
+    if !changes.is_empty() {
+        out.push('\n');
+    }
+}
+
+/// What a reader sees of a triple at each level of the tree, as (name if known, id).
+fn shown<'a>(names: &'a Names, triple: &'a Triple) -> [(Option<&'a str>, &'a str); 3] {
+    [
+        (names.product(&triple.product), &triple.product),
+        (
+            names.artifact(&triple.product, &triple.artifact),
+            &triple.artifact,
+        ),
+        (names.action(&triple.action), &triple.action),
+    ]
+}
+
+/// The order of two (name, id) entries as a reader sees them: by what is shown first (the name,
+/// else the id), then by id, so two things of one name still have a fixed order.
+fn shown_order(a: (Option<&str>, &str), b: (Option<&str>, &str)) -> std::cmp::Ordering {
+    natural(a.0.unwrap_or(a.1), b.0.unwrap_or(b.1)).then_with(|| a.1.cmp(b.1))
+}
+
+/// Text order with runs of digits compared by value: `v2` < `v10`, `1.9` < `1.10`.
+fn natural(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut a, mut b) = (a, b);
+    loop {
+        let (Some(x), Some(y)) = (a.chars().next(), b.chars().next()) else {
+            return a.len().cmp(&b.len());
+        };
+        if x.is_ascii_digit() && y.is_ascii_digit() {
+            let (a_digits, a_rest) =
+                a.split_at(a.find(|c: char| !c.is_ascii_digit()).unwrap_or(a.len()));
+            let (b_digits, b_rest) =
+                b.split_at(b.find(|c: char| !c.is_ascii_digit()).unwrap_or(b.len()));
+            let (a_value, b_value) = (
+                a_digits.trim_start_matches('0'),
+                b_digits.trim_start_matches('0'),
+            );
+            // Without leading zeros, a longer run is a larger number.
+            match a_value
+                .len()
+                .cmp(&b_value.len())
+                .then_with(|| a_value.cmp(b_value))
+            {
+                Ordering::Equal => (a, b) = (a_rest, b_rest),
+                unequal => return unequal,
+            }
+        } else if x != y {
+            return x.cmp(&y);
+        } else {
+            (a, b) = (&a[x.len_utf8()..], &b[y.len_utf8()..]);
+        }
+    }
+}
+
+/// `Plan: …` or `No changes. …`. Its wording belongs to [`Plan`]'s `Display`, which library users
+/// print too; that ends with the summary, whatever the change lines above it look like.
+fn summary(plan: &Plan) -> String {
+    let shown = plan.to_string();
+    shown.lines().last().unwrap_or_default().to_string()
+}
+
+/// `Web Server (prod-web)`, or `prod-web` when no name is known.
+fn labelled(name: Option<&str>, id: &str) -> String {
+    match name {
+        Some(name) => format!("{} ({id})", printable(name)),
+        None => id.to_string(),
+    }
+}
+
+/// A name as the catalog gave it, with control characters (a newline, an escape sequence that
+/// would recolour or move the cursor of the reviewer's terminal) shown as spaces: a name is
+/// anyone's text, and it must not forge or hide a plan line.
+fn printable(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// `m.yaml:4:16: prod-web (Web Server) artifacts: active → pa-1 (v1), pa-2 (v2)`.
 fn selector_line(expansion: &Expansion) -> String {
     let product = match &expansion.product_name {
-        Some(name) => format!("{} ({name})", expansion.product),
+        Some(name) => format!("{} ({})", expansion.product, printable(name)),
         None => expansion.product.clone(),
     };
     let artifacts: Vec<String> = expansion
         .artifacts
         .iter()
         .map(|a| match &a.name {
-            Some(name) => format!("{} ({name})", a.id),
+            Some(name) => format!("{} ({})", a.id, printable(name)),
             None => a.id.clone(),
         })
         .collect();
@@ -301,4 +448,57 @@ fn to_json<T: Serialize>(value: &T) -> String {
     // Serializing plain data structs cannot fail; a failure would be a bug worth seeing.
     serde_json::to_string_pretty(value)
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot render JSON: {e}\"}}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::colour::ColorChoice;
+
+    #[test]
+    fn numbers_in_names_sort_by_value() {
+        let mut shown = vec!["v10", "v9", "v1.10", "v1.9", "Backup", "v02", "v2", "v"];
+        shown.sort_by(|a, b| natural(a, b).then_with(|| a.cmp(b)));
+        assert_eq!(
+            shown,
+            ["Backup", "v", "v1.9", "v1.10", "v02", "v2", "v9", "v10"]
+        );
+    }
+
+    #[test]
+    fn a_name_can_neither_forge_a_line_nor_colour_the_terminal() {
+        let shown = labelled(Some("Evil\n      + Fake \x1b[32mgreen\x1b[0m"), "prod-x");
+        assert_eq!(shown, "Evil       + Fake  [32mgreen [0m (prod-x)");
+    }
+
+    #[test]
+    fn the_tree_follows_names_and_falls_back_to_ids() {
+        let t = |p: &str, a: &str, x: &str| Triple::new(p, a, x);
+        let plan = Plan {
+            to_add: vec![t("prod-b", "pa-z", "act-1"), t("prod-b", "pa-y", "act-1")],
+            to_remove: vec![t("prod-b", "pa-z", "act-2"), t("prod-a", "pa-x", "act-3")],
+            ..Plan::default()
+        };
+        let mut names = Names::default();
+        names.insert_product("prod-b", Some("Alpha"));
+        names.insert_artifact("prod-b", "pa-z", Some("v3"));
+        names.insert_artifact("prod-b", "pa-y", Some("v10"));
+        names.insert_action("act-1", Some("Restart"));
+        names.insert_action("act-2", Some("Patch"));
+        let mut out = String::new();
+        changes_tree(&mut out, &plan, &names, Paint::stdout(ColorChoice::Never));
+        assert_eq!(
+            out,
+            "  Alpha (prod-b)\n\
+             \x20   v3 (pa-z)\n\
+             \x20     - Patch (act-2)\n\
+             \x20     + Restart (act-1)\n\
+             \x20   v10 (pa-y)\n\
+             \x20     + Restart (act-1)\n\
+             \x20 prod-a\n\
+             \x20   pa-x\n\
+             \x20     - act-3\n\
+             \n"
+        );
+    }
 }

@@ -58,10 +58,15 @@ async fn plan_detailed_exitcode_is_2_before_apply_and_0_after() {
     assert_eq!(
         before.stdout,
         "sc-assoc will associate these service actions:\n\n\
-         \x20 + prod-db / pa-db-v1 / act-backup\n\
-         \x20 + prod-web / pa-web-v1 / act-patch\n\
-         \x20 + prod-web / pa-web-v2 / act-patch\n\
-         \x20 + prod-web / pa-web-v2 / act-restart\n\
+         \x20 prod-db\n\
+         \x20   pa-db-v1\n\
+         \x20     + act-backup\n\
+         \x20 prod-web\n\
+         \x20   pa-web-v1\n\
+         \x20     + act-patch\n\
+         \x20   pa-web-v2\n\
+         \x20     + act-patch\n\
+         \x20     + act-restart\n\
          \n\
          Plan: 4 to add, 1 already present.\n"
     );

@@ -17,6 +17,7 @@ mod manifest;
 mod names;
 mod pacing;
 mod prune;
+mod readable;
 mod reconcile;
 mod sdk_protocol;
 mod shipping;

@@ -209,9 +209,14 @@ async fn selectors_expand_to_the_current_versions_and_the_plan_shows_each_expans
              \x20 {path}:7:16: prod-web-copy artifacts: all → pa-copy-v1 (v1)\n\
              \n\
              sc-assoc will associate these service actions:\n\n\
-             \x20 + prod-web / pa-web-v2 / act-patch\n\
-             \x20 + prod-web / pa-web-v3 / act-patch\n\
-             \x20 + prod-web-copy / pa-copy-v1 / act-restart\n\
+             \x20 Web Server (prod-web)\n\
+             \x20   v2 (pa-web-v2)\n\
+             \x20     + act-patch\n\
+             \x20   v3 (pa-web-v3)\n\
+             \x20     + act-patch\n\
+             \x20 prod-web-copy\n\
+             \x20   v1 (pa-copy-v1)\n\
+             \x20     + act-restart\n\
              \n\
              Plan: 3 to add, 0 already present.\n"
         )

@@ -70,9 +70,11 @@ async fn the_plan_shows_removals_as_minus_lines_only_with_prune() {
     assert_eq!(
         pruning.stdout,
         "sc-assoc will associate (+) and disassociate (-) these service actions:\n\n\
-         \x20 - prod-web / pa-web-v1 / act-backup\n\
-         \x20 + prod-web / pa-web-v1 / act-patch\n\
-         \x20 - prod-web / pa-web-v1 / act-stop\n\
+         \x20 prod-web\n\
+         \x20   pa-web-v1\n\
+         \x20     - act-backup\n\
+         \x20     + act-patch\n\
+         \x20     - act-stop\n\
          \n\
          Plan: 1 to add, 2 to remove, 1 already present.\n"
     );
@@ -94,7 +96,9 @@ async fn the_plan_shows_removals_as_minus_lines_only_with_prune() {
     assert_eq!(
         plain.stdout,
         "sc-assoc will associate these service actions:\n\n\
-         \x20 + prod-web / pa-web-v1 / act-patch\n\
+         \x20 prod-web\n\
+         \x20   pa-web-v1\n\
+         \x20     + act-patch\n\
          \n\
          Plan: 1 to add, 1 already present.\n"
     );
