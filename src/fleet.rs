@@ -17,9 +17,12 @@ use crate::manifest::{Location, TargetDesired};
 use crate::plan::QuotaViolation;
 use crate::progress::{Phase, Reporter};
 use crate::run::{Planned, Report, RunError, RunSettings, Verify, execute, plan_manifest};
-use crate::seam::Catalog;
+use crate::saved::{ScopeError, read_planned_scope};
+use crate::seam::{ApiResult, Catalog};
 use crate::target::TargetSpec;
+use crate::triple::Triple;
 use futures::StreamExt;
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -32,6 +35,16 @@ pub trait Connect {
         &self,
         target: &TargetSpec,
     ) -> impl Future<Output = Result<Self::Catalog, SetupError>>;
+
+    /// The account `catalog`'s credentials belong to, if this kind of client can tell: a saved
+    /// plan records it, and applying the plan checks it, so a plan made in one account is never
+    /// applied in another.
+    fn caller_account(
+        &self,
+        _catalog: &Self::Catalog,
+    ) -> impl Future<Output = ApiResult<Option<String>>> {
+        async { Ok(None) }
+    }
 }
 
 /// What each target does.
@@ -58,6 +71,9 @@ pub struct FleetSettings {
     /// Setting one target up (STS `AssumeRole` included) may take this long at most.
     pub connect_timeout: Duration,
     pub mode: Mode,
+    /// For a saved plan (`plan --out`): also read the planned scope's state and learn the
+    /// account of targets that do not name one.
+    pub save: bool,
 }
 
 /// Why a target has no plan or no report. The other targets are not affected.
@@ -104,6 +120,16 @@ pub struct TargetRun {
     /// Why this target stopped early, if it did.
     pub stop: Option<StopReason>,
     pub elapsed: Duration,
+    /// With [`FleetSettings::save`]: the planned scope's state, and the account the target's
+    /// credentials belong to.
+    pub saved: Option<Result<ForSaving, ScopeError>>,
+}
+
+/// What a saved plan needs beyond the plan.
+#[derive(Debug)]
+pub struct ForSaving {
+    pub observed: BTreeSet<Triple>,
+    pub account: Option<String>,
 }
 
 impl TargetRun {
@@ -113,6 +139,7 @@ impl TargetRun {
         match (&self.planned, &self.report) {
             (Err(_), _) => true,
             (Ok(_), _) if self.stop.is_some() => true,
+            (Ok(_), _) if matches!(self.saved, Some(Err(_))) => true,
             (Ok(_), Some(report)) => !report.converged(),
             (Ok(planned), None) => {
                 !planned.prepared.unreadable.is_empty()
@@ -168,6 +195,7 @@ async fn run_one<K: Connect>(
         report: None,
         stop: None,
         elapsed: Duration::ZERO,
+        saved: None,
     };
     if let Some(reason) = settings.control.reason() {
         run.planned = Err(TargetError::NotStarted(reason));
@@ -226,6 +254,27 @@ async fn run_one<K: Connect>(
             ..ApplyOptions::default()
         };
         run.report = Some(execute(&catalog, &planned.prepared, &options, verify, &reporter).await);
+    } else if settings.save {
+        let guarded = crate::control::Guarded::new(&catalog, control.clone());
+        let scope = read_planned_scope(
+            &guarded,
+            &planned.prepared.plan,
+            settings.concurrency,
+            &reporter,
+        )
+        .await;
+        run.saved = Some(match scope {
+            Err(error) => Err(error),
+            Ok(observed) => {
+                let account = match &declared.target.account {
+                    Some(account) => Ok(Some(account.clone())),
+                    None => connector.caller_account(&catalog).await,
+                };
+                account
+                    .map(|account| ForSaving { observed, account })
+                    .map_err(ScopeError::Account)
+            }
+        });
     }
     run.stop = control.reason();
     run.planned = Ok(planned);

@@ -96,6 +96,7 @@ pub mod progress;
 pub mod redact;
 pub mod resolve;
 pub mod run;
+pub mod saved;
 pub mod seam;
 pub mod target;
 pub mod triple;

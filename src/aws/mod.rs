@@ -102,6 +102,8 @@ impl Default for AwsOptions {
 /// Service Catalog through the AWS SDK for Rust.
 pub struct AwsCatalog {
     client: Client,
+    /// The same configuration's STS client: who the credentials belong to.
+    sts: aws_sdk_sts::Client,
     accept_language: Option<String>,
     calls: Mutex<BTreeMap<&'static str, u64>>,
     pacer: Option<Arc<Pacer>>,
@@ -208,6 +210,10 @@ impl crate::fleet::Connect for AwsConnector<'_> {
 
     async fn connect(&self, target: &crate::target::TargetSpec) -> Result<AwsCatalog, SetupError> {
         self.base.catalog_for(target, (self.pacer)()).await
+    }
+
+    async fn caller_account(&self, catalog: &AwsCatalog) -> ApiResult<Option<String>> {
+        catalog.caller_account().await.map(Some)
     }
 }
 
@@ -328,7 +334,17 @@ impl AwsCatalog {
                     format!("https://servicecatalog.{region}.amazonaws.com")
                 }),
         };
+        let sts = aws_sdk_sts::config::Builder::from(shared)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(options.connect_timeout)
+                    .operation_attempt_timeout(options.attempt_timeout)
+                    .operation_timeout(options.operation_timeout)
+                    .build(),
+            )
+            .build();
         Self {
+            sts: aws_sdk_sts::Client::from_conf(sts),
             client: Client::from_conf(config),
             accept_language: options.accept_language.clone(),
             calls: Mutex::new(BTreeMap::new()),
@@ -337,6 +353,16 @@ impl AwsCatalog {
             wire,
             attempt_timeout: options.attempt_timeout,
         }
+    }
+
+    /// The account the client's credentials belong to (STS `GetCallerIdentity`, which needs no
+    /// permission).
+    pub async fn caller_account(&self) -> ApiResult<String> {
+        let answer =
+            self.sts.get_caller_identity().send().await.map_err(|e| {
+                map_error("GetCallerIdentity", &self.endpoint, self.attempt_timeout, e)
+            })?;
+        Ok(answer.account().unwrap_or_default().to_string())
     }
 
     /// Where this client's calls go.

@@ -23,7 +23,11 @@ use std::sync::Arc;
 
 /// What the command asks of every target.
 pub enum Command {
-    Plan { detailed_exitcode: bool },
+    Plan {
+        detailed_exitcode: bool,
+        /// Save the plan to this file (`plan --out`).
+        out: Option<std::path::PathBuf>,
+    },
     Apply(ApplyRun),
 }
 
@@ -64,6 +68,7 @@ pub async fn run_on(
 ) -> anyhow::Result<u8> {
     let (base, reporter, control) = (on.base, on.reporter, on.control);
     let default_region = base.default_region();
+    let files = targeted.files.clone();
     let mut targets = targeted.targets;
     for declared in &mut targets {
         if declared.target.region.is_none() {
@@ -90,12 +95,38 @@ pub async fn run_on(
         control: control.clone(),
         connect_timeout: super::operation_timeout(tuning),
         mode,
+        save: matches!(command, Command::Plan { out: Some(_), .. }),
     };
     let runs = fleet::run_targets(&connector, &targets, &settings, reporter).await;
     let totals = Totals::of(&runs);
+    let saved = match &command {
+        Command::Plan { out: Some(out), .. } if totals.failed == 0 => {
+            Some(super::saved::write(out, &files, prune, &runs).map(|()| out.clone()))
+        }
+        _ => None,
+    };
     match global.output {
         OutputFormat::Text => emit(&text(runs, global.quiet, global.paint()))?,
         OutputFormat::Json => emit(&format!("{:#}\n", document(runs, &totals)))?,
+    }
+    match saved {
+        Some(Ok(out)) if !global.quiet => eprintln!(
+            "Saved the plan to {}: review it with `sc-assoc show {0}`, apply it with `sc-assoc apply {0}`.",
+            out.display()
+        ),
+        Some(Err(error)) => {
+            errors::report(global.output, &error);
+            return Ok(EXIT_FAILURE);
+        }
+        _ => {}
+    }
+    if let Command::Plan { out: Some(out), .. } = &command
+        && totals.failed > 0
+    {
+        eprintln!(
+            "error: no plan file was written to {}: a target failed",
+            out.display()
+        );
     }
     let stop = control.reason();
     if matches!(stop, Some(StopReason::Interrupted)) {
@@ -116,6 +147,7 @@ pub async fn run_on(
     Ok(match command {
         Command::Plan {
             detailed_exitcode: true,
+            ..
         } if totals.with_changes > 0 => EXIT_CHANGES,
         _ => EXIT_OK,
     })

@@ -14,6 +14,7 @@ mod man;
 mod manifests;
 mod output;
 mod progress;
+mod saved;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use progress::{CliReporter, ProgressMode};
@@ -134,6 +135,10 @@ pub enum Command {
         /// name or select (never on any other artifact).
         #[arg(long)]
         prune: bool,
+        /// Also write the plan to this file, for `apply FILE` to carry out exactly (after
+        /// checking that nothing it touches changed) and `show FILE` to render.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
         #[command(flatten)]
         tuning: Tuning,
     },
@@ -142,7 +147,8 @@ pub enum Command {
     /// Plans as `plan` does, refuses a plan that breaks the 25-actions quota, writes, then reads
     /// back what it wrote. Exits 1 if any association failed; a re-run converges.
     Apply {
-        /// Manifest files, or directories of *.yaml / *.yml files.
+        /// Manifest files, or directories of *.yaml / *.yml files; or one plan file written by
+        /// `plan --out`, applied exactly as planned.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// Also remove associations the manifests do not declare, on the artifacts they name or
@@ -163,6 +169,12 @@ pub enum Command {
     /// One compact entry per product and set of actions, artifacts sharing the same actions
     /// grouped; names as comments. Applying the output changes nothing.
     Export(export::ExportArgs),
+    /// Print a saved plan (`plan --out FILE`) as text, or with --output json as JSON with a
+    /// summary per target.
+    Show {
+        /// The plan file.
+        file: PathBuf,
+    },
     /// Print the manifest's JSON Schema.
     Schema,
     /// Print a shell completion script.
@@ -447,6 +459,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
     let global = &cli.global;
     match &cli.command {
         Command::Validate { paths } => manifests::validate(global, paths),
+        Command::Show { file } => saved::show(global, file),
         Command::Schema => {
             emit(&manifest::json_schema_string())?;
             Ok(EXIT_OK)
@@ -455,12 +468,16 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             paths,
             detailed_exitcode,
             prune,
+            out,
             tuning,
         } => {
             let targeted = manifests::load(global, paths)?;
-            if targeted.declared || !tuning.targets.is_empty() {
+            // A saved plan pins the account and region: it goes through the targets path,
+            // which names both, even for a manifest without `targets:`.
+            if targeted.declared || !tuning.targets.is_empty() || out.is_some() {
                 let command = fleet::Command::Plan {
                     detailed_exitcode: *detailed_exitcode,
+                    out: out.clone(),
                 };
                 return fleet::run(global, targeted, tuning, *prune, command).await;
             }
@@ -483,7 +500,6 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             strategy,
             no_verify,
         } => {
-            let targeted = manifests::load(global, paths)?;
             let how = commands::ApplyRun {
                 strategy: (*strategy).into(),
                 verify: if *no_verify {
@@ -494,6 +510,15 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     }
                 },
             };
+            if saved::is_plan_file(paths) {
+                if *prune {
+                    anyhow::bail!(
+                        "--prune is decided by the plan file (it was made with or without it); leave it out here"
+                    );
+                }
+                return saved::apply(global, &paths[0], tuning, &how).await;
+            }
+            let targeted = manifests::load(global, paths)?;
             if targeted.declared || !tuning.targets.is_empty() {
                 let command = fleet::Command::Apply(how);
                 return fleet::run(global, targeted, tuning, *prune, command).await;

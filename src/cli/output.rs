@@ -52,6 +52,8 @@ struct UnreadableEntry<'a> {
 
 #[derive(Serialize)]
 struct PlanSummary {
+    /// Nothing to add or remove: what a scheduled drift check alerts on when false.
+    in_sync: bool,
     desired: usize,
     to_add: usize,
     to_remove: usize,
@@ -104,6 +106,7 @@ fn plan_document<'a>(prepared: &'a Prepared, expansions: &'a [Expansion]) -> Pla
             .collect(),
         quota_violations: &prepared.quota_violations,
         summary: PlanSummary {
+            in_sync: !prepared.plan.has_changes(),
             desired: prepared.desired_count,
             to_add: prepared.plan.to_add.len(),
             to_remove: prepared.plan.to_remove.len(),
@@ -170,7 +173,7 @@ pub fn plan_text(prepared: &Prepared, resolved: &Resolved, paint: Paint) -> Stri
 /// known, and to break ties): ids are random, and in id order v4 would come before v3. The same
 /// plan with the same names always prints the same way; an artifact's additions and removals
 /// sit together.
-fn changes_tree(out: &mut String, plan: &Plan, names: &Names, paint: Paint) {
+pub fn changes_tree(out: &mut String, plan: &Plan, names: &Names, paint: Paint) {
     let mut changes: Vec<(&Triple, bool)> = plan
         .to_add
         .iter()

@@ -19,6 +19,7 @@ mod pacing;
 mod prune;
 mod readable;
 mod reconcile;
+mod saved;
 mod sdk_protocol;
 mod shipping;
 mod support;

@@ -363,6 +363,10 @@ async fn manifests_without_targets_keep_their_meaning_and_output() {
         "the single-target shape: {document:#}"
     );
     assert_eq!(document["summary"]["already_present"], 1, "{document:#}");
+    assert_eq!(
+        document["summary"]["in_sync"], true,
+        "for drift checks: {document:#}"
+    );
     catalog.shutdown().await;
 }
 
@@ -413,6 +417,7 @@ async fn each_target_has_its_own_pacer_and_its_throttling_stays_its_own() {
         prune: false,
         control: RunControl::default(),
         connect_timeout: Duration::from_secs(30),
+        save: false,
         mode: Mode::Apply {
             strategy: sc_assoc::apply::Strategy::Single,
             verify: Verify::On { salt: "t".into() },
