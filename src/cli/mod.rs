@@ -13,6 +13,7 @@ mod man;
 mod manifests;
 mod output;
 mod progress;
+mod prompt;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use progress::{CliReporter, ProgressMode};
@@ -144,6 +145,13 @@ pub enum Command {
         /// select (never on any other artifact).
         #[arg(long)]
         prune: bool,
+        /// Make the removals of --prune without asking (the prompt appears only on a terminal).
+        ///
+        /// On a terminal, apply --prune asks before it removes anything and only `yes` goes on
+        /// (over several targets it cannot ask, and refuses without --yes). Off a terminal (a
+        /// pipeline, a script) it never asks and applies the plan as it stands.
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         tuning: Tuning,
         /// One call per association (idempotency tokens) or batches of up to 50.
@@ -474,6 +482,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Apply {
             paths,
             prune,
+            yes,
             tuning,
             strategy,
             no_verify,
@@ -488,6 +497,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                         salt: commands::run_salt(),
                     }
                 },
+                yes: *yes,
             };
             if targeted.declared || !tuning.targets.is_empty() {
                 let command = fleet::Command::Apply(how);
