@@ -20,7 +20,7 @@ pub enum ColorChoice {
 }
 
 /// Paints plan lines, or leaves them as they are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Paint {
     enabled: bool,
 }

@@ -1,11 +1,13 @@
 //! `plan` and `apply` as a user runs them: wiring signals and `--deadline` to the run's
 //! [`RunControl`], the library's pipeline ([`run::plan_manifest`], [`run::execute`]), the printed
-//! plan and report, the quota refusal, and the exit code. `demo` goes through the same two
+//! plan and report, the quota refusal, the question before `--prune` removes anything (asked
+//! through [`prompt`](super::prompt)), and the exit code. `demo` goes through the same two
 //! functions, [`plan`] and [`apply`], against its embedded catalog.
 
 use super::progress::CliReporter;
 use super::{
     EXIT_CHANGES, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, GlobalArgs, OutputFormat, emit, output,
+    prompt,
 };
 use sc_assoc::apply::{ApplyOptions, Strategy};
 use sc_assoc::control::{RunControl, StopReason};
@@ -13,6 +15,7 @@ use sc_assoc::manifest::DesiredSet;
 use sc_assoc::progress::Reporter;
 use sc_assoc::run::{self, Planned, RunError, RunSettings, Verify};
 use sc_assoc::seam::Catalog;
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -140,9 +143,12 @@ pub async fn plan<C: Catalog>(
 pub struct ApplyRun {
     pub strategy: Strategy,
     pub verify: Verify,
+    /// `--yes`: make the removals of `--prune` without asking.
+    pub yes: bool,
 }
 
-/// `sc-assoc apply`: plans, refuses to write past the quota, applies, verifies, reports.
+/// `sc-assoc apply`: plans, refuses to write past the quota, asks before removals on a terminal,
+/// applies, verifies, reports.
 pub async fn apply<C: Catalog>(
     global: &GlobalArgs,
     catalog: &C,
@@ -166,15 +172,32 @@ pub async fn apply<C: Catalog>(
             lines.join("\n  ")
         );
     }
-    if global.output == OutputFormat::Text && !global.quiet {
-        emit(&output::plan_text(
-            prepared,
-            &planned.resolved,
-            global.paint(),
-        ))?;
+    let plan_text = |paint| output::plan_text(prepared, &planned.resolved, paint);
+    let shown = global.output == OutputFormat::Text && !global.quiet;
+    if shown {
+        emit(&plan_text(global.paint()))?;
         emit("\n")?;
     }
     let control = &with.settings.control;
+    let removals = prepared.plan.to_remove.len();
+    let (stdin_tty, stderr_tty) = prompt::terminal();
+    if prompt::should_prompt(
+        with.settings.prune,
+        removals,
+        how.yes,
+        stdin_tty,
+        stderr_tty,
+    ) {
+        // What is confirmed must be on the screen: with JSON, -q or stdout sent to a file, the
+        // plan is not, so it goes to stderr beside the question.
+        if !(shown && std::io::stdout().is_terminal()) {
+            // stderr: the plan without stdout's colours.
+            eprintln!("{}", plan_text(super::colour::Paint::default()));
+        }
+        if !prompt::ask(removals, control).await {
+            anyhow::bail!("removals not confirmed; nothing was applied");
+        }
+    }
     let options = ApplyOptions {
         concurrency: with.settings.concurrency,
         strategy: how.strategy,

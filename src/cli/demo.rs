@@ -156,6 +156,7 @@ pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
         verify: Verify::On {
             salt: commands::run_salt(),
         },
+        yes: false,
     };
     let applied = commands::apply(global, &client, &desired, &with, &how).await?;
     if applied != EXIT_OK {
@@ -258,6 +259,7 @@ async fn hub_and_spokes(
         verify: Verify::On {
             salt: commands::run_salt(),
         },
+        yes: false,
     };
     let on = super::fleet::On {
         base: &base,

@@ -39,6 +39,17 @@ pub async fn run(
     prune: bool,
     command: Command,
 ) -> anyhow::Result<u8> {
+    // Targets apply concurrently, each as soon as its own plan is made: no one question could
+    // cover plans not yet made, so a person pruning says --yes up front. Refused before the
+    // credentials are even resolved: nothing is called.
+    let (stdin_tty, stderr_tty) = super::prompt::terminal();
+    if let Command::Apply(how) = &command
+        && super::prompt::refuses_targets(prune, how.yes, stdin_tty, stderr_tty)
+    {
+        anyhow::bail!(
+            "pruning several targets from a terminal needs --yes (or review a saved plan: plan --out plan.json, then apply plan.json)"
+        );
+    }
     let reporter = Arc::new(super::reporter(global));
     let control = commands::watch(reporter.clone(), tuning.deadline());
     let base = connect_base(global, &targeted, tuning, &control).await?;

@@ -14,7 +14,9 @@ mod man;
 mod manifests;
 mod output;
 mod progress;
+mod prompt;
 mod saved;
+mod tuning;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use progress::{CliReporter, ProgressMode};
@@ -22,13 +24,13 @@ use sc_assoc::apply::Strategy;
 use sc_assoc::aws::{AwsCatalog, AwsOptions};
 use sc_assoc::control::{RunControl, StopReason};
 use sc_assoc::manifest::{self, AcceptLanguage};
-use sc_assoc::pace::Pacer;
-use sc_assoc::run::{RunSettings, Verify};
-use sc_assoc::target::TargetFilter;
+use sc_assoc::run::Verify;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use tuning::parse_endpoint_url;
+pub use tuning::{DEFAULT_CALL_TIMEOUT_SECS, DEFAULT_TARGET_CONCURRENCY, Rate, Tuning};
 
 /// Exit code: the run completed and everything converged (or, for plan, nothing to change).
 pub const EXIT_OK: u8 = 0;
@@ -155,6 +157,13 @@ pub enum Command {
         /// select (never on any other artifact).
         #[arg(long)]
         prune: bool,
+        /// Make the removals of --prune without asking (the prompt appears only on a terminal).
+        ///
+        /// On a terminal, apply --prune asks before it removes anything and only `yes` goes on
+        /// (over several targets it cannot ask, and refuses without --yes). Off a terminal (a
+        /// pipeline, a script) it never asks and applies the plan as it stands.
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         tuning: Tuning,
         /// One call per association (idempotency tokens) or batches of up to 50.
@@ -250,111 +259,6 @@ pub enum Shell {
     Bash,
     Zsh,
     Fish,
-}
-
-/// Knobs shared by the commands that call AWS.
-#[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Calls")]
-pub struct Tuning {
-    /// Calls in flight at most.
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=256))]
-    pub concurrency: u32,
-    /// Pace all calls. `auto` (the default) measures the account's rate from its throttled
-    /// replies and runs at it; N sends at most N calls per second (a rate you know);
-    /// `unlimited` does not pace (the SDK's retries alone handle throttling).
-    #[arg(long, default_value = "auto", value_parser = parse_rate)]
-    pub rate: Rate,
-    /// Give up on one HTTP attempt after this many seconds; a call and all its retries get ten
-    /// times that (so an endpoint that never answers fails the run in about 100 s by default).
-    #[arg(long, default_value_t = DEFAULT_CALL_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub call_timeout: u64,
-    /// Bound the whole run: after this many seconds no new call is made, calls in flight get
-    /// 2 s, the outcome of every triple is reported, and the exit code is 1.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    pub deadline: Option<u64>,
-    /// Run only this target of the manifests' `targets:`: an account (all its regions) or one
-    /// region of it, `current` for the default credentials' account. Repeat for several; a
-    /// pipeline matrix shards a large organisation this way.
-    #[arg(
-        long = "target",
-        value_name = "ACCOUNT[/REGION]",
-        help_heading = "Targets"
-    )]
-    pub targets: Vec<TargetFilter>,
-    /// Targets worked on at once; each is paced on its own (its own rate budget).
-    #[arg(long, default_value_t = DEFAULT_TARGET_CONCURRENCY, help_heading = "Targets", value_parser = clap::value_parser!(u32).range(1..=256))]
-    pub target_concurrency: u32,
-}
-
-/// Targets at once by default: enough that a hub and a handful of spokes run side by side, few
-/// enough that a 200-account run keeps a modest number of connections open.
-pub const DEFAULT_TARGET_CONCURRENCY: u32 = 8;
-
-/// One HTTP attempt's bound by default. Service Catalog answers in well under a second; ten
-/// seconds is far past any healthy answer, and ten attempts keep a hung endpoint's failure at
-/// about 100 s.
-pub const DEFAULT_CALL_TIMEOUT_SECS: u64 = 10;
-
-/// An endpoint URL must be an absolute `http` or `https` URL with a host: anything else is a
-/// usage error at once, not a confusing failure of every call later.
-fn parse_endpoint_url(text: &str) -> Result<String, String> {
-    let url = url::Url::parse(text).map_err(|e| format!("`{text}` is not a URL: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!(
-            "`{text}` is not an http:// or https:// URL (scheme `{}`)",
-            url.scheme()
-        ));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("`{text}` has no host"));
-    }
-    Ok(text.to_string())
-}
-
-/// A client-side rate.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Rate {
-    Fixed(f64),
-    Auto,
-    Unlimited,
-}
-
-fn parse_rate(text: &str) -> Result<Rate, String> {
-    match text {
-        "auto" => return Ok(Rate::Auto),
-        "unlimited" => return Ok(Rate::Unlimited),
-        _ => {}
-    }
-    match text.parse::<f64>() {
-        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(Rate::Fixed(rate)),
-        _ => Err(format!(
-            "`{text}` is not a positive number of calls per second, `auto` or `unlimited`"
-        )),
-    }
-}
-
-impl Tuning {
-    fn deadline(&self) -> Option<std::time::Duration> {
-        self.deadline.map(std::time::Duration::from_secs)
-    }
-
-    fn settings(&self, prune: bool, control: RunControl) -> RunSettings {
-        RunSettings {
-            concurrency: self.concurrency as usize,
-            prune,
-            control,
-        }
-    }
-
-    /// The pacer every call of the run goes through (`None`: unpaced).
-    fn pacer(&self) -> Option<std::sync::Arc<Pacer>> {
-        let pacer = match self.rate {
-            Rate::Fixed(rate) => Pacer::fixed(rate),
-            Rate::Auto => Pacer::adaptive(),
-            Rate::Unlimited => return None,
-        };
-        Some(std::sync::Arc::new(pacer))
-    }
 }
 
 /// Parses arguments, runs, and returns the exit code.
@@ -496,6 +400,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Apply {
             paths,
             prune,
+            yes,
             tuning,
             strategy,
             no_verify,
@@ -509,6 +414,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                         salt: commands::run_salt(),
                     }
                 },
+                yes: *yes,
             };
             if saved::is_plan_file(paths) {
                 if *prune {

@@ -1,6 +1,7 @@
 //! The composite GitHub Action (`action.yml`) as a workflow runs it: its `run` step, taken from
 //! the file and run with bash the way GitHub does (`bash -e`), against the local catalog, with
-//! the `GITHUB_*` files a runner provides; its cache key; and the example workflow, which may only
+//! the `GITHUB_*` files a runner provides; the arguments it hands sc-assoc for a saved plan file
+//! (a stand-in binary records them); its cache key; and the example workflows, which may only
 //! pass inputs the action declares.
 
 use crate::support::{SMALL_SEED, start_catalog, write_file};
@@ -50,14 +51,19 @@ struct StepRun {
 /// Runs the `run` step in `dir` with these inputs, the binary under test first on PATH, and
 /// credentials and endpoint in the environment as a configured job has them.
 fn run_step(dir: &Path, endpoint: &str, inputs: &[(&str, &str)]) -> StepRun {
-    let summary = dir.join("summary.md");
-    let outputs = dir.join("outputs.txt");
-    std::fs::write(&summary, "").unwrap();
-    std::fs::write(&outputs, "").unwrap();
     let bin_dir = PathBuf::from(env!("CARGO_BIN_EXE_sc-assoc"))
         .parent()
         .expect("binary dir")
         .to_path_buf();
+    run_step_with(&bin_dir, dir, endpoint, inputs)
+}
+
+/// [`run_step`] with the `sc-assoc` found first in `bin_dir`.
+fn run_step_with(bin_dir: &Path, dir: &Path, endpoint: &str, inputs: &[(&str, &str)]) -> StepRun {
+    let summary = dir.join("summary.md");
+    let outputs = dir.join("outputs.txt");
+    std::fs::write(&summary, "").unwrap();
+    std::fs::write(&outputs, "").unwrap();
     let path = format!(
         "{}:{}",
         bin_dir.display(),
@@ -80,6 +86,7 @@ fn run_step(dir: &Path, endpoint: &str, inputs: &[(&str, &str)]) -> StepRun {
         ("SC_ASSOC_PATHS", "manifests/"),
         ("SC_ASSOC_ARGS", ""),
         ("SC_ASSOC_OUTPUT_FILE", "sc-assoc-output.txt"),
+        ("SC_ASSOC_PLAN_FILE", ""),
     ];
     for (key, value) in defaults.iter().chain(inputs) {
         command.env(key, value);
@@ -235,15 +242,99 @@ fn the_cache_key_names_os_arch_version_lock_file_and_sources() {
     );
 }
 
+/// A stand-in `sc-assoc` in `dir/bin` that writes its arguments, one a line, to `$STUB_ARGS`,
+/// prints a line, and exits `$STUB_EXIT`.
+fn stub_binary(dir: &Path) -> PathBuf {
+    let bin = dir.join("bin");
+    let script = "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$STUB_ARGS\"\necho 'what sc-assoc printed'\nexit \"${STUB_EXIT:-0}\"\n";
+    let path = write_file(&bin, "sc-assoc", script);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
 #[test]
-fn the_example_workflow_uses_the_action_with_inputs_it_declares() {
+fn a_plan_file_is_written_by_plan_and_is_what_apply_applies_in_place_of_the_manifests() {
+    // The action's half of the saved-plan contract: the arguments it hands sc-assoc.
+    let dir = tempfile::tempdir().unwrap();
+    let bin = stub_binary(dir.path());
+    let recorded = dir.path().join("args.txt");
+    let recorded_str = recorded.to_str().unwrap();
+    let run = |inputs: &[(&str, &str)]| {
+        let _ = std::fs::remove_file(&recorded);
+        let mut all = vec![("STUB_ARGS", recorded_str)];
+        all.extend_from_slice(inputs);
+        let step = run_step_with(&bin, dir.path(), "http://127.0.0.1:9", &all);
+        let args = std::fs::read_to_string(&recorded).unwrap_or_default();
+        (step, args.lines().map(str::to_string).collect::<Vec<_>>())
+    };
+
+    let (plan, args) = run(&[("SC_ASSOC_PLAN_FILE", "plan.json"), ("STUB_EXIT", "2")]);
+    assert_eq!(
+        args,
+        [
+            "plan",
+            "manifests/",
+            "--no-progress",
+            "--detailed-exitcode",
+            "--out",
+            "plan.json"
+        ]
+    );
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert_eq!(plan.outputs["changes"], "true", "{plan:?}");
+    assert!(
+        plan.summary.contains("what sc-assoc printed"),
+        "the plan is still in the summary: {plan:?}"
+    );
+
+    let (apply, args) = run(&[
+        ("SC_ASSOC_COMMAND", "apply"),
+        ("SC_ASSOC_PLAN_FILE", "plan.json"),
+        ("SC_ASSOC_ARGS", "--output json"),
+        ("SC_ASSOC_OUTPUT_FILE", "report.json"),
+    ]);
+    assert_eq!(
+        args,
+        ["apply", "plan.json", "--no-progress", "--output", "json"],
+        "the file, not the manifests: {apply:?}"
+    );
+    assert_eq!(apply.code, 0, "{apply:?}");
+
+    let (_, args) = run(&[("SC_ASSOC_COMMAND", "apply")]);
+    assert_eq!(
+        args,
+        ["apply", "manifests/", "--no-progress"],
+        "no plan file"
+    );
+    let (_, args) = run(&[]);
+    assert_eq!(
+        args,
+        ["plan", "manifests/", "--no-progress", "--detailed-exitcode"]
+    );
+}
+
+#[test]
+fn the_example_workflows_use_the_action_with_inputs_it_declares() {
     let declared: Vec<String> = action()["inputs"]
         .as_mapping()
         .expect("inputs")
         .keys()
         .map(|k| k.as_str().expect("input name").to_string())
         .collect();
-    let text = std::fs::read_to_string(root().join("examples/github-actions.yml")).unwrap();
+    for (file, expected) in [
+        ("examples/github-actions.yml", &["plan", "apply"][..]),
+        ("examples/drift-check.yml", &["plan"][..]),
+    ] {
+        let commands = action_commands(file, &declared);
+        assert_eq!(commands, expected, "{file}");
+    }
+}
+
+/// The `command` of every step of `file` that uses the action, checking each input it passes
+/// is one the action declares.
+fn action_commands(file: &str, declared: &[String]) -> Vec<String> {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
     let workflow: Value = serde_yaml::from_str(&text).unwrap();
     let mut commands = Vec::new();
     for job in workflow["jobs"].as_mapping().expect("jobs").values() {
@@ -264,5 +355,5 @@ fn the_example_workflow_uses_the_action_with_inputs_it_declares() {
             commands.push(step["with"]["command"].as_str().unwrap().to_string());
         }
     }
-    assert_eq!(commands, ["plan", "apply"]);
+    commands
 }

@@ -110,7 +110,7 @@ async fn plan_json_is_stable() {
             ],
             "unreadable": [],
             "quota_violations": [],
-            "summary": {"desired": 5, "to_add": 4, "to_remove": 0, "already_present": 1, "unreadable": 0},
+            "summary": {"in_sync": false, "desired": 5, "to_add": 4, "to_remove": 0, "already_present": 1, "unreadable": 0},
             "format_version": 1
         })
     );

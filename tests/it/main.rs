@@ -16,6 +16,7 @@ mod man;
 mod manifest;
 mod names;
 mod pacing;
+mod prompt;
 mod prune;
 mod readable;
 mod reconcile;
