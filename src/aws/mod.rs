@@ -198,6 +198,15 @@ impl AwsBase {
     }
 }
 
+/// The bounds of every call a client makes, Service Catalog and STS alike.
+fn timeouts(options: &AwsOptions) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(options.connect_timeout)
+        .operation_attempt_timeout(options.attempt_timeout)
+        .operation_timeout(options.operation_timeout)
+        .build()
+}
+
 /// Makes each target's client from one [`AwsBase`], each paced by a pacer of its own from
 /// `pacer` (`None` from it: unpaced).
 pub struct AwsConnector<'a> {
@@ -309,13 +318,7 @@ impl AwsCatalog {
             )
             .retry_classifier(QuotaIsFinal)
             .retry_classifier(UnreachableIsFinal)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(options.connect_timeout)
-                    .operation_attempt_timeout(options.attempt_timeout)
-                    .operation_timeout(options.operation_timeout)
-                    .build(),
-            )
+            .timeout_config(timeouts(options))
             .build();
         tracing::debug!(
             region = ?shared.region(),
@@ -335,13 +338,7 @@ impl AwsCatalog {
                 }),
         };
         let sts = aws_sdk_sts::config::Builder::from(shared)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(options.connect_timeout)
-                    .operation_attempt_timeout(options.attempt_timeout)
-                    .operation_timeout(options.operation_timeout)
-                    .build(),
-            )
+            .timeout_config(timeouts(options))
             .build();
         Self {
             sts: aws_sdk_sts::Client::from_conf(sts),

@@ -93,19 +93,37 @@ pub async fn serve(args: &LocalCatalogArgs) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
-pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
-    let seed = Seed::from_yaml_str(DEMO_SEED).context("the demo catalog seed is invalid")?;
-    let faults = Faults {
+/// The embedded catalogs throttle like a modest AWS account and answer with some latency.
+fn faults(latency_ms: u64) -> Faults {
+    Faults {
         latency: Duration::from_millis(latency_ms),
         jitter: Duration::from_millis(latency_ms / 2),
         rate: Some(DEMO_SERVER_RATE),
         burst: 20,
         rng_seed: 7,
         ..Faults::default()
-    };
+    }
+}
+
+/// A client of the embedded catalog: its endpoint, and the demo's keys (the hub's, in the
+/// accounts form; the catalog checks signatures, not secrets).
+fn client_options(catalog: &LocalCatalog) -> AwsOptions {
+    AwsOptions {
+        endpoint_url: Some(catalog.endpoint()),
+        region: Some("us-east-1".to_string()),
+        static_credentials: Some(StaticCredentials {
+            access_key_id: "AKIDLOCALDEMO".to_string(),
+            secret_access_key: "local-demo-secret".to_string(),
+        }),
+        ..AwsOptions::default()
+    }
+}
+
+pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
+    let seed = Seed::from_yaml_str(DEMO_SEED).context("the demo catalog seed is invalid")?;
     let config = CatalogConfig {
         seed,
-        faults,
+        faults: faults(latency_ms),
         ..CatalogConfig::default()
     };
     let catalog = LocalCatalog::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -122,14 +140,8 @@ pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
     let desired = manifest::parse_str(manifest_path, DEMO_MANIFEST)
         .map_err(super::errors::ManifestInvalid)?;
     let client = AwsCatalog::connect(&AwsOptions {
-        endpoint_url: Some(catalog.endpoint()),
-        region: Some("us-east-1".to_string()),
         pacer: Some(Arc::new(Pacer::fixed(DEMO_CLIENT_RATE))),
-        static_credentials: Some(StaticCredentials {
-            access_key_id: "AKIDLOCALDEMO".to_string(),
-            secret_access_key: "local-demo-secret".to_string(),
-        }),
-        ..AwsOptions::default()
+        ..client_options(&catalog)
     })
     .await
     .context("cannot set up the AWS client for the embedded catalog")?;
@@ -213,31 +225,16 @@ async fn hub_and_spokes(
 ) -> anyhow::Result<u8> {
     let file = SeedFile::from_yaml_str(HUB_SEED).context("the hub-and-spoke seed is invalid")?;
     let mut config = CatalogConfig::from_seed_file(file);
-    config.faults = Faults {
-        latency: Duration::from_millis(latency_ms),
-        jitter: Duration::from_millis(latency_ms / 2),
-        rate: Some(DEMO_SERVER_RATE),
-        burst: 20,
-        rng_seed: 7,
-        ..Faults::default()
-    };
+    config.faults = faults(latency_ms);
     let catalog = LocalCatalog::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .context("cannot start the embedded hub-and-spoke catalog")?;
     let manifest_path = Path::new("examples/manifests/hub-and-spoke.yaml");
     let targeted = manifest::parse_str_targets(manifest_path, HUB_MANIFEST)
         .map_err(super::errors::ManifestInvalid)?;
-    let base = AwsBase::load(&AwsOptions {
-        endpoint_url: Some(catalog.endpoint()),
-        region: Some("us-east-1".to_string()),
-        static_credentials: Some(StaticCredentials {
-            access_key_id: "AKIDLOCALDEMO".to_string(),
-            secret_access_key: "local-demo-secret".to_string(),
-        }),
-        ..AwsOptions::default()
-    })
-    .await
-    .context("cannot set up the AWS client for the embedded catalog")?;
+    let base = AwsBase::load(&client_options(&catalog))
+        .await
+        .context("cannot set up the AWS client for the embedded catalog")?;
     if !global.quiet {
         emit(&format!(
             "\nA hub and two spokes, each in two regions (another embedded catalog, at {}):\n\

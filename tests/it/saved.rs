@@ -3,8 +3,10 @@
 //! a plan whose scope moved since, or whose file was damaged, edited, or is not a plan of this
 //! version, is refused before any write; a plan made in one account is never applied in another.
 
-use crate::support::{Run, SMALL_SEED, sc_assoc, sc_assoc_env, start_catalog, write_file};
-use sc_assoc::local::{CatalogConfig, LocalCatalog, SeedFile};
+use crate::support::{
+    Run, SMALL_SEED, accounts_catalog, sc_assoc, sc_assoc_env, start_catalog, write_file,
+};
+use sc_assoc::local::LocalCatalog;
 use sc_assoc::triple::Triple;
 
 const BY_NAMES: &str = "version: 1
@@ -213,16 +215,6 @@ async fn show_as_json_has_a_summary_per_target_for_drift_monitors() {
     assert_eq!(target["summary"]["in_sync"], false, "{document:#}");
     assert_eq!(target["changes"][0]["names"]["product"], "Web Server");
     catalog.shutdown().await;
-}
-
-/// The hub-and-spoke fixture, for plans over targets and across accounts.
-async fn accounts_catalog() -> LocalCatalog {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/catalog/accounts.yaml"
-    );
-    let file = SeedFile::from_file(std::path::Path::new(path)).expect("fixture parses");
-    crate::support::start_config(CatalogConfig::from_seed_file(file)).await
 }
 
 async fn with_keys(catalog: &LocalCatalog, key: &str, args: &[&str]) -> Run {

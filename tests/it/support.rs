@@ -159,3 +159,15 @@ pub async fn sc_assoc_env(endpoint: Option<&str>, args: &[&str], env: &[(&str, &
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
     }
 }
+
+/// The local catalog of `tests/fixtures/catalog/accounts.yaml`: a hub and two spokes, the same
+/// names with other ids in each account and region, roles the hub may assume.
+pub async fn accounts_catalog() -> LocalCatalog {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/catalog/accounts.yaml"
+    );
+    let file =
+        sc_assoc::local::SeedFile::from_file(std::path::Path::new(path)).expect("fixture parses");
+    start_config(CatalogConfig::from_seed_file(file)).await
+}

@@ -4,8 +4,8 @@
 //! applies and verifies on its own; a target that cannot be reached or resolved fails alone;
 //! `--target` runs a subset; output is grouped by target; the external id never shows.
 
-use crate::support::{Run, sc_assoc_env, start_config, write_file};
-use sc_assoc::local::{CatalogConfig, LocalCatalog, SeedFile};
+use crate::support::{Run, accounts_catalog, sc_assoc_env, write_file};
+use sc_assoc::local::LocalCatalog;
 use sc_assoc::triple::Triple;
 
 const HUB: &str = "111111111111";
@@ -31,15 +31,6 @@ associations:
     artifacts: all
     action: {name: Restart}
 "#;
-
-async fn accounts_catalog() -> LocalCatalog {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/catalog/accounts.yaml"
-    );
-    let file = SeedFile::from_file(std::path::Path::new(path)).expect("fixture parses");
-    start_config(CatalogConfig::from_seed_file(file)).await
-}
 
 /// The binary with the hub's base credentials.
 async fn as_hub(catalog: &LocalCatalog, args: &[&str]) -> Run {
