@@ -98,6 +98,11 @@ pub enum TargetError {
     /// The run stopped (interrupt, deadline) before this target started.
     #[error("not started: {0}")]
     NotStarted(StopReason),
+    /// The run stopped while this target's client was being set up (its role being assumed).
+    #[error(
+        "{0} while setting up the client for this target (finding or assuming its credentials); nothing was applied"
+    )]
+    ConnectStopped(StopReason),
 }
 
 fn quota_lines(violations: &[QuotaViolation]) -> String {
@@ -214,7 +219,7 @@ async fn run_one<K: Connect>(
                 Err(_) => Err(TargetError::ConnectTimeout(settings.connect_timeout)),
             }
         }
-        () = control.stopped() => Err(TargetError::NotStarted(
+        () = control.stopped() => Err(TargetError::ConnectStopped(
             control.reason().unwrap_or(StopReason::Interrupted),
         )),
     };

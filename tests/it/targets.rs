@@ -542,3 +542,37 @@ async fn export_writes_one_manifest_per_target_each_naming_its_target_and_applyi
     assert!(one.stdout.contains("prod-a-web"), "{one:?}");
     catalog.shutdown().await;
 }
+
+/// Setting a target up is bounded like every other call: an STS (here, an endpoint) that
+/// accepts the AssumeRole request and never answers ends every target at the deadline.
+#[tokio::test]
+async fn an_assume_role_that_never_answers_ends_every_target_at_the_deadline() {
+    use crate::hostile::{Answer, Hostile};
+    let endpoint = Hostile::start(|_| Answer::Hang).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = write_file(dir.path(), "fleet.yaml", HUB_AND_SPOKES);
+    let started = std::time::Instant::now();
+    let run = sc_assoc_env(
+        Some(&endpoint.endpoint),
+        &["plan", manifest.to_str().expect("utf-8"), "--deadline", "2"],
+        &[],
+    )
+    .await;
+    let took = started.elapsed();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        took < std::time::Duration::from_secs(6),
+        "2 s deadline, 2 s grace: took {took:?}"
+    );
+    assert_eq!(
+        run.stdout
+            .matches("error: the deadline was reached while setting up the client for this target")
+            .count(),
+        4,
+        "one error per target: {run:?}"
+    );
+    assert!(
+        run.stderr.contains("error: 4 of 4 target(s) failed"),
+        "{run:?}"
+    );
+}
