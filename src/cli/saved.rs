@@ -122,16 +122,39 @@ pub async fn apply(
         return Ok(EXIT_INTERRUPTED);
     }
     if !refused.is_empty() {
-        for (target, error) in &refused {
-            let error = anyhow::anyhow!("target {}: {error:#}", label(target));
-            super::errors::report(global.output, &error);
-        }
         let names: Vec<String> = refused.iter().map(|(t, _)| label(t)).collect();
-        anyhow::bail!(
+        let summary = format!(
             "the plan {} was not applied; nothing was written (refused: {}); plan again and review the new plan",
             path.display(),
             names.join(", ")
         );
+        if global.output == OutputFormat::Json {
+            // One document on stdout, whatever the number of refused targets.
+            let sections: Vec<serde_json::Value> = refused
+                .iter()
+                .map(|(target, error)| {
+                    let mut section = super::errors::fields(&anyhow::anyhow!("{error:#}"));
+                    section["target"] = label(target).into();
+                    section["status"] = "refused".into();
+                    section
+                })
+                .collect();
+            emit(&format!(
+                "{:#}\n",
+                json!({
+                    "format_version": super::output::FORMAT_VERSION,
+                    "plan_file": path.display().to_string(),
+                    "error": {"message": summary},
+                    "targets": sections,
+                })
+            ))?;
+            return Ok(EXIT_FAILURE);
+        }
+        for (target, error) in &refused {
+            let error = anyhow::anyhow!("target {}: {error:#}", label(target));
+            super::errors::report(global.output, &error);
+        }
+        anyhow::bail!("{summary}");
     }
     let options = ApplyOptions {
         concurrency,

@@ -132,6 +132,21 @@ async fn a_change_in_the_planned_scope_since_the_plan_is_refused_naming_it_and_n
     );
     assert!(apply.stderr.contains("nothing was written"), "{apply:?}");
     assert_eq!(catalog.stats().write_calls(), 0);
+    // With JSON, the refusal is one document a pipeline can parse.
+    let json = sc_assoc(
+        Some(&catalog.endpoint()),
+        &["apply", &planned.plan, "--output", "json"],
+    )
+    .await;
+    assert_eq!(json.code, 1, "{json:?}");
+    let document = json.json();
+    assert_eq!(document["targets"][0]["status"], "refused", "{document:#}");
+    assert!(
+        document["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("nothing was written")),
+        "{document:#}"
+    );
 
     // A removal out of band is drift too.
     let (planned, run) = plan_to_file(&catalog, BY_NAMES, &[]).await;
