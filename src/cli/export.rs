@@ -87,23 +87,14 @@ pub async fn run_targets(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Resu
         base = sc_assoc::aws::AwsBase::load(&options) => base.context("cannot set up the AWS client")?,
         () = control.stopped() => anyhow::bail!("stopped while setting up the AWS client; nothing was exported"),
     };
-    let mut targets: Vec<_> = targeted.targets.into_iter().map(|t| t.target).collect();
-    for target in &mut targets {
-        if target.region.is_none() {
-            target.region = base.default_region();
-        }
-    }
-    let filters = &args.tuning.targets;
-    if let Some(unmatched) = filters
-        .iter()
-        .find(|f| !targets.iter().any(|t| t.matches(f)))
-    {
-        anyhow::bail!(
-            "--target {unmatched} matches none of the targets of {}",
-            source.display()
-        );
-    }
-    targets.retain(|t| filters.is_empty() || filters.iter().any(|f| t.matches(f)));
+    let targets: Vec<_> = super::fleet::select(
+        targeted.targets,
+        base.default_region(),
+        &args.tuning.targets,
+    )?
+    .into_iter()
+    .map(|t| t.target)
+    .collect();
     if targets.len() > 1 && args.out_dir.is_none() {
         anyhow::bail!(
             "{} targets to export: give --out-dir DIR for one file each (or --target to pick one)",

@@ -78,15 +78,8 @@ pub async fn run_on(
     command: Command,
 ) -> anyhow::Result<u8> {
     let (base, reporter, control) = (on.base, on.reporter, on.control);
-    let default_region = base.default_region();
     let files = targeted.files.clone();
-    let mut targets = targeted.targets;
-    for declared in &mut targets {
-        if declared.target.region.is_none() {
-            declared.target.region = default_region.clone();
-        }
-    }
-    let targets = select(targets, &tuning.targets)?;
+    let targets = select(targeted.targets, base.default_region(), &tuning.targets)?;
     let make_pacer = || tuning.pacer();
     let connector = AwsConnector {
         base,
@@ -117,7 +110,7 @@ pub async fn run_on(
         _ => None,
     };
     match global.output {
-        OutputFormat::Text => emit(&text(runs, global.quiet, global.paint()))?,
+        OutputFormat::Text => emit(&text(runs, &totals, global.quiet, global.paint()))?,
         OutputFormat::Json => emit(&format!("{:#}\n", document(runs, &totals)))?,
     }
     match saved {
@@ -182,12 +175,20 @@ async fn connect_base(
     }
 }
 
-/// The targets `--target` selects (all when none is given). A filter that selects nothing is
-/// an error listing the targets there are: a typo must not run zero targets and exit 0.
-fn select(
-    targets: Vec<TargetDesired>,
+/// The targets `--target` selects (all when none is given), each without a region of its own
+/// given `default_region` first, so filters and labels name real regions. A filter that selects
+/// nothing is an error listing the targets there are: a typo must not run zero targets and exit
+/// 0.
+pub fn select(
+    mut targets: Vec<TargetDesired>,
+    default_region: Option<String>,
     filters: &[TargetFilter],
 ) -> anyhow::Result<Vec<TargetDesired>> {
+    for declared in &mut targets {
+        if declared.target.region.is_none() {
+            declared.target.region = default_region.clone();
+        }
+    }
     if filters.is_empty() {
         return Ok(targets);
     }
@@ -261,10 +262,9 @@ fn failure(error: TargetError) -> anyhow::Error {
     }
 }
 
-fn text(runs: Vec<TargetRun>, quiet: bool, paint: Paint) -> String {
+fn text(runs: Vec<TargetRun>, totals: &Totals, quiet: bool, paint: Paint) -> String {
     let mut out = String::new();
     let mut lines = Vec::with_capacity(runs.len());
-    let totals = Totals::of(&runs);
     let width = runs
         .iter()
         .map(|r| r.target.to_string().len())
