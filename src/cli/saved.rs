@@ -114,7 +114,8 @@ pub async fn apply(
     for checked in checked {
         match checked.outcome {
             Ok(catalog) => ready.push((checked.target, catalog)),
-            Err(error) => refused.push((checked.target, error)),
+            // Kept as an error chain, so the renderers find its hint (a role refused, …).
+            Err(error) => refused.push((checked.target, anyhow::Error::new(error))),
         }
     }
     if matches!(control.reason(), Some(StopReason::Interrupted)) {
@@ -133,7 +134,7 @@ pub async fn apply(
             let sections: Vec<serde_json::Value> = refused
                 .iter()
                 .map(|(target, error)| {
-                    let mut section = super::errors::fields(&anyhow::anyhow!("{error:#}"));
+                    let mut section = super::errors::fields(error);
                     section["target"] = label(target).into();
                     section["status"] = "refused".into();
                     section
@@ -150,8 +151,8 @@ pub async fn apply(
             ))?;
             return Ok(EXIT_FAILURE);
         }
-        for (target, error) in &refused {
-            let error = anyhow::anyhow!("target {}: {error:#}", label(target));
+        for (target, error) in refused {
+            let error = error.context(format!("target {}", label(&target)));
             super::errors::report(global.output, &error);
         }
         anyhow::bail!("{summary}");
