@@ -6,6 +6,7 @@
 
 mod attempts;
 mod errors;
+mod https;
 mod paging;
 mod retry;
 mod setup;
@@ -22,6 +23,7 @@ use aws_sdk_servicecatalog::config::retry::{RetryConfig, RetryPartition, TokenBu
 use aws_sdk_servicecatalog::config::timeout::TimeoutConfig;
 use aws_sdk_servicecatalog::types::{ProductViewFilterBy, ServiceActionAssociation};
 use errors::map_error;
+pub use https::https_client;
 use paging::Pages;
 pub use retry::AttemptObserver;
 use retry::{ObserveAttempts, QuotaIsFinal};
@@ -231,7 +233,8 @@ async fn load_shared(
     options: &AwsOptions,
     profile: Option<&str>,
 ) -> Result<aws_types::SdkConfig, SetupError> {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let mut loader =
+        aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client());
     if let Some(profile) = profile {
         // Checked first: a missing profile otherwise surfaces as "no region".
         setup::check_profile_exists(profile).await?;

@@ -63,6 +63,7 @@ async fn the_pinned_sdk_speaks_aws_json_1_1() {
     let (endpoint, seen) = recording_server().await;
     let config = aws_sdk_servicecatalog::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(sc_assoc::aws::https_client())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("AKIDTEST", "secret", None, None, "test"))
         .endpoint_url(endpoint)

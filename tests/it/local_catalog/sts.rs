@@ -22,6 +22,7 @@ async fn fixture() -> Harness {
 /// endpoint, a region.
 async fn sdk_config(h: &Harness, region: &'static str) -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(sc_assoc::aws::https_client())
         .region(Region::new(region))
         .endpoint_url(h.catalog.endpoint())
         .credentials_provider(Credentials::new(
@@ -43,6 +44,7 @@ async fn web_server_id(
 ) -> String {
     let config = aws_sdk_servicecatalog::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(sc_assoc::aws::https_client())
         .region(Region::new(region))
         .credentials_provider(provider)
         .endpoint_url(h.catalog.endpoint())
