@@ -3,8 +3,8 @@
 //! hyper 1 + rustls client, configured as the SDK's default one is (the system's root
 //! certificates, `HTTPS_PROXY`/`NO_PROXY` from the environment, the SDK's connect timeout and
 //! sleep), with one difference: rustls's crypto comes from ring rather than aws-lc-rs, so a build
-//! compiles no C crypto library with cmake. TLS 1.2 and 1.3 with the same cipher suites AWS
-//! endpoints offer; nothing sc-assoc does needs aws-lc's FIPS or post-quantum modes.
+//! compiles no C crypto library with cmake. Nothing sc-assoc does needs aws-lc's FIPS or
+//! post-quantum modes.
 
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
