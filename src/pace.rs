@@ -30,6 +30,12 @@
 //! sent by then", whatever the concurrency. The rate grows only while the pacer is what limits
 //! the calls: a run held back by `--concurrency` or by latency does not build up a rate it never
 //! used and then spend it at once.
+//!
+//! A throttled call's retry is paced too: it is booked the next slot after the reaction, and
+//! the SDK sends it then rather than after its random exponential backoff (0–1 s, doubling), so
+//! a throttled call neither holds a worker idle for half a second nor lands on top of the rate
+//! at a random moment. After [`PACED_RETRIES`] throttled attempts in a row the call falls back
+//! to the SDK's backoff (see [`crate::aws`]).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -81,6 +87,11 @@ const DISCOVERY_IN_FLIGHT: u64 = 16;
 const CAP_DOUBLING: Duration = Duration::from_secs(1);
 /// A caller held by the cap looks again at least this often (an answer wakes it sooner).
 const CAP_RECHECK: Duration = Duration::from_millis(50);
+/// Throttled attempts of one call that are retried at their paced slot; later ones wait for the
+/// SDK's exponential backoff. A call throttled this often in a row meets an account busy with
+/// other callers, and ten attempts in quick succession would give up on a call that the backoff
+/// (about a minute over ten attempts) would have carried through.
+pub const PACED_RETRIES: u32 = 3;
 /// Bounds of an adaptive rate, in calls per second.
 const MIN_RATE: f64 = 0.5;
 const MAX_RATE: f64 = 5_000.0;
@@ -203,9 +214,11 @@ impl Pacer {
 
     /// Waits for the next call slot. Slots are spaced 1/rate apart, so concurrent callers never
     /// exceed the rate, even in a burst. A slot is taken only when it is due, never booked
-    /// ahead: a cut of the rate (or a slot kept for a retry) holds back every waiting caller at
-    /// once, however many there are.
+    /// ahead (only a throttled call's retry books one, in [`Pacer::on_answer`]): a cut of the
+    /// rate holds back every waiting caller at once, however many there are.
     pub async fn acquire(&self) {
+        // Whether this caller slept until a slot was due (waiting for the discovery's in-flight
+        // cap is not waiting for the rate: a rate that grew then would be one never used).
         let mut waited = false;
         loop {
             let answered = self.answers.notified();
@@ -225,16 +238,31 @@ impl Pacer {
                     // for callers: this caller waited, or the slot is not older than an interval.
                     let binding = waited || state.next_slot + interval(state.rate) >= now;
                     state.grow(now, binding);
-                    let slot = state.next_slot.max(now);
+                    // Timers fire on millisecond ticks, so a caller wakes up to a tick or so
+                    // after its slot. Restarting the schedule from that late moment would lose
+                    // the lateness at every slot (at 300/s, 3.3 ms slots become 4 ms ones: 250
+                    // calls/s), so a slot waited for keeps its place, up to one interval late.
+                    // A caller that did not wait finds the pacer idle, and idle time is not
+                    // saved up for a burst.
+                    let keep_place = if waited {
+                        interval(state.rate)
+                    } else {
+                        Duration::ZERO
+                    };
+                    let slot = state
+                        .next_slot
+                        .max(now.checked_sub(keep_place).unwrap_or(now));
                     state.next_slot = slot + interval(state.rate);
                     return;
                 } else {
                     Some(state.next_slot)
                 }
             };
-            waited = true;
             match due {
-                Some(due) => tokio::time::sleep_until(due).await,
+                Some(due) => {
+                    waited = true;
+                    tokio::time::sleep_until(due).await;
+                }
                 None => {
                     let _ = tokio::time::timeout(CAP_RECHECK, answered).await;
                 }
@@ -253,33 +281,46 @@ impl Pacer {
     }
 
     /// An HTTP attempt was answered; `throttled` when the answer was a throttling error.
-    pub fn on_answer(&self, throttled: bool) {
+    ///
+    /// A throttled call is retried by the SDK, which does not ask for a slot: this books one
+    /// for it and returns how long from now it is due, so the retry can be sent then (see
+    /// [`crate::aws`]) instead of after the SDK's random backoff. The slot is the next free one
+    /// after the reaction to the throttle, and no sooner than one refill interval from now: the
+    /// bucket was empty a moment ago, and a retry sent at once would find it empty again.
+    pub fn on_answer(&self, throttled: bool) -> Option<Duration> {
         let Ok(mut state) = self.state.lock() else {
-            return;
+            return None;
         };
         let now = Instant::now();
         let State {
             rate,
             next_slot,
-            adaptive: Some(adaptive),
-        } = &mut *state
-        else {
-            return;
-        };
-        adaptive.answered += 1;
-        self.answers.notify_waiters();
-        if !throttled {
-            adaptive.accepted += 1;
-            return;
+            adaptive,
+        } = &mut *state;
+        if let Some(adaptive) = adaptive {
+            adaptive.answered += 1;
+            self.answers.notify_waiters();
+            if !throttled {
+                adaptive.accepted += 1;
+                return None;
+            }
+            if adaptive.answered > adaptive.episode_end {
+                adaptive.react(rate, now, true);
+            }
+        } else if !throttled {
+            return None;
         }
-        if adaptive.answered > adaptive.episode_end {
-            adaptive.react(rate, now, true);
-        }
-        // The SDK retries the throttled call after its backoff without asking for a slot: keep
-        // a token's worth of time free for it (at the refill rate as best known, not at the rate
-        // that overshot), so retries do not come on top of the rate.
-        let refill = adaptive.estimate.unwrap_or(*rate).min(*rate);
-        *next_slot = (*next_slot).max(now) + interval(refill);
+        // At the refill rate as best known, not at the rate that overshot.
+        let refill = interval(
+            adaptive
+                .as_ref()
+                .and_then(|a| a.estimate)
+                .unwrap_or(*rate)
+                .min(*rate),
+        );
+        let slot = (*next_slot).max(now + refill);
+        *next_slot = slot + refill;
+        Some(slot - now)
     }
 
     /// A throttling signal that is not an attempt's answer (per-item throttling inside a batch
@@ -316,6 +357,11 @@ impl State {
             return;
         }
         let rate = if adaptive.discovering {
+            // A full in-flight cap limits the calls, not the rate: growing then would build a
+            // rate never used, and the cut at the first throttle would start from it.
+            if adaptive.granted.saturating_sub(adaptive.accepted) >= adaptive.cap {
+                return;
+            }
             self.rate * 2f64.powf(elapsed.as_secs_f64() / DOUBLING.as_secs_f64())
         } else {
             self.rate + adaptive.slope * elapsed.as_secs_f64()

@@ -26,7 +26,7 @@ use errors::map_error;
 pub use https::https_client;
 use paging::Pages;
 pub use retry::AttemptObserver;
-use retry::{ObserveAttempts, QuotaIsFinal};
+use retry::{ObserveAttempts, QuotaIsFinal, RetryAtPacedSlot};
 pub use setup::SetupError;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -320,6 +320,8 @@ impl AwsCatalog {
                     .build(),
             )
             .retry_classifier(QuotaIsFinal)
+            // A throttled call's retry goes at the slot its pacer booked (none without a pacer).
+            .retry_classifier(RetryAtPacedSlot)
             .retry_classifier(UnreachableIsFinal)
             .timeout_config(timeouts(options))
             .build();

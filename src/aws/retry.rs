@@ -1,13 +1,14 @@
 //! The retry and pacing hooks this project adds to the SDK: a classifier that makes the quota
-//! error (and model-validation errors) final, and an interceptor that tells a pacer how each HTTP
-//! attempt went. Both take the error code from the SDK's own parsed error metadata, never from
+//! error (and model-validation errors) final, an interceptor that tells a pacer how each HTTP
+//! attempt went, and a classifier that sends a throttled call's retry at the slot the pacer
+//! booked for it instead of after the SDK's random backoff. Both take the error code from the SDK's own parsed error metadata, never from
 //! the response body, so they work whichever wire protocol the SDK speaks (AWS JSON 1.1 today,
 //! Smithy RPC v2 CBOR in a later release), exactly as the SDK's own `AwsErrorCodeClassifier`
 //! does.
 
 use super::errors::THROTTLING_CODES;
 use aws_sdk_servicecatalog::config::interceptors::{
-    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef, InterceptorContext,
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextMut, InterceptorContext,
 };
 use aws_sdk_servicecatalog::config::retry::{ClassifyRetry, RetryAction};
 use aws_sdk_servicecatalog::config::{ConfigBag, Intercept, RuntimeComponents};
@@ -16,15 +17,18 @@ use aws_sdk_servicecatalog::operation;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{Error as OperationError, Output};
 use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
-use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
+use aws_smithy_runtime_api::client::retries::classifiers::{RetryClassifierPriority, RetryReason};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Receives one call per HTTP attempt.
 pub trait AttemptObserver: Send + Sync + std::fmt::Debug {
     /// An attempt is about to be sent (retries included).
     fn on_send(&self) {}
-    /// `throttled` is true when the attempt was answered with a throttling error.
-    fn on_attempt(&self, throttled: bool);
+    /// `throttled` is true when the attempt was answered with a throttling error. Returns how
+    /// long from now the retry of a throttled attempt should be sent, if the observer paces it.
+    fn on_attempt(&self, throttled: bool) -> Option<Duration>;
 }
 
 impl AttemptObserver for crate::pace::Pacer {
@@ -32,10 +36,15 @@ impl AttemptObserver for crate::pace::Pacer {
         self.on_attempt_sent();
     }
 
-    fn on_attempt(&self, throttled: bool) {
-        self.on_answer(throttled);
+    fn on_attempt(&self, throttled: bool) -> Option<Duration> {
+        self.on_answer(throttled)
     }
 }
+
+/// The delay until a throttled attempt's paced retry, carried from the interceptor (which sees
+/// the attempt count) to [`RetryAtPacedSlot`] (which sees only the context) on the response.
+#[derive(Debug, Clone, Copy)]
+struct PacedRetry(Duration);
 
 /// Reports each attempt's outcome to an [`AttemptObserver`].
 #[derive(Debug)]
@@ -56,15 +65,55 @@ impl Intercept for ObserveAttempts {
         Ok(())
     }
 
-    fn read_after_attempt(
+    fn modify_before_attempt_completion(
         &self,
-        context: &FinalizerInterceptorContextRef<'_>,
+        context: &mut FinalizerInterceptorContextMut<'_>,
         _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         // The attempt's response has been deserialized by now, so its error is the parsed one.
-        self.0.on_attempt(throttled(context.output_or_error()));
+        // This hook runs once per attempt, before the retry strategy asks the classifiers.
+        let retry_in = self.0.on_attempt(throttled(context.output_or_error()));
+        let attempts = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
+        if let (Some(delay), Some(response)) = (retry_in, context.response_mut())
+            && attempts <= crate::pace::PACED_RETRIES
+        {
+            response.add_extension(PacedRetry(delay));
+        }
         Ok(())
+    }
+}
+
+/// Gives a throttled attempt that the SDK would retry anyway the delay its pacer booked (see
+/// [`crate::pace::Pacer::on_answer`]); leaves every other verdict, and the SDK's own backoff
+/// after [`crate::pace::PACED_RETRIES`] throttled attempts, as they are.
+#[derive(Debug)]
+pub(super) struct RetryAtPacedSlot;
+
+impl ClassifyRetry for RetryAtPacedSlot {
+    fn classify_retry(&self, _ctx: &InterceptorContext) -> RetryAction {
+        RetryAction::NoActionIndicated
+    }
+
+    fn classify_retry_v2(&self, ctx: &InterceptorContext, previous: &RetryAction) -> RetryAction {
+        let paced = ctx
+            .response()
+            .and_then(|r| r.extension::<PacedRetry>())
+            .filter(|_| throttled(ctx.output_or_error()));
+        match (previous, paced) {
+            (RetryAction::RetryIndicated(RetryReason::RetryableError { kind, .. }), Some(d)) => {
+                RetryAction::retryable_error_with_explicit_delay(*kind, d.0)
+            }
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "a throttled call is retried at the slot its pacer booked"
+    }
+
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(QuotaIsFinal.priority())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The pacer against a simulated server, on tokio's paused clock: a token bucket that answers
 //! after a fixed latency, workers bounded by a concurrency, and the SDK's retry of a throttled
-//! call after a random backoff that does not ask the pacer for a slot. Time is virtual, so these
+//! call at the slot the pacer booked for it (after a random backoff once it has been throttled
+//! [`PACED_RETRIES`] times), as the adapter's retry classifier arranges. Time is virtual, so these
 //! are statements about the algorithm, not about the machine.
 
 use super::*;
@@ -88,14 +89,19 @@ async fn simulate(
                         requests.fetch_add(1, Ordering::SeqCst);
                         let admitted = bucket.take();
                         tokio::time::sleep(latency).await;
-                        pacer.on_answer(!admitted);
+                        let retry_in = pacer.on_answer(!admitted);
                         if admitted {
                             break;
                         }
                         throttled.fetch_add(1, Ordering::SeqCst);
-                        // The SDK's standard backoff: a uniform draw times 1 s, doubling.
-                        let backoff = draw() * f64::from(1u32 << attempt);
-                        tokio::time::sleep(Duration::from_secs_f64(backoff.min(20.0))).await;
+                        let backoff = match retry_in.filter(|_| attempt < PACED_RETRIES) {
+                            Some(paced) => paced,
+                            // The SDK's standard backoff: a uniform draw times 1 s, doubling.
+                            None => Duration::from_secs_f64(
+                                (draw() * f64::from(1u32 << attempt)).min(20.0),
+                            ),
+                        };
+                        tokio::time::sleep(backoff).await;
                     }
                 }
             })
@@ -222,4 +228,80 @@ async fn after_a_drop_in_the_servers_rate_the_estimate_follows() {
     let outcome = simulate(pacer.clone(), 40.0, 40.0, 1_600, 16, LATENCY).await;
     let estimate = outcome.estimate.expect("measured");
     assert!((estimate / 40.0 - 1.0).abs() < 0.05, "{outcome:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_throttled_call_is_booked_the_next_slot_no_sooner_than_a_refill_interval() {
+    let pacer = Pacer::fixed(10.0);
+    assert_eq!(
+        pacer.on_answer(false),
+        None,
+        "an accepted call needs no retry"
+    );
+    // Idle pacer: the retry waits one interval (the bucket was empty a moment ago).
+    assert_eq!(pacer.on_answer(true), Some(Duration::from_millis(100)));
+    // A second throttled call in the same moment gets the slot after that one, and a paced
+    // caller the one after both.
+    assert_eq!(pacer.on_answer(true), Some(Duration::from_millis(200)));
+    let start = Instant::now();
+    pacer.acquire().await;
+    assert_eq!(start.elapsed(), Duration::from_millis(300));
+}
+
+#[tokio::test(start_paused = true)]
+async fn retries_at_the_booked_slot_finish_a_low_rate_run_no_later_than_the_sdks_backoff() {
+    // R=5 and R=100 with 16 callers: the throttled calls of discovery and of each probe are
+    // retried within a slot or two instead of after 0–1 s, so the run ends near the floor.
+    for rate in [5.0, 100.0] {
+        let calls = calls_for(rate, 15.0);
+        let outcome = simulate(Arc::new(Pacer::adaptive()), rate, rate, calls, 16, LATENCY).await;
+        let floor = (calls as f64 - rate) / rate;
+        let ratio = outcome.elapsed.as_secs_f64() / floor;
+        assert!(ratio < 1.06, "R={rate}: {ratio:.3}× the floor, {outcome:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn many_callers_get_the_full_rate_although_timers_fire_late() {
+    // Timers fire on millisecond ticks, so a caller waiting for a 4 ms slot wakes up to a
+    // millisecond late; the schedule must not restart from that late moment at every slot.
+    for rate in [250.0, 300.0, 700.0] {
+        let pacer = Arc::new(Pacer::fixed(rate));
+        let granted = Arc::new(AtomicU64::new(0));
+        let started = Instant::now();
+        let callers: Vec<_> = (0..16)
+            .map(|_| {
+                let (pacer, granted) = (pacer.clone(), granted.clone());
+                tokio::spawn(async move {
+                    loop {
+                        pacer.acquire().await;
+                        if started.elapsed() >= Duration::from_secs(2) {
+                            break;
+                        }
+                        granted.fetch_add(1, Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for caller in callers {
+            caller.await.unwrap();
+        }
+        let per_second = granted.load(Ordering::SeqCst) as f64 / 2.0;
+        assert!(
+            (per_second / rate - 1.0).abs() < 0.02,
+            "{per_second} calls/s at a rate of {rate}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_idle_pacer_saves_no_slots_for_a_burst() {
+    let pacer = Pacer::fixed(10.0);
+    pacer.acquire().await;
+    tokio::time::advance(Duration::from_secs(5)).await;
+    // Idle for 5 s: the next call goes at once, the one after a whole interval later.
+    let start = Instant::now();
+    pacer.acquire().await;
+    pacer.acquire().await;
+    assert_eq!(start.elapsed(), Duration::from_millis(100));
 }
