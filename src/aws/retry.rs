@@ -257,6 +257,43 @@ mod tests {
         ctx
     }
 
+    /// A throttled attempt whose interceptor attached the pacer's booked delay.
+    fn throttled_with_booked_retry(delay: Option<Duration>) -> InterceptorContext {
+        use aws_smithy_runtime_api::http::{Response, StatusCode};
+        use aws_smithy_types::body::SdkBody;
+        let mut ctx = failed_with(associate_error("ThrottlingException"));
+        let mut response = Response::new(StatusCode::try_from(400).unwrap(), SdkBody::empty());
+        if let Some(delay) = delay {
+            response.add_extension(PacedRetry(delay));
+        }
+        ctx.set_response(response);
+        ctx
+    }
+
+    #[test]
+    fn a_throttled_retry_waits_for_the_slot_its_pacer_booked() {
+        let booked = Duration::from_millis(37);
+        let ctx = throttled_with_booked_retry(Some(booked));
+        assert_eq!(
+            RetryAtPacedSlot.classify_retry_v2(&ctx, &RetryAction::throttling_error()),
+            RetryAction::retryable_error_with_explicit_delay(
+                aws_smithy_types::retry::ErrorKind::ThrottlingError,
+                booked
+            )
+        );
+        // A retry the SDK would not make stays unmade; without a booking (no pacer, or past
+        // PACED_RETRIES attempts) the SDK's own backoff applies.
+        assert_eq!(
+            RetryAtPacedSlot.classify_retry_v2(&ctx, &RetryAction::RetryForbidden),
+            RetryAction::NoActionIndicated
+        );
+        let unbooked = throttled_with_booked_retry(None);
+        assert_eq!(
+            RetryAtPacedSlot.classify_retry_v2(&unbooked, &RetryAction::throttling_error()),
+            RetryAction::NoActionIndicated
+        );
+    }
+
     #[test]
     fn every_operation_error_type_of_the_adapter_is_recognised() {
         use aws_sdk_servicecatalog::operation::*;

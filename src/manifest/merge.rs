@@ -13,6 +13,7 @@ use crate::triple::Triple;
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Service actions AWS lets one provisioning artifact have.
 pub const MAX_ACTIONS_PER_ARTIFACT: usize = 25;
@@ -27,8 +28,8 @@ pub fn merge(files: Vec<ManifestFile>) -> (DesiredSet, Vec<Diagnostic>) {
     let mut first_declared: BTreeMap<String, BTreeMap<String, Location>> = BTreeMap::new();
 
     for manifest in files {
-        let file = manifest.file.as_path();
-        let at = |pos: super::tree::Pos| Location::new(file, pos.line, pos.column);
+        let file: Arc<Path> = Arc::from(manifest.file.as_path());
+        let at = |pos: super::tree::Pos| Location::in_file(&file, pos.line, pos.column);
         if let Some(At { value, pos }) = manifest.accept_language {
             errors.extend(language.add(value, at(pos)));
         }
@@ -205,7 +206,7 @@ pub fn sort_diagnostics(diagnostics: &mut [Diagnostic], files: &[PathBuf]) {
     diagnostics.sort_by_cached_key(|d| match &d.location {
         None => (0, 0, 0),
         Some(l) => (
-            rank.get(l.file.as_path()).copied().unwrap_or(usize::MAX),
+            rank.get(&*l.file).copied().unwrap_or(usize::MAX),
             l.line,
             l.column,
         ),

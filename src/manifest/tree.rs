@@ -299,6 +299,22 @@ fn is_null(text: &str) -> bool {
 /// A plain scalar as serde_yaml reads it: null, boolean, integer (decimal, `0x`, `0o`, `0b`,
 /// signed), float (finite, `.inf`, `.nan`), else a string. Leading zeros make a string.
 fn resolve_plain(text: String) -> Value {
+    // Only these characters start a null, a boolean or a number (`0x1f`, `-.inf`, `1e3`); ids,
+    // names and keys mostly start otherwise and are strings without the checks below, which
+    // are most of the time a 100k-entry manifest spends here.
+    if !text.is_empty() && !text.starts_with(may_start_special) {
+        return Value::String(text);
+    }
+    resolve_special(text)
+}
+
+/// Whether a plain scalar starting with `c` may be a null, a boolean or a number.
+fn may_start_special(c: char) -> bool {
+    c.is_ascii_digit() || "~nNtTfF+-.".contains(c)
+}
+
+/// [`resolve_plain`] without its shortcut.
+fn resolve_special(text: String) -> Value {
     if text.is_empty() || is_null(&text) {
         return Value::Null;
     }

@@ -86,7 +86,11 @@ fn assert_well_formed(file: &Path, text: &str, result: &Result<DesiredSet, Manif
                     .location
                     .as_ref()
                     .unwrap_or_else(|| panic!("unlocated error: {error}{input}"));
-                assert_eq!(location.file, file, "{error}{input}");
+                assert_eq!(
+                    &*location.file,
+                    std::path::Path::new(file),
+                    "{error}{input}"
+                );
                 assert!(location.line >= 1 && location.column >= 1, "{error}{input}");
                 assert!(
                     inside(&yaml_lines(text), location) || inside(&lf_lines(text), location),

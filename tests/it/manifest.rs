@@ -150,7 +150,7 @@ fn a_triple_declared_twice_is_kept_once_with_a_warning_naming_both_places() {
         ]
     );
     let first = &set.triples[&Triple::new("prod-1", "pa-1", "act-2")];
-    assert_eq!(first.file, fixture("duplicates/first.yaml"));
+    assert_eq!(&*first.file, fixture("duplicates/first.yaml").as_path());
 }
 
 #[test]

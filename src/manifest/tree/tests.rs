@@ -187,3 +187,22 @@ fn leaves_deserialize_with_the_target_type() {
         None
     );
 }
+
+proptest::proptest! {
+    /// The shortcut in `resolve_plain` only skips scalars the full resolution calls strings.
+    #[test]
+    fn a_scalar_not_starting_like_a_special_value_is_a_string(
+        text in proptest::prop_oneof![
+            "\\PC{1,12}",
+            "(~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[+-]?\\.(inf|Inf|nan))",
+            "[+-]?[0-9.][0-9a-fA-FxXobeE.+-]{0,8}",
+        ]
+    ) {
+        if !text.starts_with(super::may_start_special) {
+            proptest::prop_assert_eq!(
+                super::resolve_special(text.clone()),
+                Value::String(text)
+            );
+        }
+    }
+}
