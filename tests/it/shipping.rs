@@ -127,6 +127,30 @@ fn the_package_declares_its_metadata_and_ships_its_licenses() {
     }
 }
 
+/// Measured for issue 14: with a `[profile.release.package.sc-assoc]` section that does not
+/// repeat `strip`, Cargo built the binary with `-C strip=debuginfo` whatever the profile said,
+/// and 4.6 MB of symbol table shipped. Nothing else would notice: the binary still works.
+#[test]
+fn the_release_override_for_sc_assoc_still_strips_symbols() {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
+    let section: Vec<&str> = manifest
+        .lines()
+        .skip_while(|line| line.trim() != "[profile.release.package.sc-assoc]")
+        .skip(1)
+        .take_while(|line| !line.trim_start().starts_with('['))
+        .collect();
+    assert!(
+        !section.is_empty(),
+        "no [profile.release.package.sc-assoc] section: if it went, delete this test"
+    );
+    assert!(
+        section.iter().any(
+            |line| line.split('#').next().unwrap_or("").replace(' ', "") == "strip=\"symbols\""
+        ),
+        "the sc-assoc release override must repeat strip = \"symbols\": {section:?}"
+    );
+}
+
 /// A Dockerfile instruction: the keyword and the rest of the (continued) line.
 fn instructions(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
