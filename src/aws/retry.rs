@@ -1,10 +1,10 @@
 //! The retry and pacing hooks this project adds to the SDK: a classifier that makes the quota
 //! error (and model-validation errors) final, an interceptor that tells a pacer how each HTTP
 //! attempt went, and a classifier that sends a throttled call's retry at the slot the pacer
-//! booked for it instead of after the SDK's random backoff. Both take the error code from the SDK's own parsed error metadata, never from
-//! the response body, so they work whichever wire protocol the SDK speaks (AWS JSON 1.1 today,
-//! Smithy RPC v2 CBOR in a later release), exactly as the SDK's own `AwsErrorCodeClassifier`
-//! does.
+//! booked for it instead of after the SDK's random backoff. They take the error code from the
+//! SDK's own parsed error metadata, never from the response body, so they work whichever wire
+//! protocol the SDK speaks (AWS JSON 1.1 today, Smithy RPC v2 CBOR in a later release), exactly
+//! as the SDK's own `AwsErrorCodeClassifier` does.
 
 use super::errors::THROTTLING_CODES;
 use aws_sdk_servicecatalog::config::interceptors::{
@@ -96,10 +96,8 @@ impl ClassifyRetry for RetryAtPacedSlot {
     }
 
     fn classify_retry_v2(&self, ctx: &InterceptorContext, previous: &RetryAction) -> RetryAction {
-        let paced = ctx
-            .response()
-            .and_then(|r| r.extension::<PacedRetry>())
-            .filter(|_| throttled(ctx.output_or_error()));
+        // Only a throttled attempt carries a booking (see `ObserveAttempts`).
+        let paced = ctx.response().and_then(|r| r.extension::<PacedRetry>());
         match (previous, paced) {
             (RetryAction::RetryIndicated(RetryReason::RetryableError { kind, .. }), Some(d)) => {
                 RetryAction::retryable_error_with_explicit_delay(*kind, d.0)
