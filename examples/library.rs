@@ -59,9 +59,7 @@ async fn main() -> anyhow::Result<()> {
     let prepared = &planned.prepared;
     println!("\n{}\n", prepared.plan);
     // 3. Apply and verify, under the same stop switch as the plan (interrupts, deadline).
-    let verify = Verify::On {
-        salt: "library-example".to_string(),
-    };
+    let verify = Verify::default();
     let options = ApplyOptions {
         control: settings.control.clone(),
         ..ApplyOptions::default()

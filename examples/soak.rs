@@ -128,9 +128,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             &NoProgress,
         )
         .await?;
-        let verify = Verify::On {
-            salt: format!("soak-{run_number}"),
-        };
+        let verify = Verify::default();
         let report = run::execute(&client, &prepared, &apply, &verify, &NoProgress).await;
         let stats = catalog.stats();
         let s = &report.summary;

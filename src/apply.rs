@@ -10,6 +10,7 @@ use crate::dispatch::bounded;
 use crate::progress::{Phase, Reporter};
 use crate::seam::{ApiError, ApiResult, BatchItemFailure, Catalog, ErrorKind, operation};
 use crate::triple::{TokenOperation, Triple, idempotency_token};
+use crate::verify::Confirmation;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -52,6 +53,9 @@ pub enum Status {
     Unknown,
     /// The call failed; the reason is in the outcome.
     Failed,
+    /// Written (the service's answers say so) but not shown by the listings within the settle
+    /// window: a plan run now would not see it yet.
+    NotVisible,
 }
 
 /// The reason a triple failed, as AWS gave it.
@@ -86,6 +90,9 @@ pub struct Outcome {
     pub status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<Failure>,
+    /// How verification confirmed the write, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_by: Option<Confirmation>,
 }
 
 impl Outcome {
@@ -94,6 +101,7 @@ impl Outcome {
             triple,
             status,
             error: None,
+            confirmed_by: None,
         }
     }
 
@@ -102,6 +110,7 @@ impl Outcome {
             triple,
             status: Status::Failed,
             error: Some(error.into()),
+            confirmed_by: None,
         }
     }
 
@@ -111,9 +120,8 @@ impl Outcome {
         match error.kind {
             ErrorKind::Stopped => Self::ok(triple, Status::NotAttempted),
             ErrorKind::Cancelled => Self {
-                triple,
                 status: Status::Unknown,
-                error: Some(error.into()),
+                ..Self::failed(triple, error)
             },
             _ => Self::failed(triple, error),
         }

@@ -54,7 +54,7 @@
 //! assert_eq!(planned.prepared.plan.to_add.len(), 1);
 //!
 //! let options = ApplyOptions { control: settings.control.clone(), ..ApplyOptions::default() };
-//! let verify = Verify::On { salt: "doc".to_string() };
+//! let verify = Verify::default();
 //! let report = execute(&catalog, &planned.prepared, &options, &verify, &NoProgress).await;
 //! assert!(report.converged());
 //! assert_eq!(report.summary.created, 1);

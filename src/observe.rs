@@ -44,13 +44,35 @@ pub struct DirectionChoice {
 /// Restart and Patch") costs a few calls per action against one per artifact. Ties go to
 /// per-artifact reads, which also see undeclared actions (exact quota checks).
 pub fn choose_direction<'a>(desired: impl IntoIterator<Item = &'a Triple>) -> DirectionChoice {
+    choose_direction_knowing(desired, &BTreeSet::new())
+}
+
+/// [`choose_direction`] for reading `wanted` when an earlier read saw `known`: a listing holds
+/// every association of its artifact or action, not only the wanted ones, so what was seen
+/// before says how many pages each really takes. Settling uses it to re-read a few artifacts
+/// of actions that are on hundreds of others.
+pub fn choose_direction_knowing<'a>(
+    wanted: impl IntoIterator<Item = &'a Triple>,
+    known: &BTreeSet<Triple>,
+) -> DirectionChoice {
     let mut per_artifact: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     let mut per_action: BTreeMap<&str, usize> = BTreeMap::new();
-    for triple in desired {
+    let mut wanted_set: BTreeSet<&Triple> = BTreeSet::new();
+    for triple in wanted {
         *per_artifact
             .entry((&triple.product, &triple.artifact))
             .or_default() += 1;
         *per_action.entry(&triple.action).or_default() += 1;
+        wanted_set.insert(triple);
+    }
+    for triple in known.iter().filter(|t| !wanted_set.contains(t)) {
+        if let Some(n) = per_artifact.get_mut(&(triple.product.as_str(), triple.artifact.as_str()))
+        {
+            *n += 1;
+        }
+        if let Some(n) = per_action.get_mut(triple.action.as_str()) {
+            *n += 1;
+        }
     }
     let pages = |n: usize| n.div_ceil(PAGE).max(1);
     let by_artifact_calls = per_artifact.values().map(|&n| pages(n)).sum();
@@ -269,6 +291,22 @@ mod tests {
         let choice = choose_direction(&desired);
         assert_eq!(choice.direction, Direction::ByArtifact);
         assert_eq!((choice.by_artifact_calls, choice.by_action_calls), (1, 10));
+    }
+
+    #[test]
+    fn what_an_earlier_read_saw_counts_toward_each_listing() {
+        // Two artifacts to re-read, of an action already on 200 others: 2 listings per
+        // artifact against 11 pages for the action.
+        let wanted: Vec<Triple> = (0..2)
+            .map(|a| Triple::new("p", format!("pa-new-{a}"), "act"))
+            .collect();
+        let known: BTreeSet<Triple> = (0..200)
+            .map(|a| Triple::new("p", format!("pa-{a}"), "act"))
+            .collect();
+        assert_eq!(choose_direction(&wanted).direction, Direction::ByAction);
+        let choice = choose_direction_knowing(&wanted, &known);
+        assert_eq!(choice.direction, Direction::ByArtifact);
+        assert_eq!((choice.by_artifact_calls, choice.by_action_calls), (2, 11));
     }
 
     #[test]

@@ -9,7 +9,8 @@ pub enum Phase {
     Read,
     /// Making the planned changes.
     Apply,
-    /// Re-reading touched artifacts to confirm the changes landed.
+    /// Confirming the changes and waiting for the listings to show them, one unit per change
+    /// shown.
     Verify,
     /// Targets (accounts and regions) of a run over several, one unit per target done.
     Targets,

@@ -19,7 +19,7 @@ use crate::progress::{Phase, Reporter};
 use crate::resolve::{ResolveError, Resolved, resolve};
 use crate::seam::{ApiError, Catalog};
 use crate::triple::Triple;
-use crate::verify::verify_and_heal;
+use crate::verify::{DEFAULT_SETTLE, SettleOptions, Settlement, fresh_salt, settle};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -288,6 +288,8 @@ pub struct Summary {
     pub not_attempted: usize,
     /// In flight when the run stopped: the write may or may not have happened.
     pub unknown: usize,
+    /// Written, but not shown by the listings within the settle window.
+    pub not_visible: usize,
 }
 
 /// Calls made, by kind and by operation, and the HTTP attempts behind them.
@@ -317,12 +319,20 @@ pub struct Report {
     pub outcomes: Vec<Outcome>,
     pub calls: Calls,
     pub timings: Timings,
+    /// How the writes were settled: absent when verification was off or there was nothing to
+    /// verify.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settle: Option<Settlement>,
 }
 
 impl Report {
-    /// True when every declared triple is now associated (and every pruned one removed).
+    /// True when every declared triple is now associated (and every pruned one removed), and
+    /// the listings show it.
     pub fn converged(&self) -> bool {
-        self.summary.failed == 0 && self.summary.not_attempted == 0 && self.summary.unknown == 0
+        self.summary.failed == 0
+            && self.summary.not_attempted == 0
+            && self.summary.unknown == 0
+            && self.summary.not_visible == 0
     }
 
     pub fn failures(&self) -> impl Iterator<Item = &Outcome> {
@@ -330,13 +340,22 @@ impl Report {
     }
 }
 
-/// Whether and how to read back what apply made.
-#[derive(Debug, Clone)]
+/// Whether and how to settle what apply wrote (see [`crate::verify`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verify {
-    /// Trust the write replies.
+    /// Trust the write replies: no read-back, no wait.
     Off,
-    /// Read back created triples and re-apply missing ones with tokens salted by this string.
-    On { salt: String },
+    /// Read back what was written, heal replayed answers, and wait up to `settle` for the
+    /// listings to show every change.
+    On { settle: Duration },
+}
+
+impl Default for Verify {
+    fn default() -> Self {
+        Verify::On {
+            settle: DEFAULT_SETTLE,
+        }
+    }
 }
 
 /// Applies a prepared plan, verifies it, and reports on every declared triple.
@@ -355,13 +374,26 @@ pub async fn execute<C: Catalog>(
         apply_changes(catalog, &plan.to_remove, &plan.to_add, options, reporter).await;
     let apply_time = started.elapsed();
     let started = Instant::now();
+    let mut settlement = None;
     // After an interrupt or a deadline, the user wants out: verification would make new calls.
-    if let Verify::On { salt } = verify
+    if let Verify::On { settle: window } = *verify
         && !options.stopped()
-        && let Err(error) =
-            verify_and_heal(catalog, &mut applied, salt, options.concurrency, reporter).await
+        && !applied.is_empty()
     {
-        reporter.warn(&format!("verification skipped: {error}"));
+        let salt = fresh_salt();
+        let settle_options = SettleOptions {
+            window,
+            strategy: options.strategy,
+            concurrency: options.concurrency,
+            control: &options.control,
+            salt: &salt,
+            known: prepared.plan.present.iter().cloned().collect(),
+        };
+        let (settled, result) = settle(catalog, &mut applied, &settle_options, reporter).await;
+        if let Err(error) = result {
+            reporter.warn(&format!("verification stopped: {error}"));
+        }
+        settlement = Some(settled);
     }
     let verify_time = started.elapsed();
     let mut outcomes: Vec<Outcome> = applied;
@@ -394,6 +426,7 @@ pub async fn execute<C: Catalog>(
             Status::Failed => summary.failed += 1,
             Status::NotAttempted => summary.not_attempted += 1,
             Status::Unknown => summary.unknown += 1,
+            Status::NotVisible => summary.not_visible += 1,
         }
     }
     let by_operation = catalog.call_counts();
@@ -418,6 +451,7 @@ pub async fn execute<C: Catalog>(
             apply_ms: apply_time.as_millis() as u64,
             verify_ms: verify_time.as_millis() as u64,
         },
+        settle: settlement,
     }
 }
 

@@ -1,269 +1,716 @@
-//! Confirming that what apply reported as created is really there (and what it reported as
-//! removed is really gone), and healing what is not.
+//! Settling what apply wrote: confirming each write, waiting (bounded) until the listings show
+//! it, and healing what a replayed answer hid.
 //!
-//! AWS answers a repeated idempotency token with the first response it gave, whatever the state
-//! is now. If an association made by an earlier run was removed out of band, a re-run's Associate
-//! carries the same token, gets the old success replayed, and associates nothing: the run would
-//! report success on a triple that is absent. So after apply, the touched triples are read back;
-//! any that is missing is associated again with a fresh token (deterministic in the triple and a
-//! salt), read back once more, and reported as healed, or as failed if it is still absent.
+//! Two facts of the service shape this. **Listings lag writes**: right after a write, a listing
+//! may still show the old state while writes already see the new one (AWS's CloudFormation
+//! handler polls 5 × 5 s after each association; Terraform waits up to 3 minutes). And **a
+//! replayed idempotency token answers with the first response**, whatever the state is now: if
+//! an association made by an earlier run was removed out of band, a re-run's Associate carries
+//! the same token, gets the old success back and associates nothing (the stale-token trap;
+//! Disassociate has the mirror image). A listing that does not show a write cannot tell the two
+//! apart; only time, or a write with a token no earlier run used, can.
 //!
-//! Removals have the same trap in reverse: a Disassociate token replayed after someone re-added
-//! the association out of band answers success and removes nothing. So removed triples are read
-//! back too, in the same read, and any still present is disassociated again with a fresh token.
+//! So a write's answer is a *claim*, and the claims are settled in rounds within a window
+//! (`--settle`, [`DEFAULT_SETTLE`]): a round reads the listings of what is not yet shown, in
+//! the cheaper direction (judged by what earlier reads saw), paced like every call. Before each
+//! round, one listing is watched (the canary: the artifact of the last change written), at
+//! once and then with pauses growing from 250 ms to 1 s, and the round comes when it shows
+//! progress, when a probe is due, or 5 s after the last round. So a long lag costs a read a
+//! second, not every listing again, and listings that keep up cost one read more. A claim the listings show is
+//! confirmed (`listing`). One they keep contradicting is *probed*: written
+//! again with a fresh token (deterministic in the triple and this run's salt), whose answer is
+//! evidence: `DuplicateResourceException` to an Associate proves the association exists, and
+//! `ResourceNotFoundException` to a Disassociate proves it is gone (`probe`); a plain success
+//! means the earlier answer was a replay, and the probe itself made the change (`healed`).
+//! Probes are writes, so they are spent where the listings give reason to:
+//! - once the listings have shown some of this run's writes, a straggler is probed when it has
+//!   stayed unshown for twice the longest delay seen, plus a second;
+//! - when they have shown none after 5 s (or half the window, if shorter), a sample of 5% (at
+//!   least one) is probed; a sample that finds a replay has every straggler probed;
+//! - writes whose answer was lost (5xx, no answer) are probed at once: the probe settles them;
+//! - at the end of the window, every claim still unproven is probed, so the report says of each
+//!   one whether the service holds it.
 //!
-//! The same read settles writes whose answer was lost (5xx or a timeout past the retries): the
-//! write may have been made. One found as wanted counts as done, not failed.
+//! Batch calls carry no token, so their answers are never replays: they are confirmed by the
+//! reply itself (`batch_reply`) and only waited for. A claim the listings never show within the
+//! window is reported `not_visible` (exit 1): the change is made as far as the service's answers
+//! say, but a plan run now would not see it yet.
 
-use crate::apply::{Failure, Outcome, Status};
-use crate::observe::{FatalReadError, choose_direction, read_observed};
-use crate::progress::{Phase, Reporter};
-use crate::seam::{ApiResult, Catalog, ErrorKind};
+use crate::apply::{Failure, Outcome, Status, Strategy};
+use crate::control::RunControl;
+use crate::dispatch::bounded;
+use crate::observe::{FatalReadError, choose_direction_knowing, read_observed};
+use crate::progress::{NoProgress, Phase, Reporter};
+use crate::seam::{ApiError, ApiResult, Catalog, ErrorKind, operation};
 use crate::triple::{TokenOperation, Triple, idempotency_token_salted};
-use futures::StreamExt;
-use std::collections::BTreeSet;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+use tokio::time::Instant;
 
-/// What apply claims for the triples it touched: these should be present, those absent.
+/// How long apply waits, by default, for the listings to show what it wrote. Twice what AWS's
+/// CloudFormation handler waits (5 × 5 s), a third of Terraform's 3 minutes: long enough for
+/// the lags seen in practice, short enough that a real problem fails a pipeline in a minute.
+pub const DEFAULT_SETTLE: Duration = Duration::from_secs(60);
+
+/// The pause after the first read-back; each later pause doubles, up to [`LONGEST_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_millis(250);
+const LONGEST_PAUSE: Duration = Duration::from_secs(1);
+
+/// The longest between two full rounds of reads while the canary shows nothing: as long as
+/// AWS's CloudFormation handler waits between its checks.
+const ROUND_EVERY: Duration = Duration::from_secs(5);
+
+/// Added to twice the longest delay seen before a straggler is probed, so that listings a few
+/// milliseconds apart do not decide it.
+const PROBE_MARGIN: Duration = Duration::from_secs(1);
+
+/// When the listings have shown none of the run's writes by this time (or half the window, if
+/// shorter), a sample is probed: as long as AWS's own CloudFormation handler waits between its
+/// checks, and short enough that a lone replayed write (a re-run after one association was
+/// removed out of band) heals in seconds.
+const SAMPLE_AFTER: Duration = Duration::from_secs(5);
+
+/// How a write was confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Confirmation {
+    /// A listing showed it.
+    Listing,
+    /// The answer to a write with a fresh token: the association exists (or is gone), or the
+    /// probe made it so (healed).
+    Probe,
+    /// The batch call's own answer (batch calls carry no token, so it is never a replay).
+    BatchReply,
+}
+
+/// How settling went, for the report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Settlement {
+    /// The window: how long apply would wait for the listings (`--settle`).
+    pub window_ms: u64,
+    /// From the end of the writes to the read that showed the last of them (or to the end of
+    /// the window, or of the run, when that came first).
+    pub waited_ms: u64,
+    /// Full rounds of reading the listings back.
+    pub rounds: u32,
+    /// Listing calls made to settle: the rounds' and the single listings watched between them
+    /// (for implementations of [`Catalog`] that count calls).
+    pub reads: u64,
+    /// Writes sent with fresh tokens to settle what the listings did not show.
+    pub probes: u64,
+    /// Every write was settled: shown, or judged at the end of the window. False when the run
+    /// stopped first (interrupt, deadline, a fatal error).
+    pub complete: bool,
+}
+
+/// A fresh salt for this run's probe tokens: a replayed token cannot heal, so each run probes
+/// with tokens no earlier run used, still derived from the triple. Nanoseconds and the process
+/// id, because pipelines re-run within the same second.
+pub fn fresh_salt() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{nanos}-{}", std::process::id())
+}
+
+/// What settling needs besides the outcomes.
+#[derive(Debug, Clone)]
+pub struct SettleOptions<'a> {
+    pub window: Duration,
+    /// How the writes were sent: batch answers are evidence, single answers may be replays.
+    pub strategy: Strategy,
+    pub concurrency: usize,
+    pub control: &'a RunControl,
+    /// Salts the probe tokens ([`fresh_salt`]).
+    pub salt: &'a str,
+    /// Associations known to exist on the scope (the plan's), so each round reads in the
+    /// direction that is really cheaper.
+    pub known: BTreeSet<Triple>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Want {
+    Present,
+    Absent,
+}
+
+impl Want {
+    fn write(self) -> TokenOperation {
+        match self {
+            Want::Present => TokenOperation::Associate,
+            Want::Absent => TokenOperation::Disassociate,
+        }
+    }
+
+    /// The probe's error that proves the state is already as wanted.
+    fn proven_by(self, error: &ApiError) -> bool {
+        match self {
+            Want::Present => error.kind == ErrorKind::Duplicate,
+            Want::Absent => error.kind == ErrorKind::NotFound,
+        }
+    }
+}
+
+/// One write's claim and what is known of it so far.
+#[derive(Debug)]
+struct Claim {
+    want: Want,
+    /// The write failed without an answer (5xx, no answer, a lost connection): it may or may
+    /// not have been made.
+    uncertain: bool,
+    proof: Option<Confirmation>,
+    /// A listing has shown it as wanted.
+    shown: bool,
+    /// A listing of it has been read at least once.
+    read: bool,
+    probed: bool,
+    /// The probe found the earlier answer a replay and made the change itself.
+    healed: bool,
+    probe_error: Option<ApiError>,
+}
+
+impl Claim {
+    fn unproven(&self) -> bool {
+        !self.shown && self.proof.is_none() && !self.probed
+    }
+}
+
+/// The claims of `outcomes`: what each write says it did, and writes whose answer was lost.
+fn claims(outcomes: &[Outcome], strategy: Strategy) -> BTreeMap<Triple, Claim> {
+    let reply_proof = (strategy == Strategy::Batch).then_some(Confirmation::BatchReply);
+    outcomes
+        .iter()
+        .filter_map(|outcome| {
+            let (want, uncertain) = match outcome.status {
+                Status::Created | Status::Adopted => (Want::Present, false),
+                Status::Removed | Status::AlreadyAbsent => (Want::Absent, false),
+                Status::Failed => (uncertain_write(outcome)?, true),
+                _ => return None,
+            };
+            let claim = Claim {
+                want,
+                uncertain,
+                proof: if uncertain { None } else { reply_proof },
+                shown: false,
+                read: false,
+                probed: false,
+                healed: false,
+                probe_error: None,
+            };
+            Some((outcome.triple.clone(), claim))
+        })
+        .collect()
+}
+
+/// For a write that failed without an answer (HTTP 5xx, no answer, a lost connection, past
+/// the retries), what it meant to do; `None` for every other failure. A refused connection
+/// never reached the service, so it is not among them.
+fn uncertain_write(outcome: &Outcome) -> Option<Want> {
+    let error = outcome.error.as_ref()?;
+    if !matches!(
+        error.kind,
+        ErrorKind::Server | ErrorKind::Transport | ErrorKind::Timeout
+    ) {
+        return None;
+    }
+    match error.operation.as_str() {
+        operation::ASSOCIATE | operation::BATCH_ASSOCIATE => Some(Want::Present),
+        operation::DISASSOCIATE | operation::BATCH_DISASSOCIATE => Some(Want::Absent),
+        _ => None,
+    }
+}
+
+/// What the loop learned that the next decision depends on.
 #[derive(Debug, Default)]
-struct Claims {
-    present: BTreeSet<Triple>,
-    absent: BTreeSet<Triple>,
+struct Evidence {
+    /// The longest a listing took to show one of this run's writes, from the end of apply.
+    lag: Option<Duration>,
+    /// A probe found a replayed answer: stale tokens are in play, so every straggler is probed.
+    replay_found: bool,
+    /// The sample was taken.
+    sampled: bool,
 }
 
-impl Claims {
-    fn is_empty(&self) -> bool {
-        self.present.is_empty() && self.absent.is_empty()
-    }
-
-    fn len(&self) -> usize {
-        self.present.len() + self.absent.len()
-    }
-
-    fn contains(&self, triple: &Triple) -> bool {
-        self.present.contains(triple) || self.absent.contains(triple)
-    }
-}
-
-/// Reads back the triples `outcomes` reports as created or removed, writes the wrong ones again
-/// with a token salted by `salt`, and rewrites their outcomes. Returns how many were healed.
-pub async fn verify_and_heal<C: Catalog>(
+/// Settles the claims of `outcomes` (see the module doc) and rewrites them: `healed` where a
+/// probe made the change, `not_visible` where the listings never showed it, `created` or
+/// `removed` for lost answers whose change is confirmed, and each confirmed outcome's
+/// [`Outcome::confirmed_by`]. A read that fails in a way that ends the run stops settling; what
+/// was learned until then is kept, and the error returned.
+pub async fn settle<C: Catalog>(
     catalog: &C,
     outcomes: &mut [Outcome],
-    salt: &str,
-    concurrency: usize,
+    options: &SettleOptions<'_>,
     reporter: &dyn Reporter,
-) -> Result<usize, FatalReadError> {
-    let claims = Claims {
-        present: with_status(outcomes, Status::Created),
-        absent: with_status(outcomes, Status::Removed),
+) -> (Settlement, Result<(), FatalReadError>) {
+    let mut state = State {
+        started: Instant::now(),
+        claims: claims(outcomes, options.strategy),
+        evidence: Evidence::default(),
+        known: options.known.clone(),
+        settlement: Settlement {
+            window_ms: options.window.as_millis() as u64,
+            ..Settlement::default()
+        },
+        reporter,
     };
-    let uncertain = Claims {
-        present: uncertain_writes(outcomes, "Associate"),
-        absent: uncertain_writes(outcomes, "Disassociate"),
+    let listings = || {
+        let counts = catalog.call_counts();
+        [
+            operation::LIST_ACTIONS_FOR_ARTIFACT,
+            operation::LIST_ARTIFACTS_FOR_ACTION,
+        ]
+        .iter()
+        .filter_map(|op| counts.get(op))
+        .sum::<u64>()
     };
-    let everything = Claims {
-        present: claims.present.union(&uncertain.present).cloned().collect(),
-        absent: claims.absent.union(&uncertain.absent).cloned().collect(),
+    let listings_before = listings();
+    reporter.start(Phase::Verify, state.claims.len() as u64);
+    let result = state.run(catalog, options).await;
+    reporter.finish(Phase::Verify);
+    state.settlement.reads = listings() - listings_before;
+    let mut settlement = state.settlement;
+    if !settlement.complete {
+        settlement.waited_ms = state.started.elapsed().as_millis() as u64;
+    }
+    rewrite(outcomes, &state.claims, settlement.complete, reporter);
+    (settlement, result)
+}
+
+/// One settling in progress.
+struct State<'r> {
+    /// The end of apply: every time here is measured from it.
+    started: Instant,
+    claims: BTreeMap<Triple, Claim>,
+    evidence: Evidence,
+    /// Associations seen so far, for choosing each round's direction.
+    known: BTreeSet<Triple>,
+    settlement: Settlement,
+    reporter: &'r dyn Reporter,
+}
+
+impl State<'_> {
+    async fn run<C: Catalog>(
+        &mut self,
+        catalog: &C,
+        options: &SettleOptions<'_>,
+    ) -> Result<(), FatalReadError> {
+        // Lost answers are probed before anything else: the probe settles them.
+        self.probe_due(catalog, options, Duration::ZERO).await;
+        let mut last_round = Duration::ZERO;
+        loop {
+            self.wait_for_progress(catalog, options, last_round).await?;
+            let unshown = self.unshown();
+            if unshown.is_empty() {
+                self.settlement.complete = true;
+                return Ok(());
+            }
+            if options.control.is_stopped() {
+                return Ok(());
+            }
+            let direction = choose_direction_knowing(&unshown, &self.known).direction;
+            // Rounds are not shown one by one: the phase counts the changes shown so far.
+            let observed = read_observed(
+                catalog,
+                &unshown,
+                direction,
+                options.concurrency,
+                Phase::Verify,
+                &NoProgress,
+            )
+            .await?;
+            self.settlement.rounds += 1;
+            let elapsed = self.started.elapsed();
+            last_round = elapsed;
+            tracing::debug!(
+                read = unshown.len(),
+                listed = observed.associations.len(),
+                ?elapsed,
+                "settling round"
+            );
+            self.record(&unshown, &observed.associations, |t| {
+                !observed.unreadable.contains_key(t)
+            });
+            self.known.extend(observed.associations);
+            if self.claims.values().all(|c| c.shown) {
+                self.settlement.complete = true;
+                return Ok(());
+            }
+            self.probe_due(catalog, options, elapsed).await;
+            if elapsed >= options.window {
+                self.settlement.complete = !options.control.is_stopped();
+                self.settlement.waited_ms = elapsed.as_millis() as u64;
+                return Ok(());
+            }
+        }
+    }
+
+    /// Sends the probes due at `elapsed`. A probe that finds a replay makes every straggler due
+    /// at once, hence the loop.
+    async fn probe_due<C: Catalog>(
+        &mut self,
+        catalog: &C,
+        options: &SettleOptions<'_>,
+        elapsed: Duration,
+    ) {
+        loop {
+            let due = due_probes(&self.claims, &mut self.evidence, elapsed, options.window);
+            if due.is_empty() || options.control.is_stopped() {
+                return;
+            }
+            self.settlement.probes += due.len() as u64;
+            tracing::debug!(probes = due.len(), ?elapsed, "probing with fresh tokens");
+            probe(catalog, &mut self.claims, &due, options, &mut self.evidence).await;
+        }
+    }
+
+    fn unshown(&self) -> BTreeSet<Triple> {
+        self.claims
+            .iter()
+            .filter(|(_, c)| !c.shown)
+            .map(|(t, _)| t.clone())
+            .collect()
+    }
+
+    /// Takes what a read of `read` found (`listed`, each triple only where `readable`).
+    fn record(
+        &mut self,
+        read: &BTreeSet<Triple>,
+        listed: &BTreeSet<Triple>,
+        readable: impl Fn(&Triple) -> bool,
+    ) -> usize {
+        let elapsed = self.started.elapsed();
+        let mut shown = 0;
+        for triple in read.iter().filter(|t| readable(t)) {
+            let Some(claim) = self.claims.get_mut(triple) else {
+                continue;
+            };
+            claim.read = true;
+            if claim.shown || listed.contains(triple) != (claim.want == Want::Present) {
+                continue;
+            }
+            claim.shown = true;
+            shown += 1;
+            self.reporter.advance(Phase::Verify, 1);
+            self.settlement.waited_ms = elapsed.as_millis() as u64;
+            if claim.proof.is_none() && !claim.uncertain {
+                self.evidence.lag = Some(self.evidence.lag.unwrap_or_default().max(elapsed));
+            }
+            claim.proof.get_or_insert(Confirmation::Listing);
+        }
+        shown
+    }
+
+    /// Waits until a full round is worth its reads: a round re-reads every listing that holds
+    /// an unshown change, which at a low rate takes seconds, so before each round one listing
+    /// is watched instead (the canary: the artifact of the last change written that is
+    /// expected to show). The round follows when the canary shows progress (at once, when the
+    /// listings keep up), at the next decision about probes, or [`ROUND_EVERY`] after the last
+    /// round at the latest.
+    async fn wait_for_progress<C: Catalog>(
+        &mut self,
+        catalog: &C,
+        options: &SettleOptions<'_>,
+        last_round: Duration,
+    ) -> Result<(), FatalReadError> {
+        let mut pause = FIRST_PAUSE;
+        // Fixed on entry: a decision point passed while waiting must end the wait, not vanish.
+        let due = next_decision(&self.evidence, options.window, self.started.elapsed())
+            .min(last_round + ROUND_EVERY);
+        loop {
+            let now = self.started.elapsed();
+            if now >= due {
+                return Ok(());
+            }
+            if let Some((product, artifact)) = self.canary() {
+                let on_canary: BTreeSet<Triple> = self
+                    .claims
+                    .iter()
+                    .filter(|(t, c)| !c.shown && t.product == product && t.artifact == artifact)
+                    .map(|(t, _)| t.clone())
+                    .collect();
+                match catalog.list_actions_for_artifact(&product, &artifact).await {
+                    Ok(actions) => {
+                        let listed: BTreeSet<Triple> = actions
+                            .into_iter()
+                            .map(|a| Triple::new(&product, &artifact, a.id))
+                            .collect();
+                        let shown = self.record(&on_canary, &listed, |_| true);
+                        tracing::debug!(%product, %artifact, shown, ?now, "canary read");
+                        if shown > 0 {
+                            return Ok(());
+                        }
+                    }
+                    Err(error) if error.kind.is_fatal() || error.kind.is_stop() => {
+                        return Err(FatalReadError(error));
+                    }
+                    // The round reads it again, and marks it unreadable if it still fails.
+                    Err(_) => return Ok(()),
+                }
+            }
+            let now = self.started.elapsed();
+            tokio::select! {
+                () = tokio::time::sleep(pause.min(due.saturating_sub(now))) => {}
+                () = options.control.stopped() => return Ok(()),
+            }
+            pause = (pause * 2).min(LONGEST_PAUSE);
+        }
+    }
+
+    /// The artifact of the last-written change still expected to show: additions are written
+    /// after removals, each in order, so the greatest unshown addition (else removal) was
+    /// written last. A lost answer with no proof, or a probe that failed, may never show, so it
+    /// is watched only when nothing else is left.
+    fn canary(&self) -> Option<(String, String)> {
+        let expected = |want: Want| {
+            self.claims
+                .iter()
+                .rev()
+                .filter(move |(_, c)| c.want == want && !c.shown)
+                .find(|(_, c)| !(c.uncertain && c.proof.is_none()) && c.probe_error.is_none())
+        };
+        // Failing those, any unshown one: a lost answer may still show.
+        let any = || self.claims.iter().rev().find(|(_, c)| !c.shown);
+        expected(Want::Present)
+            .or_else(|| expected(Want::Absent))
+            .or_else(any)
+            .map(|(t, _)| (t.product.clone(), t.artifact.clone()))
+    }
+}
+
+/// The claims to probe now, per the rules of the module doc.
+fn due_probes(
+    claims: &BTreeMap<Triple, Claim>,
+    evidence: &mut Evidence,
+    elapsed: Duration,
+    window: Duration,
+) -> Vec<Triple> {
+    let unproven = || claims.iter().filter(|(_, c)| c.unproven());
+    let everything_due = elapsed >= window
+        || evidence.replay_found
+        || evidence
+            .lag
+            .is_some_and(|lag| elapsed >= lag * 2 + PROBE_MARGIN);
+    let mut due: Vec<Triple> = unproven()
+        .filter(|(_, c)| c.uncertain || everything_due)
+        .map(|(t, _)| t.clone())
+        .collect();
+    let sample_time = SAMPLE_AFTER.min(window / 2);
+    if due.is_empty() && evidence.lag.is_none() && !evidence.sampled && elapsed >= sample_time {
+        evidence.sampled = true;
+        let sample = claims.len().div_ceil(20).max(1);
+        due = unproven().take(sample).map(|(t, _)| t.clone()).collect();
+    }
+    due
+}
+
+/// The next time (from the end of apply) at which [`due_probes`] may decide differently: the
+/// straggler threshold, the sample, or the end of the window, whichever comes first after
+/// `elapsed`.
+fn next_decision(evidence: &Evidence, window: Duration, elapsed: Duration) -> Duration {
+    let threshold = match evidence.lag {
+        Some(lag) => Some(lag * 2 + PROBE_MARGIN),
+        None => (!evidence.sampled).then(|| SAMPLE_AFTER.min(window / 2)),
     };
-    let (wrong, confirmed) = contradicted(catalog, &everything, concurrency, reporter).await?;
+    threshold
+        .filter(|at| *at > elapsed)
+        .map_or(window, |at| at.min(window))
+}
+
+/// Writes each of `due` again with a fresh token and reads its answer as evidence.
+async fn probe<C: Catalog>(
+    catalog: &C,
+    claims: &mut BTreeMap<Triple, Claim>,
+    due: &[Triple],
+    options: &SettleOptions<'_>,
+    evidence: &mut Evidence,
+) {
+    let token_salt = format!("probe/{}", options.salt);
+    let wants: Vec<(Triple, Want)> = due
+        .iter()
+        .filter_map(|t| claims.get(t).map(|c| (t.clone(), c.want)))
+        .collect();
+    let mut answers = Vec::with_capacity(wants.len());
+    bounded(
+        &wants,
+        options.concurrency,
+        || options.control.is_stopped(),
+        |(triple, want)| {
+            let token_salt = &token_salt;
+            async move {
+                let token = idempotency_token_salted(want.write(), triple, token_salt);
+                write(catalog, *want, triple, &token).await
+            }
+        },
+        |(triple, _), answer| answers.push((triple.clone(), answer)),
+    )
+    .await;
+    for (triple, answer) in answers {
+        let Some(claim) = claims.get_mut(&triple) else {
+            continue;
+        };
+        claim.probed = true;
+        match answer {
+            Ok(()) => {
+                claim.proof = Some(Confirmation::Probe);
+                if !claim.uncertain {
+                    // The write the run was told succeeded had not happened: a replay.
+                    claim.healed = true;
+                    evidence.replay_found = true;
+                }
+            }
+            Err(error) if claim.want.proven_by(&error) => {
+                claim.proof = Some(Confirmation::Probe);
+            }
+            Err(error) => claim.probe_error = Some(error),
+        }
+    }
+}
+
+async fn write<C: Catalog>(catalog: &C, want: Want, triple: &Triple, token: &str) -> ApiResult<()> {
+    match want {
+        Want::Present => catalog.associate(triple, token).await,
+        Want::Absent => catalog.disassociate(triple, token).await,
+    }
+}
+
+/// Writes what settling found into the outcomes. `judged`: the window ended or every claim was
+/// shown, so an unshown claim is `not_visible`; otherwise (the run stopped) it keeps what the
+/// write said.
+fn rewrite(
+    outcomes: &mut [Outcome],
+    claims: &BTreeMap<Triple, Claim>,
+    judged: bool,
+    reporter: &dyn Reporter,
+) {
+    let mut unread = 0;
     for outcome in outcomes.iter_mut() {
-        if outcome.status == Status::Failed && confirmed.contains(&outcome.triple) {
-            // Lost answer, made write: the state is as wanted.
-            outcome.status = if uncertain.present.contains(&outcome.triple) {
-                Status::Created
-            } else {
-                Status::Removed
+        let Some(claim) = claims.get(&outcome.triple) else {
+            continue;
+        };
+        outcome.confirmed_by = claim.proof;
+        let made = claim.shown || claim.proof.is_some();
+        if claim.uncertain && made {
+            // A lost answer whose change the listing or a probe confirmed.
+            outcome.status = match claim.want {
+                Want::Present => Status::Created,
+                Want::Absent => Status::Removed,
             };
             outcome.error = None;
         }
-    }
-    let wrong = Claims {
-        present: wrong
-            .present
-            .intersection(&claims.present)
-            .cloned()
-            .collect(),
-        absent: wrong.absent.intersection(&claims.absent).cloned().collect(),
-    };
-    if wrong.is_empty() {
-        return Ok(0);
-    }
-    let claim = if wrong.absent.is_empty() {
-        "reported as made are absent"
-    } else {
-        "reported as made or removed are not so"
-    };
-    reporter.warn(&format!(
-        "{} association(s) {claim} (an earlier run's token was replayed after an out-of-band change, or a write was lost); re-applying with fresh tokens",
-        wrong.len()
-    ));
-    let token_salt = format!("heal/{salt}");
-    let writes = wrong
-        .present
-        .iter()
-        .map(|t| (t, TokenOperation::Associate))
-        .chain(
-            wrong
-                .absent
-                .iter()
-                .map(|t| (t, TokenOperation::Disassociate)),
-        );
-    let mut results = futures::stream::iter(writes)
-        .map(|(triple, operation)| {
-            let token_salt = &token_salt;
-            async move {
-                let token = idempotency_token_salted(operation, triple, token_salt);
-                (
-                    triple,
-                    operation,
-                    rewrite(catalog, operation, triple, &token).await,
-                )
-            }
-        })
-        .buffer_unordered(concurrency.max(1));
-    let mut rewritten = Claims::default();
-    let mut failed = Vec::new();
-    while let Some((triple, operation, result)) = results.next().await {
-        let settled = match (&result, operation) {
-            (Ok(()), _) => true,
-            (Err(error), TokenOperation::Associate) => error.kind == ErrorKind::Duplicate,
-            (Err(error), TokenOperation::Disassociate) => error.kind == ErrorKind::NotFound,
-        };
-        match (settled, operation, result) {
-            (true, TokenOperation::Associate, _) => rewritten.present.insert(triple.clone()),
-            (true, TokenOperation::Disassociate, _) => rewritten.absent.insert(triple.clone()),
-            (false, _, Err(error)) => {
-                failed.push((triple.clone(), Failure::from(&error)));
-                false
-            }
-            (false, _, Ok(())) => false,
-        };
-    }
-    drop(results);
-    let (still_wrong, _) = contradicted(catalog, &rewritten, concurrency, reporter).await?;
-    let mut healed = 0;
-    for outcome in outcomes.iter_mut() {
-        if !wrong.contains(&outcome.triple) {
+        if claim.healed {
+            outcome.status = Status::Healed;
+            outcome.error = None;
+        }
+        if claim.shown || !judged {
             continue;
         }
-        if let Some((_, failure)) = failed.iter().find(|(t, _)| *t == outcome.triple) {
-            outcome.status = Status::Failed;
-            outcome.error = Some(failure.clone());
-        } else if still_wrong.contains(&outcome.triple) {
-            outcome.status = Status::Failed;
-            outcome.error = Some(Failure {
-                kind: ErrorKind::Other,
-                operation: "verify".to_string(),
-                code: "NotPersisted".to_string(),
-                message: "the change is still not visible after a re-application with a fresh \
-                          token"
-                    .to_string(),
-                request_id: None,
-            });
-        } else {
-            outcome.status = Status::Healed;
-            healed += 1;
+        if !claim.read && claim.proof.is_none() {
+            // Never readable: verification adds no failure of its own making.
+            unread += 1;
+            continue;
+        }
+        if claim.uncertain && !made {
+            // Still the write's own failure, which the probe could not settle either.
+            continue;
+        }
+        outcome.status = Status::NotVisible;
+        outcome.error = claim.probe_error.as_ref().map(Failure::from);
+    }
+    let healed = claims.values().filter(|c| c.healed).count();
+    if healed > 0 {
+        reporter.warn(&format!(
+            "{healed} change(s) reported as made were not (an earlier run's token was replayed \
+             after an out-of-band change); re-applied with fresh tokens"
+        ));
+    }
+    if unread > 0 {
+        reporter.warn(&format!(
+            "{unread} change(s) could not be read back to confirm them; run plan to check"
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(uncertain: bool) -> Claim {
+        Claim {
+            want: Want::Present,
+            uncertain,
+            proof: None,
+            shown: false,
+            read: true,
+            probed: false,
+            healed: false,
+            probe_error: None,
         }
     }
-    Ok(healed)
-}
 
-/// Failed writes whose answer was lost (HTTP 5xx or no answer, past the retries): the write may
-/// have been made. `write` tells associations from disassociations by the operation's name.
-fn uncertain_writes(outcomes: &[Outcome], write: &str) -> BTreeSet<Triple> {
-    outcomes
-        .iter()
-        .filter(|o| o.status == Status::Failed)
-        .filter(|o| {
-            o.error.as_ref().is_some_and(|e| {
-                // A refused connection never reached the service; these may have.
-                matches!(
-                    e.kind,
-                    ErrorKind::Server | ErrorKind::Transport | ErrorKind::Timeout
-                ) && operation_writes(&e.operation) == Some(write)
-            })
-        })
-        .map(|o| o.triple.clone())
-        .collect()
-}
-
-/// `Associate` or `Disassociate` for the write operations (single or batch), `None` otherwise.
-fn operation_writes(name: &str) -> Option<&'static str> {
-    use crate::seam::operation::{ASSOCIATE, BATCH_ASSOCIATE, BATCH_DISASSOCIATE, DISASSOCIATE};
-    if name == ASSOCIATE || name == BATCH_ASSOCIATE {
-        Some("Associate")
-    } else if name == DISASSOCIATE || name == BATCH_DISASSOCIATE {
-        Some("Disassociate")
-    } else {
-        None
+    fn claims_of(n: usize) -> BTreeMap<Triple, Claim> {
+        (0..n)
+            .map(|i| (Triple::new("p", format!("pa-{i:03}"), "act"), claim(false)))
+            .collect()
     }
-}
 
-fn with_status(outcomes: &[Outcome], status: Status) -> BTreeSet<Triple> {
-    outcomes
-        .iter()
-        .filter(|o| o.status == status)
-        .map(|o| o.triple.clone())
-        .collect()
-}
+    const WINDOW: Duration = Duration::from_secs(60);
 
-async fn rewrite<C: Catalog>(
-    catalog: &C,
-    operation: TokenOperation,
-    triple: &Triple,
-    token: &str,
-) -> ApiResult<()> {
-    match operation {
-        TokenOperation::Associate => catalog.associate(triple, token).await,
-        TokenOperation::Disassociate => catalog.disassociate(triple, token).await,
+    #[test]
+    fn nothing_is_probed_while_the_listings_may_still_be_catching_up() {
+        let claims = claims_of(100);
+        let mut evidence = Evidence::default();
+        assert!(due_probes(&claims, &mut evidence, Duration::from_millis(4900), WINDOW).is_empty());
+        // The listings showed writes 3 s after apply: stragglers wait until 7 s.
+        evidence.lag = Some(Duration::from_secs(3));
+        assert!(due_probes(&claims, &mut evidence, Duration::from_secs(6), WINDOW).is_empty());
+        assert_eq!(
+            due_probes(&claims, &mut evidence, Duration::from_secs(7), WINDOW).len(),
+            100
+        );
     }
-}
 
-/// The claims the catalog contradicts (claimed present but not shown, claimed absent but
-/// shown), and the triples it confirms. One read covers both, in the cheaper direction. A triple
-/// whose state cannot be read is neither: verification adds no failures of its own making.
-async fn contradicted<C: Catalog>(
-    catalog: &C,
-    claims: &Claims,
-    concurrency: usize,
-    reporter: &dyn Reporter,
-) -> Result<(Claims, BTreeSet<Triple>), FatalReadError> {
-    if claims.is_empty() {
-        return Ok((Claims::default(), BTreeSet::new()));
+    #[test]
+    fn with_nothing_shown_after_five_seconds_a_twentieth_is_sampled_once() {
+        let claims = claims_of(100);
+        let mut evidence = Evidence::default();
+        assert_eq!(
+            due_probes(&claims, &mut evidence, Duration::from_secs(5), WINDOW).len(),
+            5
+        );
+        assert!(due_probes(&claims, &mut evidence, Duration::from_secs(40), WINDOW).is_empty());
+        evidence.replay_found = true;
+        assert_eq!(
+            due_probes(&claims, &mut evidence, Duration::from_secs(41), WINDOW).len(),
+            100
+        );
     }
-    let all: BTreeSet<Triple> = claims.present.union(&claims.absent).cloned().collect();
-    let direction = choose_direction(&all).direction;
-    let observed = read_observed(
-        catalog,
-        &all,
-        direction,
-        concurrency,
-        Phase::Verify,
-        reporter,
-    )
-    .await?;
-    let readable = |t: &&Triple| !observed.unreadable.contains_key(*t);
-    let wrong = Claims {
-        present: claims
-            .present
-            .iter()
-            .filter(readable)
-            .filter(|t| !observed.associations.contains(*t))
-            .cloned()
-            .collect(),
-        absent: claims
-            .absent
-            .iter()
-            .filter(readable)
-            .filter(|t| observed.associations.contains(*t))
-            .cloned()
-            .collect(),
-    };
-    let confirmed = all
-        .iter()
-        .filter(readable)
-        .filter(|t| !wrong.contains(t))
-        .cloned()
-        .collect();
-    Ok((wrong, confirmed))
+
+    #[test]
+    fn lost_answers_are_probed_at_once_and_everything_unproven_at_the_window_end() {
+        let mut claims = claims_of(3);
+        if let Some(c) = claims.values_mut().next() {
+            c.uncertain = true;
+        }
+        let mut evidence = Evidence::default();
+        assert_eq!(
+            due_probes(&claims, &mut evidence, Duration::ZERO, WINDOW).len(),
+            1
+        );
+        assert_eq!(due_probes(&claims, &mut evidence, WINDOW, WINDOW).len(), 3);
+    }
+
+    #[test]
+    fn a_short_window_samples_at_its_half() {
+        let claims = claims_of(1);
+        let mut evidence = Evidence::default();
+        let window = Duration::from_secs(4);
+        assert!(due_probes(&claims, &mut evidence, Duration::from_millis(1900), window).is_empty());
+        assert_eq!(
+            due_probes(&claims, &mut evidence, Duration::from_secs(2), window).len(),
+            1
+        );
+    }
 }

@@ -62,17 +62,6 @@ async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-/// The salt of this run's healing tokens: a replayed token cannot heal, so each run that needs
-/// to heal uses tokens no earlier run used, still derived deterministically from the triple.
-/// Nanoseconds and the process id, because pipelines re-run within the same second.
-pub fn run_salt() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{nanos}-{}", std::process::id())
-}
-
 /// The exit code for a run that could not plan, after printing why.
 pub fn planning_failed(global: &GlobalArgs, error: RunError) -> anyhow::Result<u8> {
     let interrupted = matches!(

@@ -59,6 +59,13 @@ pub struct LocalCatalogArgs {
     /// Probability that one item of a batch call is answered THROTTLING inside an HTTP 200.
     #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
     pub batch_item_throttle_rate: f64,
+    /// How long the listings take to show an API write, in milliseconds (writes see it at
+    /// once), as AWS's listings lag its writes.
+    #[arg(long, default_value_t = 0)]
+    pub listing_lag_ms: u64,
+    /// Uniform random extra listing lag per write call, 0..N milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub listing_lag_jitter_ms: u64,
     /// Seed of the fault injector's random numbers, for reproducible runs.
     #[arg(long, default_value_t = 1)]
     pub rng_seed: u64,
@@ -82,6 +89,8 @@ pub async fn serve(args: &LocalCatalogArgs) -> anyhow::Result<u8> {
         lost_reply_rate: args.lost_reply_rate,
         throttle_rate: args.throttle_rate,
         batch_item_throttle_rate: args.batch_item_throttle_rate,
+        listing_lag: Duration::from_millis(args.listing_lag_ms),
+        listing_lag_jitter: Duration::from_millis(args.listing_lag_jitter_ms),
         rng_seed: args.rng_seed,
     };
     sc_assoc::local::serve_standalone(ServeOptions {
@@ -93,13 +102,23 @@ pub async fn serve(args: &LocalCatalogArgs) -> anyhow::Result<u8> {
     Ok(EXIT_OK)
 }
 
-/// The embedded catalogs throttle like a modest AWS account and answer with some latency.
-fn faults(latency_ms: u64) -> Faults {
+/// How the embedded catalogs behave: `demo`'s flags.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoService {
+    pub latency_ms: u64,
+    pub listing_lag_ms: u64,
+}
+
+/// The embedded catalogs throttle like a modest AWS account, answer with some latency, and list
+/// writes only some time after they are made, as AWS does.
+fn faults(service: DemoService) -> Faults {
     Faults {
-        latency: Duration::from_millis(latency_ms),
-        jitter: Duration::from_millis(latency_ms / 2),
+        latency: Duration::from_millis(service.latency_ms),
+        jitter: Duration::from_millis(service.latency_ms / 2),
         rate: Some(DEMO_SERVER_RATE),
         burst: 20,
+        listing_lag: Duration::from_millis(service.listing_lag_ms),
+        listing_lag_jitter: Duration::from_millis(service.listing_lag_ms / 2),
         rng_seed: 7,
         ..Faults::default()
     }
@@ -119,11 +138,11 @@ fn client_options(catalog: &LocalCatalog) -> AwsOptions {
     }
 }
 
-pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
+pub async fn run(global: &GlobalArgs, service: DemoService) -> anyhow::Result<u8> {
     let seed = Seed::from_yaml_str(DEMO_SEED).context("the demo catalog seed is invalid")?;
     let config = CatalogConfig {
         seed,
-        faults: faults(latency_ms),
+        faults: faults(service),
         ..CatalogConfig::default()
     };
     let catalog = LocalCatalog::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -165,9 +184,7 @@ pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
     }
     let how = commands::ApplyRun {
         strategy: Strategy::Single,
-        verify: Verify::On {
-            salt: commands::run_salt(),
-        },
+        verify: Verify::default(),
         yes: false,
     };
     let applied = commands::apply(global, &client, &desired, &with, &how).await?;
@@ -212,20 +229,20 @@ pub async fn run(global: &GlobalArgs, latency_ms: u64) -> anyhow::Result<u8> {
     if global.output == OutputFormat::Json {
         return Ok(EXIT_OK);
     }
-    hub_and_spokes(global, latency_ms, reporter.as_ref(), &control).await
+    hub_and_spokes(global, service, reporter.as_ref(), &control).await
 }
 
 /// A hub and two spokes in two regions: the role assumed in each account, names resolved to
 /// each target's own ids, every target paced on its own.
 async fn hub_and_spokes(
     global: &GlobalArgs,
-    latency_ms: u64,
+    service: DemoService,
     reporter: &super::progress::CliReporter,
     control: &sc_assoc::control::RunControl,
 ) -> anyhow::Result<u8> {
     let file = SeedFile::from_yaml_str(HUB_SEED).context("the hub-and-spoke seed is invalid")?;
     let mut config = CatalogConfig::from_seed_file(file);
-    config.faults = faults(latency_ms);
+    config.faults = faults(service);
     let catalog = LocalCatalog::start(config, SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .context("cannot start the embedded hub-and-spoke catalog")?;
@@ -253,9 +270,7 @@ async fn hub_and_spokes(
     };
     let how = commands::ApplyRun {
         strategy: Strategy::Single,
-        verify: Verify::On {
-            salt: commands::run_salt(),
-        },
+        verify: Verify::default(),
         yes: false,
     };
     let on = super::fleet::On {

@@ -89,7 +89,7 @@ pub async fn run_on(
         Command::Plan { .. } => Mode::Plan,
         Command::Apply(how) => Mode::Apply {
             strategy: how.strategy,
-            verify: how.verify.clone(),
+            verify: how.verify,
         },
     };
     let settings = FleetSettings {

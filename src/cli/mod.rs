@@ -169,9 +169,20 @@ pub enum Command {
         /// One call per association (idempotency tokens) or batches of up to 50.
         #[arg(long, value_enum, default_value_t = StrategyArg::Single)]
         strategy: StrategyArg,
-        /// Skip reading back what was written (and healing what a replayed token hid).
+        /// Skip reading back what was written: no healing of what a replayed token hid, and no
+        /// waiting for the listings to show the changes (a plan run right after may not see
+        /// them yet).
         #[arg(long)]
         no_verify: bool,
+        /// How long to wait, at most, for the listings to show what was written (they lag the
+        /// service's writes). Past it, the changes not yet shown are listed and the run exits 1.
+        #[arg(
+            long,
+            value_name = "SECS",
+            default_value_t = 60,
+            conflicts_with = "no_verify"
+        )]
+        settle: u64,
     },
     /// Print the current associations of products as a manifest.
     ///
@@ -211,6 +222,10 @@ pub enum Command {
         /// Simulated service latency per call, in milliseconds.
         #[arg(long, default_value_t = 40)]
         latency_ms: u64,
+        /// How long the embedded catalog's listings take to show a write, in milliseconds (plus
+        /// up to half as much again at random), as AWS's listings lag its writes.
+        #[arg(long, default_value_t = 1000)]
+        listing_lag_ms: u64,
     },
     /// Serve the local Service Catalog stand-in over HTTP.
     LocalCatalog(demo::LocalCatalogArgs),
@@ -404,6 +419,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             tuning,
             strategy,
             no_verify,
+            settle,
         } => {
             let how = commands::ApplyRun {
                 strategy: (*strategy).into(),
@@ -411,7 +427,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     Verify::Off
                 } else {
                     Verify::On {
-                        salt: commands::run_salt(),
+                        settle: std::time::Duration::from_secs(*settle),
                     }
                 },
                 yes: *yes,
@@ -449,7 +465,16 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             emit(&man::page(command.as_deref()).map_err(anyhow::Error::msg)?)?;
             Ok(EXIT_OK)
         }
-        Command::Demo { latency_ms } => demo::run(global, *latency_ms).await,
+        Command::Demo {
+            latency_ms,
+            listing_lag_ms,
+        } => {
+            let service = demo::DemoService {
+                latency_ms: *latency_ms,
+                listing_lag_ms: *listing_lag_ms,
+            };
+            demo::run(global, service).await
+        }
         Command::LocalCatalog(args) => demo::serve(args).await,
     }
 }

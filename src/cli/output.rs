@@ -10,6 +10,7 @@ use sc_assoc::plan::Plan;
 use sc_assoc::resolve::{ArtifactName, Expansion, Names, Resolved};
 use sc_assoc::run::{Prepared, Report};
 use sc_assoc::triple::Triple;
+use sc_assoc::verify::Confirmation;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -396,6 +397,7 @@ pub fn report_text(report: &Report) -> String {
         }
         out.push('\n');
     }
+    not_visible_text(&mut out, report);
     let not_attempted = report
         .outcomes
         .iter()
@@ -422,6 +424,9 @@ pub fn report_text(report: &Report) -> String {
     if summary.unknown > 0 {
         let _ = write!(out, ", {} unknown", summary.unknown);
     }
+    if summary.not_visible > 0 {
+        let _ = write!(out, ", {} not yet visible", summary.not_visible);
+    }
     let _ = writeln!(
         out,
         " ({} desired; {} read calls, {} write calls; read {:.1}s, apply {:.1}s).",
@@ -431,6 +436,9 @@ pub fn report_text(report: &Report) -> String {
         report.timings.read_ms as f64 / 1000.0,
         report.timings.apply_ms as f64 / 1000.0
     );
+    if let Some(settle) = &report.settle {
+        let _ = writeln!(out, "{}", settle_line(report, settle));
+    }
     let wire = &report.calls.wire;
     if wire.retries > 0 || wire.throttled > 0 || wire.server_errors > 0 || wire.timeouts > 0 {
         let _ = writeln!(
@@ -445,6 +453,95 @@ pub fn report_text(report: &Report) -> String {
         );
     }
     out
+}
+
+/// The changes written but not shown by the listings within the settle window, and what to do.
+fn not_visible_text(out: &mut String, report: &Report) {
+    let late: Vec<_> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.status == Status::NotVisible)
+        .collect();
+    let Some(settle) = report.settle.as_ref().filter(|_| !late.is_empty()) else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "Not yet visible (written, but the listings did not show it within the {} settle window):",
+        seconds(settle.window_ms)
+    );
+    for outcome in &late {
+        let how = match (outcome.confirmed_by, &outcome.error) {
+            (Some(Confirmation::Probe), _) => "the service confirmed it to a fresh-token probe",
+            (Some(Confirmation::BatchReply), _) => "the batch reply confirmed it",
+            (_, Some(_)) => "a fresh-token probe failed",
+            _ => "unconfirmed",
+        };
+        let _ = write!(out, "  ~ {}: {how}", outcome.triple);
+        if let Some(error) = &outcome.error {
+            let _ = write!(out, " ({}: {})", error.code, error.message);
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "hint: the listings lag the writes longer than usual; run `sc-assoc plan` later to see \
+         them, or apply again with a longer --settle\n"
+    );
+}
+
+/// `Settled after 1.8 s: every change is shown by the listings (157 confirmed by them, 3 by
+/// fresh-token probes; 4 rounds of reads, 3 probes, window 60 s).`
+fn settle_line(report: &Report, settle: &sc_assoc::verify::Settlement) -> String {
+    let count = |how: Confirmation| {
+        report
+            .outcomes
+            .iter()
+            .filter(|o| o.confirmed_by == Some(how))
+            .count()
+    };
+    let confirmed: Vec<String> = [
+        (Confirmation::Listing, "by them"),
+        (Confirmation::Probe, "by fresh-token probes"),
+        (Confirmation::BatchReply, "by the batch replies"),
+    ]
+    .into_iter()
+    .map(|(how, by)| (count(how), by))
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, by)| format!("{n} confirmed {by}"))
+    .collect();
+    let state = if !settle.complete {
+        "Settling stopped"
+    } else if report.summary.not_visible > 0 {
+        "Settling gave up"
+    } else {
+        "Settled"
+    };
+    let shown = if settle.complete && report.summary.not_visible == 0 {
+        "every change is shown by the listings"
+    } else {
+        "not every change is shown by the listings"
+    };
+    let mut details = confirmed.join(", ");
+    if !details.is_empty() {
+        details.push_str("; ");
+    }
+    format!(
+        "{state} after {}: {shown} ({details}{} listing read(s), {} probe(s), window {}).",
+        seconds(settle.waited_ms),
+        settle.reads,
+        settle.probes,
+        seconds(settle.window_ms)
+    )
+}
+
+/// `1.8 s`, `60 s`.
+fn seconds(millis: u64) -> String {
+    if millis.is_multiple_of(1000) {
+        format!("{} s", millis / 1000)
+    } else {
+        format!("{:.1} s", millis as f64 / 1000.0)
+    }
 }
 
 fn to_json<T: Serialize>(value: &T) -> String {

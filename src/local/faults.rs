@@ -36,6 +36,11 @@ pub struct Faults {
     /// Probability that a request is answered HTTP 400 `ThrottlingException` without being
     /// performed, independent of the token bucket (which still applies on top).
     pub throttle_rate: f64,
+    /// How long after an API write the `List*` calls show it (writes see it at once): AWS's
+    /// listings lag its writes. Zero shows every write at once.
+    pub listing_lag: Duration,
+    /// Extra listing lag drawn uniformly from `0..=listing_lag_jitter` per write call.
+    pub listing_lag_jitter: Duration,
     /// Seed of every random choice above.
     pub rng_seed: u64,
 }
@@ -51,6 +56,8 @@ impl Default for Faults {
             lost_reply_rate: 0.0,
             batch_item_throttle_rate: 0.0,
             throttle_rate: 0.0,
+            listing_lag: Duration::ZERO,
+            listing_lag_jitter: Duration::ZERO,
             rng_seed: 0,
         }
     }
@@ -96,6 +103,8 @@ pub struct Draw {
     pub throttle: bool,
     pub inject_error: bool,
     pub lose_reply: bool,
+    /// How long the listings take to show this request's writes, if it makes any.
+    pub listing_lag: Duration,
     /// Continues the request's stream for per-item batch rolls.
     pub rng: SplitMix64,
 }
@@ -135,11 +144,22 @@ impl Dice {
         // Rolled last, and only when the knob is set, so that seeds chosen before the knob
         // existed still give the same errors, lost replies and batch-item throttles.
         let throttle = faults.throttle_rate > 0.0 && rng.chance(faults.throttle_rate);
+        // Likewise after them, and only when jitter is asked for.
+        let lag_jitter_nanos = faults
+            .listing_lag_jitter
+            .as_nanos()
+            .min(u128::from(u64::MAX)) as u64;
+        let lag_extra = if lag_jitter_nanos == 0 {
+            0
+        } else {
+            rng.next_u64() % (lag_jitter_nanos + 1)
+        };
         Draw {
             delay: faults.latency + Duration::from_nanos(extra),
             throttle,
             inject_error,
             lose_reply,
+            listing_lag: faults.listing_lag + Duration::from_nanos(lag_extra),
             rng,
         }
     }

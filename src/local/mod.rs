@@ -41,7 +41,7 @@ pub use accounts::{DEFAULT_ACCOUNT, DEFAULT_REGION, SeedAccount, SeedFile, SeedR
 pub use error::LocalError;
 pub use faults::Faults;
 pub use paging::DEFAULT_PAGE_SIZE;
-pub use seed::{Seed, SeedAction, SeedArtifact, SeedAssociation, SeedProduct};
+pub use seed::{Seed, SeedAction, SeedArtifact, SeedAssociation, SeedFaults, SeedProduct};
 pub use stats::{ServerStats, Stats, TargetStats};
 
 use crate::triple::Triple;
@@ -473,6 +473,19 @@ impl LocalCatalog {
     /// answers stay, which is the stale-token trap. True if it was there.
     pub fn remove_association_out_of_band(&self, t: &Triple) -> bool {
         self.inner.targets.default_target().is_some_and(|target| {
+            let mut c = target.catalog.write().unwrap_or_else(|e| e.into_inner());
+            c.remove_out_of_band(t)
+        })
+    }
+
+    /// [`Self::remove_association_out_of_band`] in `account` and `region`; true if it was there.
+    pub fn remove_association_out_of_band_in(
+        &self,
+        account: &str,
+        region: &str,
+        t: &Triple,
+    ) -> bool {
+        self.target(account, region).is_some_and(|target| {
             let mut c = target.catalog.write().unwrap_or_else(|e| e.into_inner());
             c.remove_out_of_band(t)
         })

@@ -13,6 +13,7 @@ use crate::triple::Triple;
 use serde_json::{Map, Value, json};
 use std::ops::Bound;
 use std::sync::RwLock;
+use std::time::Duration;
 
 /// Runs `op`. Errors become answers here; the caller adds faults and headers.
 pub fn execute(
@@ -23,7 +24,9 @@ pub fn execute(
     faults: &Faults,
 ) -> Answer {
     let result = match op {
-        Op::Associate | Op::Disassociate => return single_write(op, body, catalog),
+        Op::Associate | Op::Disassociate => {
+            return single_write(op, body, catalog, draw.listing_lag);
+        }
         Op::BatchAssociate | Op::BatchDisassociate => batch_write(op, body, catalog, draw, faults),
         Op::ListActionsForArtifact => read(catalog, |c| list_actions_for_artifact(c, body)),
         Op::ListArtifactsForAction => read(catalog, |c| list_artifacts_for_action(c, body)),
@@ -71,7 +74,8 @@ fn triple_of(item: &Value) -> Triple {
 
 /// Associate / Disassociate, with AWS's idempotency: the first answer for (operation, token) is
 /// remembered and replayed for every later request with that token, whatever the state is now.
-fn single_write(op: Op, body: &Value, catalog: &RwLock<CatalogState>) -> Answer {
+/// A change is listed only `lag` later; a replayed answer changes nothing.
+fn single_write(op: Op, body: &Value, catalog: &RwLock<CatalogState>, lag: Duration) -> Answer {
     let t = triple_of(body);
     let token = text(body, "IdempotencyToken");
     let mut c = catalog.write().unwrap_or_else(|e| e.into_inner());
@@ -83,6 +87,9 @@ fn single_write(op: Op, body: &Value, catalog: &RwLock<CatalogState>) -> Answer 
     } else {
         c.disassociate(&t)
     };
+    if result.is_ok() {
+        c.note_write(&t, op == Op::Associate, lag);
+    }
     let answer = match result {
         Ok(()) => Answer::ok(json!({})),
         Err(e) => Answer::error(&e),
@@ -130,6 +137,9 @@ fn batch_write(
         } else {
             c.disassociate(&t)
         };
+        if outcome.is_ok() {
+            c.note_write(&t, op == Op::BatchAssociate, draw.listing_lag);
+        }
         if let Err(e) = outcome {
             failed.push(json!({
                 "ServiceActionId": t.action,
@@ -256,8 +266,7 @@ fn list_actions_for_artifact(c: &CatalogState, body: &Value) -> Result<Value, Se
     let after = cursor(body, &list)?;
     let product = c.product(pid)?;
     c.artifact(product, aid)?;
-    let empty = Default::default();
-    let set = c.by_artifact.get(aid).unwrap_or(&empty);
+    let set = c.listed_actions_of(aid);
     let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
     let items = set
         .range::<String, _>((lower, Bound::Unbounded))
@@ -285,8 +294,7 @@ fn list_artifacts_for_action(c: &CatalogState, body: &Value) -> Result<Value, Se
         None => None,
     };
     c.action(action)?;
-    let empty = Default::default();
-    let set = c.by_action.get(action).unwrap_or(&empty);
+    let set = c.listed_artifacts_of(action);
     let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
     let items = set.range((lower, Bound::Unbounded)).filter_map(|(p, a)| {
         let product = c.products.get(p)?;

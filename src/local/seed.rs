@@ -4,11 +4,13 @@
 //! loudly instead of producing a catalog that silently lacks something.
 
 use super::LocalError;
+use super::faults::Faults;
 use crate::triple::{Triple, check_id};
 use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
+use std::time::Duration;
 
 /// Everything the catalog starts with.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -20,6 +22,75 @@ pub struct Seed {
     pub actions: Vec<SeedAction>,
     #[serde(default)]
     pub associations: Vec<SeedAssociation>,
+    /// Fault knobs of this catalog (a region's, in the accounts form), each in place of the
+    /// server's (the command line's) where it is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<Box<SeedFaults>>,
+}
+
+/// The `faults:` section of a seed: the knobs of [`Faults`], in milliseconds and probabilities,
+/// each optional.
+///
+/// ```yaml
+/// faults: {listing_lag_ms: 1000, listing_lag_jitter_ms: 500, rate: 20, burst: 20}
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedFaults {
+    pub latency_ms: Option<u64>,
+    pub jitter_ms: Option<u64>,
+    pub rate: Option<f64>,
+    pub burst: Option<u32>,
+    pub error_rate: Option<f64>,
+    pub lost_reply_rate: Option<f64>,
+    pub throttle_rate: Option<f64>,
+    pub batch_item_throttle_rate: Option<f64>,
+    pub listing_lag_ms: Option<u64>,
+    pub listing_lag_jitter_ms: Option<u64>,
+    pub rng_seed: Option<u64>,
+}
+
+impl SeedFaults {
+    /// `base` with the knobs this section gives.
+    pub fn over(&self, base: &Faults) -> Faults {
+        let ms = |v: Option<u64>, d: Duration| v.map_or(d, Duration::from_millis);
+        Faults {
+            latency: ms(self.latency_ms, base.latency),
+            jitter: ms(self.jitter_ms, base.jitter),
+            rate: self.rate.or(base.rate),
+            burst: self.burst.unwrap_or(base.burst),
+            error_rate: self.error_rate.unwrap_or(base.error_rate),
+            lost_reply_rate: self.lost_reply_rate.unwrap_or(base.lost_reply_rate),
+            throttle_rate: self.throttle_rate.unwrap_or(base.throttle_rate),
+            batch_item_throttle_rate: self
+                .batch_item_throttle_rate
+                .unwrap_or(base.batch_item_throttle_rate),
+            listing_lag: ms(self.listing_lag_ms, base.listing_lag),
+            listing_lag_jitter: ms(self.listing_lag_jitter_ms, base.listing_lag_jitter),
+            rng_seed: self.rng_seed.unwrap_or(base.rng_seed),
+        }
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        for (name, p) in [
+            ("error_rate", self.error_rate),
+            ("lost_reply_rate", self.lost_reply_rate),
+            ("throttle_rate", self.throttle_rate),
+            ("batch_item_throttle_rate", self.batch_item_throttle_rate),
+        ] {
+            if let Some(p) = p
+                && !(0.0..=1.0).contains(&p)
+            {
+                bail!("faults: {name} {p} is not a probability from 0 to 1");
+            }
+        }
+        if let Some(rate) = self.rate
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            bail!("faults: rate {rate} is not a positive number of calls per second");
+        }
+        Ok(())
+    }
 }
 
 /// A product (`prod-…`) and its provisioning artifacts.
@@ -190,6 +261,9 @@ impl Seed {
     }
 
     fn check(&self) -> anyhow::Result<()> {
+        if let Some(faults) = &self.faults {
+            faults.check()?;
+        }
         let mut product_ids = HashSet::new();
         let mut product_names = HashSet::new();
         let mut artifact_owner = std::collections::HashMap::new();

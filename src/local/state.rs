@@ -1,12 +1,24 @@
 //! The catalog's contents and the rules of changing them: which products, artifacts and actions
-//! exist, which associations hold, the per-artifact quota, and the idempotency memory that
-//! replays the first answer for a token. Everything here is synchronous and is called with the
-//! server's lock held for the duration of one operation, so each operation is atomic.
+//! exist, which associations hold, the per-artifact quota, the idempotency memory that
+//! replays the first answer for a token, and what the listings show while they lag the API's
+//! writes. Everything here is synchronous and is called with the server's lock held for the
+//! duration of one operation, so each operation is atomic.
+//!
+//! Listings lag writes in AWS (`../shared/api/SERVICE-CATALOG.md`, "Listings lag writes"): a
+//! write is seen at once by the next write (associating a triple made a moment ago answers
+//! `DuplicateResourceException`), while the `List*` calls may show the old state for a while.
+//! So the state here is the truth every write judges against, and an API write made with a lag
+//! also leaves an [`Unlisted`] note; a listing shows, for each noted triple, the last of its
+//! writes whose time has come, or the state before the first of them. Out-of-band changes (the
+//! console, another tool, a test) are shown at once and clear a triple's notes.
 
 use super::seed::Seed;
 use super::wire::{Answer, Op, ServiceError};
 use crate::triple::Triple;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// 2026-01-01T00:00:00Z: creation times are this plus a minute per seeded object, so answers are
 /// reproducible.
@@ -45,6 +57,23 @@ pub struct Action {
     pub definition: BTreeMap<String, String>,
 }
 
+/// One API write of an association as the listings will show it, from `visible_at` on.
+#[derive(Debug, Clone, Copy)]
+struct Unlisted {
+    visible_at: Instant,
+    /// The write associated (true) or disassociated (false) the triple.
+    associated: bool,
+}
+
+/// What a listing shows of one triple with pending writes `writes` (oldest first): the last
+/// write whose time has come, or, when none has, the state before the first.
+fn listed_state(writes: &[Unlisted], now: Instant) -> bool {
+    match writes.iter().rev().find(|w| w.visible_at <= now) {
+        Some(write) => write.associated,
+        None => writes.first().is_some_and(|w| !w.associated),
+    }
+}
+
 /// The whole catalog.
 #[derive(Debug)]
 pub struct CatalogState {
@@ -60,6 +89,8 @@ pub struct CatalogState {
     /// (operation, token) → the first answer given for it.
     tokens: HashMap<(Op, String), Answer>,
     pub max_actions_per_artifact: usize,
+    /// API writes the listings do not show yet, per triple in the order they were made.
+    unlisted: BTreeMap<Triple, Vec<Unlisted>>,
     /// Whose catalog this is: ARNs name them, and page tokens are bound to them.
     pub account: String,
     pub region: String,
@@ -105,6 +136,7 @@ impl CatalogState {
             by_action: HashMap::new(),
             tokens: HashMap::new(),
             max_actions_per_artifact,
+            unlisted: BTreeMap::new(),
             account: account.to_string(),
             region: region.to_string(),
         };
@@ -283,12 +315,73 @@ impl CatalogState {
 
     /// Out-of-band changes (the console, another tool): no quota, no tokens. Unknown ids are
     /// ignored because the catalog cannot hold an association to something that does not exist.
+    /// Out-of-band changes are listed at once, earlier API writes of the triple included.
     pub fn insert_out_of_band(&mut self, t: &Triple) -> bool {
+        self.unlisted.remove(t);
         self.resolve(t).is_ok() && self.link(t)
     }
 
     pub fn remove_out_of_band(&mut self, t: &Triple) -> bool {
+        self.unlisted.remove(t);
         self.is_associated(t) && self.unlink(t)
+    }
+
+    /// Notes an API write that changed `t` (associated or not), to be listed only `lag` from
+    /// now. A triple's writes become visible in the order they were made, so a later write is
+    /// never listed before an earlier one. Notes whose time has come are dropped here, where the
+    /// lock is held for writing.
+    pub fn note_write(&mut self, t: &Triple, associated: bool, lag: Duration) {
+        let now = Instant::now();
+        self.unlisted
+            .retain(|_, writes| writes.last().is_some_and(|w| w.visible_at > now));
+        if lag.is_zero() {
+            // Listed at once, but only after the writes before it.
+            if !self.unlisted.contains_key(t) {
+                return;
+            }
+        }
+        let writes = self.unlisted.entry(t.clone()).or_default();
+        let after_previous = writes.last().map_or(now, |w| w.visible_at);
+        writes.push(Unlisted {
+            visible_at: (now + lag).max(after_previous),
+            associated,
+        });
+    }
+
+    /// The actions ListServiceActionsForProvisioningArtifact shows on `artifact` now.
+    pub fn listed_actions_of(&self, artifact: &str) -> Cow<'_, BTreeSet<String>> {
+        static EMPTY: BTreeSet<String> = BTreeSet::new();
+        let current = self.by_artifact.get(artifact).unwrap_or(&EMPTY);
+        let now = Instant::now();
+        let mut shown = Cow::Borrowed(current);
+        for (t, writes) in self.unlisted.iter().filter(|(t, _)| t.artifact == artifact) {
+            if listed_state(writes, now) != current.contains(&t.action) {
+                let set = shown.to_mut();
+                if !set.remove(&t.action) {
+                    set.insert(t.action.clone());
+                }
+            }
+        }
+        shown
+    }
+
+    /// The (product, artifact) pairs ListProvisioningArtifactsForServiceAction shows for
+    /// `action` now.
+    pub fn listed_artifacts_of(&self, action: &str) -> Cow<'_, BTreeSet<(String, String)>> {
+        static EMPTY: BTreeSet<(String, String)> = BTreeSet::new();
+        let current = self.by_action.get(action).unwrap_or(&EMPTY);
+        let now = Instant::now();
+        let mut shown = Cow::Borrowed(current);
+        for (t, writes) in self.unlisted.iter().filter(|(t, _)| t.action == action) {
+            let pair = (t.product.clone(), t.artifact.clone());
+            if listed_state(writes, now) != current.contains(&pair) {
+                let set = shown.to_mut();
+                if !set.remove(&pair) {
+                    set.insert(pair);
+                }
+            }
+        }
+        shown
     }
 
     /// Every association, sorted.

@@ -41,13 +41,18 @@ impl Target {
         max_actions: usize,
         faults: &Faults,
     ) -> anyhow::Result<Target> {
+        // The seed's own knobs, where it gives any, in place of the server's.
+        let faults = seed
+            .faults
+            .as_ref()
+            .map_or_else(|| faults.clone(), |own| own.over(faults));
         Ok(Target {
             account: account.to_string(),
             region: region.to_string(),
             catalog: RwLock::new(CatalogState::new(seed, max_actions, account, region)?),
-            faults: RwLock::new(faults.clone()),
+            bucket: Bucket::new(&faults),
+            faults: RwLock::new(faults),
             dice: Dice::default(),
-            bucket: Bucket::new(faults),
             counters: Counters::default(),
         })
     }

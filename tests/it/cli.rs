@@ -27,7 +27,7 @@ async fn apply_converges_and_a_second_run_makes_no_write_calls() {
     let report = first.json();
     assert_eq!(
         report["summary"],
-        json!({"desired": 5, "created": 4, "already_present": 1, "adopted": 0, "healed": 0, "removed": 0, "already_absent": 0, "failed": 0, "not_attempted": 0, "unknown": 0})
+        json!({"desired": 5, "created": 4, "already_present": 1, "adopted": 0, "healed": 0, "removed": 0, "already_absent": 0, "failed": 0, "not_attempted": 0, "unknown": 0, "not_visible": 0})
     );
     assert_eq!(catalog.associations().len(), 5);
 
@@ -233,7 +233,7 @@ async fn verification_heals_an_association_hidden_by_a_replayed_token() {
     assert_eq!(report["summary"]["already_present"], 1);
     assert!(catalog.associations().contains(&removed));
     assert!(
-        second.stderr.contains("re-applying with fresh tokens"),
+        second.stderr.contains("re-applied with fresh tokens"),
         "{second:?}"
     );
 }
@@ -348,6 +348,7 @@ async fn the_json_report_is_stable() {
     for timing in ["read_ms", "apply_ms", "verify_ms"] {
         report["timings"][timing] = json!(0);
     }
+    report["settle"]["waited_ms"] = json!(0);
     for outcome in report["outcomes"].as_array_mut().unwrap() {
         if let Some(error) = outcome.get_mut("error") {
             error["request_id"] = json!("<request id>");
@@ -359,10 +360,12 @@ async fn the_json_report_is_stable() {
             "format_version": 1,
             "direction": {"direction": "by_artifact", "by_artifact_calls": 2, "by_action_calls": 2},
             "summary": {"desired": 3, "created": 1, "already_present": 1, "adopted": 0, "healed": 0,
-                        "removed": 0, "already_absent": 0, "failed": 1, "not_attempted": 0, "unknown": 0},
+                        "removed": 0, "already_absent": 0, "failed": 1, "not_attempted": 0, "unknown": 0,
+                        "not_visible": 0},
             "outcomes": [
                 {"product": "prod-web", "artifact": "pa-web-v1", "action": "act-restart", "status": "already_present"},
-                {"product": "prod-web", "artifact": "pa-web-v2", "action": "act-patch", "status": "created"},
+                {"product": "prod-web", "artifact": "pa-web-v2", "action": "act-patch", "status": "created",
+                 "confirmed_by": "listing"},
                 {"product": "prod-web", "artifact": "pa-web-v2", "action": "act-restart", "status": "failed",
                  "error": {"kind": "limit_exceeded",
                            "operation": "AssociateServiceActionWithProvisioningArtifact",
@@ -378,7 +381,9 @@ async fn the_json_report_is_stable() {
                 "ListServiceActionsForProvisioningArtifact": 3
             }, "wire": {"attempts": 6, "retries": 0, "throttled": 0, "server_errors": 0,
                         "timeouts": 0, "transport_errors": 0}},
-            "timings": {"read_ms": 0, "apply_ms": 0, "verify_ms": 0}
+            "timings": {"read_ms": 0, "apply_ms": 0, "verify_ms": 0},
+            "settle": {"window_ms": 60000, "waited_ms": 0, "rounds": 0, "reads": 1, "probes": 0,
+                       "complete": true}
         })
     );
 }

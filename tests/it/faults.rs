@@ -79,9 +79,7 @@ async fn apply_in_process(catalog: &LocalCatalog, grid: &Grid, strategy: Strateg
         strategy,
         ..ApplyOptions::default()
     };
-    let verify = Verify::On {
-        salt: "faults".to_string(),
-    };
+    let verify = Verify::default();
     run::execute(&client, &prepared, &apply, &verify, &NoProgress).await
 }
 

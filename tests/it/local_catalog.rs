@@ -6,6 +6,7 @@
 
 mod accounts;
 mod cbor;
+mod lag;
 mod paging_and_tokens;
 mod protocol_and_faults;
 mod seed_forms;

@@ -22,6 +22,7 @@ mod readable;
 mod reconcile;
 mod saved;
 mod sdk_protocol;
+mod settle;
 mod shipping;
 mod support;
 mod targets;

@@ -411,7 +411,7 @@ async fn each_target_has_its_own_pacer_and_its_throttling_stays_its_own() {
         save: false,
         mode: Mode::Apply {
             strategy: sc_assoc::apply::Strategy::Single,
-            verify: Verify::On { salt: "t".into() },
+            verify: Verify::default(),
         },
     };
     let connector = AwsConnector {

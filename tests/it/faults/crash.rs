@@ -21,11 +21,14 @@ const ASSOCIATE: &str = "AssociateServiceActionWithProvisioningArtifact";
 const BATCH_ASSOCIATE: &str = "BatchAssociateServiceActionWithProvisioningArtifact";
 
 /// Slow enough that a run is always mid-flight when the kill point is reached. The kill itself
-/// makes the lost replies: writes in flight land in the catalog, their answers go nowhere.
+/// makes the lost replies: writes in flight land in the catalog, their answers go nowhere. The
+/// listings lag the writes, so the re-run plans some of what the killed run made.
 fn crash_faults(rng_seed: u64) -> Faults {
     Faults {
         latency: Duration::from_millis(5),
         jitter: Duration::from_millis(10),
+        listing_lag: Duration::from_millis(300),
+        listing_lag_jitter: Duration::from_millis(200),
         rng_seed,
         ..Faults::default()
     }

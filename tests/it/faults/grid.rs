@@ -132,6 +132,7 @@ impl Grid {
             products,
             actions,
             associations,
+            faults: None,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The soak, small enough for every `cargo test`: a few hundred triples while a fifth of all
-//! calls are throttled, one in twenty fails with HTTP 500 and every answer is jittered. The full
+//! calls are throttled, one in twenty fails with HTTP 500, every answer is jittered and the
+//! listings lag the writes. The full
 //! 10k-triple run is `examples/soak.rs`; both check the same promise on the same [`Grid`]: the
 //! first run converges, the state is exactly the manifest plus what was there before, and a
 //! second run makes no write call at all.
@@ -16,6 +17,10 @@ fn soak_faults(rng_seed: u64) -> Faults {
         jitter: Duration::from_millis(4),
         throttle_rate: 0.20,
         error_rate: 0.05,
+        // Listings behind the writes, as AWS's are: the first run waits for them, and the
+        // second still finds nothing to write.
+        listing_lag: Duration::from_millis(200),
+        listing_lag_jitter: Duration::from_millis(200),
         rng_seed,
         ..Faults::default()
     }

@@ -13,10 +13,16 @@ use std::time::Duration;
 /// A catalog where every write is made and its answer lost, retries included, and a client with
 /// two quick attempts per call.
 async fn losing_every_reply() -> (sc_assoc::local::LocalCatalog, AwsCatalog) {
+    losing_every_reply_behind(Duration::ZERO).await
+}
+
+/// [`losing_every_reply`], with the listings `lag` behind the writes.
+async fn losing_every_reply_behind(lag: Duration) -> (sc_assoc::local::LocalCatalog, AwsCatalog) {
     let catalog = start_catalog_with(
         SMALL_SEED,
         Faults {
             lost_reply_rate: 1.0,
+            listing_lag: lag,
             ..Faults::default()
         },
     )
@@ -51,15 +57,25 @@ async fn apply(client: &AwsCatalog, verify: Verify) -> sc_assoc::run::Report {
 #[tokio::test]
 async fn a_lost_reply_that_verification_finds_made_counts_as_created() {
     let (catalog, client) = losing_every_reply().await;
-    let report = apply(
-        &client,
-        Verify::On {
-            salt: "test".to_string(),
-        },
-    )
-    .await;
+    let report = apply(&client, Verify::default()).await;
     assert_eq!(report.summary.failed, 0, "{:?}", report.outcomes);
     assert_eq!(report.summary.created, 4, "{:?}", report.outcomes);
+    assert_eq!(catalog.associations().len(), 5);
+}
+
+#[tokio::test]
+async fn a_lost_reply_behind_lagging_listings_counts_as_created_once_they_show_it() {
+    // The probe's answer is lost too, so only the listing can settle it, after the lag.
+    let (catalog, client) = losing_every_reply_behind(Duration::from_millis(600)).await;
+    let report = apply(&client, Verify::default()).await;
+    assert_eq!(report.summary.failed, 0, "{:?}", report.outcomes);
+    assert_eq!(report.summary.created, 4, "{:?}", report.outcomes);
+    let settle = report.settle.expect("settled");
+    assert_eq!(
+        settle.probes, 4,
+        "each lost answer probed at once: {settle:?}"
+    );
+    assert!(settle.waited_ms >= 500, "{settle:?}");
     assert_eq!(catalog.associations().len(), 5);
 }
 
