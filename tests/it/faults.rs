@@ -51,7 +51,7 @@ fn catalog_drift(catalog: &LocalCatalog, grid: &Grid) -> Drift {
 }
 
 /// Requests of one operation the catalog has seen, retries included.
-fn calls_of(catalog: &LocalCatalog, operation: &str) -> u64 {
+pub fn calls_of(catalog: &LocalCatalog, operation: &str) -> u64 {
     catalog
         .stats()
         .calls

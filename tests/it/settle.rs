@@ -3,9 +3,9 @@
 //! what it did, so a plan right after it finds nothing to do. Each test drives the binary
 //! against the local catalog with `listing_lag` on.
 
-use crate::support::{
-    Run, accounts_catalog, sc_assoc, sc_assoc_env, start_catalog_with, write_file,
-};
+use crate::faults::calls_of;
+use crate::support::{Run, accounts_catalog, sc_assoc, start_catalog_with, write_file};
+use crate::targets::{HUB_AND_SPOKES, as_hub};
 use sc_assoc::local::{Faults, LocalCatalog};
 use sc_assoc::triple::Triple;
 use std::fmt::Write;
@@ -72,15 +72,6 @@ fn lag(millis: u64) -> Faults {
     }
 }
 
-fn writes(catalog: &LocalCatalog, operation: &str) -> u64 {
-    catalog
-        .stats()
-        .calls
-        .get(operation)
-        .copied()
-        .unwrap_or_default()
-}
-
 /// `plan --detailed-exitcode` at once: 0 means the listings already show everything.
 async fn plan_right_after(catalog: &LocalCatalog, manifest: &str, extra: &[&str]) -> Run {
     let mut args = vec!["plan", manifest, "--detailed-exitcode"];
@@ -143,12 +134,12 @@ async fn an_apply_behind_lagging_listings_fails_nothing_writes_each_change_once_
             "{case}: how each was confirmed"
         );
         let write_calls = if strategy == "batch" {
-            writes(
+            calls_of(
                 &catalog,
                 "BatchAssociateServiceActionWithProvisioningArtifact",
             )
         } else {
-            writes(&catalog, ASSOCIATE)
+            calls_of(&catalog, ASSOCIATE)
         };
         let most = if strategy == "batch" { 4 } else { 168 };
         assert!(
@@ -179,7 +170,7 @@ async fn removals_behind_lagging_listings_wait_until_the_listings_no_longer_show
         (Some(1), Some(0))
     );
     assert!(!catalog.associations().contains(&extra));
-    assert_eq!(writes(&catalog, DISASSOCIATE), 1, "one Disassociate");
+    assert_eq!(calls_of(&catalog, DISASSOCIATE), 1, "one Disassociate");
     let plan = plan_right_after(&catalog, &manifest, &["--prune"]).await;
     assert_eq!(plan.code, 0, "{plan:?}");
     catalog.shutdown().await;
@@ -284,37 +275,12 @@ async fn no_verify_neither_reads_back_nor_waits() {
     catalog.shutdown().await;
 }
 
-/// Every target of the hub-and-spoke fixture, by name: the same action on every artifact.
-const FLEET: &str = r#"version: 1
-targets:
-  - accounts: ["111111111111", "222222222222"]
-    regions: [us-east-1]
-    role: arn:aws:iam::{account}:role/ServiceCatalogAdmin
-  - accounts: ["333333333333"]
-    regions: [eu-west-1]
-    role: arn:aws:iam::{account}:role/ServiceCatalogAdmin
-    external_id: hub-7f3a
-associations:
-  - product: {name: Web Server}
-    artifacts: all
-    action: {name: Restart}
-"#;
-
-/// The binary with the hub's base credentials.
-async fn as_hub(catalog: &LocalCatalog, args: &[&str]) -> Run {
-    let env = [
-        ("AWS_ACCESS_KEY_ID", "AKIDHUB"),
-        ("AWS_SECRET_ACCESS_KEY", "hub-secret"),
-    ];
-    sc_assoc_env(Some(&catalog.endpoint()), args, &env).await
-}
-
 #[tokio::test]
 async fn every_target_of_a_run_and_of_a_saved_plan_waits_for_its_own_listings() {
     let catalog = accounts_catalog().await;
     catalog.set_faults(lag(700));
     let dir = tempfile::tempdir().unwrap();
-    let manifest = write_file(dir.path(), "fleet.yaml", FLEET);
+    let manifest = write_file(dir.path(), "fleet.yaml", HUB_AND_SPOKES);
     let manifest = manifest.to_str().unwrap();
     let plan_file = dir.path().join("plan.json");
     let plan_file = plan_file.to_str().unwrap();

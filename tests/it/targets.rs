@@ -14,7 +14,7 @@ const SPOKE_B: &str = "333333333333";
 
 /// The hub in both its regions, spoke A in us-east-1 and spoke B in eu-west-1 (whose role wants
 /// an external id): every name is `Web Server` / `Restart`, with different ids in each.
-const HUB_AND_SPOKES: &str = r#"version: 1
+pub const HUB_AND_SPOKES: &str = r#"version: 1
 targets:
   - accounts: ["111111111111", "222222222222"]
     regions: [us-east-1]
@@ -33,7 +33,7 @@ associations:
 "#;
 
 /// The binary with the hub's base credentials.
-async fn as_hub(catalog: &LocalCatalog, args: &[&str]) -> Run {
+pub async fn as_hub(catalog: &LocalCatalog, args: &[&str]) -> Run {
     let env = [
         ("AWS_ACCESS_KEY_ID", "AKIDHUB"),
         ("AWS_SECRET_ACCESS_KEY", "hub-secret"),
