@@ -4,6 +4,7 @@ mod action;
 mod adapter;
 mod cli;
 mod completions;
+mod contracts;
 mod examples;
 mod export;
 mod faults;
