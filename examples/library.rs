@@ -8,11 +8,11 @@
 //!
 //! Against AWS, build `AwsOptions` from your profile and region instead of the local endpoint.
 
-use sc_assoc::apply::ApplyOptions;
 use sc_assoc::aws::{AwsCatalog, AwsOptions, StaticCredentials};
 use sc_assoc::local::{CatalogConfig, LocalCatalog, Seed};
 use sc_assoc::progress::NoProgress;
-use sc_assoc::run::{RunSettings, Verify, execute, plan_manifest};
+use sc_assoc::run::{execute, plan_manifest};
+use sc_assoc::settings::Settings;
 use std::net::SocketAddr;
 use std::path::Path;
 
@@ -41,10 +41,10 @@ async fn main() -> anyhow::Result<()> {
     let desired = sc_assoc::manifest::parse_str(Path::new("selectors.yaml"), MANIFEST)?;
     // 2. Resolve names and selectors, read the state of the manifest's scope, prove its ids
     //    exist, plan. With prune, undeclared associations on the selected artifacts go.
-    let settings = RunSettings {
+    let settings = Settings {
         concurrency: 8,
         prune: true,
-        ..RunSettings::default()
+        ..Settings::default()
     };
     let planned = plan_manifest(&catalog, &desired, &settings, &NoProgress).await?;
     for expansion in &planned.resolved.expansions {
@@ -58,13 +58,9 @@ async fn main() -> anyhow::Result<()> {
     }
     let prepared = &planned.prepared;
     println!("\n{}\n", prepared.plan);
-    // 3. Apply and verify, under the same stop switch as the plan (interrupts, deadline).
-    let verify = Verify::default();
-    let options = ApplyOptions {
-        control: settings.control.clone(),
-        ..ApplyOptions::default()
-    };
-    let report = execute(&catalog, prepared, &options, &verify, &NoProgress).await;
+    // 3. Apply and settle (wait for the listings to show it), under the same settings and stop
+    //    switch as the plan (interrupts, deadline).
+    let report = execute(&catalog, prepared, &settings, &NoProgress).await;
     let summary = &report.summary;
     println!(
         "created {}, removed {}, already present {}, failed {}; {} write call(s)",

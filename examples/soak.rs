@@ -20,11 +20,11 @@ mod grid;
 
 use clap::Parser;
 use grid::{Grid, drift};
-use sc_assoc::apply::{ApplyOptions, Strategy};
 use sc_assoc::aws::{AwsCatalog, AwsOptions, StaticCredentials};
 use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog};
 use sc_assoc::progress::NoProgress;
-use sc_assoc::run::{self, Target, Verify};
+use sc_assoc::run::{self, Target};
+use sc_assoc::settings::{Settings, Strategy};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -89,10 +89,10 @@ async fn main() -> anyhow::Result<ExitCode> {
     })
     .await?;
     let desired = grid.desired();
-    let apply = ApplyOptions {
+    let settings = Settings {
         concurrency: args.concurrency,
         strategy: args.strategy,
-        ..ApplyOptions::default()
+        ..Settings::default()
     };
 
     println!(
@@ -128,8 +128,7 @@ async fn main() -> anyhow::Result<ExitCode> {
             &NoProgress,
         )
         .await?;
-        let verify = Verify::default();
-        let report = run::execute(&client, &prepared, &apply, &verify, &NoProgress).await;
+        let report = run::execute(&client, &prepared, &settings, &NoProgress).await;
         let stats = catalog.stats();
         let s = &report.summary;
         println!(

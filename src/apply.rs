@@ -5,27 +5,31 @@
 //! they arrive in an HTTP 200). Removals go first, so an artifact at its quota has room for the
 //! additions that replace them.
 
-use crate::control::RunControl;
 use crate::dispatch::bounded;
 use crate::progress::{Phase, Reporter};
-use crate::seam::{ApiError, ApiResult, BatchItemFailure, Catalog, ErrorKind, operation};
+use crate::seam::{
+    ApiError, ApiResult, BatchErrorCode, BatchItemFailure, Catalog, ErrorKind, operation,
+};
+use crate::settings::{Settings, Strategy};
 use crate::triple::{TokenOperation, Triple, idempotency_token};
-use crate::verify::Confirmation;
 use serde::Serialize;
 use std::time::Duration;
 
 /// The most triples one batch call may carry (model: 1..50).
 pub const BATCH_LIMIT: usize = 50;
 
-/// How writes are sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+/// How a write was confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Strategy {
-    /// One Associate call per triple, each with its idempotency token.
-    #[default]
-    Single,
-    /// BatchAssociate calls of up to 50 triples (no idempotency token).
-    Batch,
+#[non_exhaustive]
+pub enum Confirmation {
+    /// A listing showed it.
+    Listing,
+    /// The answer to a write with a fresh token: the association exists (or is gone), or the
+    /// probe made it so (healed).
+    Probe,
+    /// The batch call's own answer (batch calls carry no token, so it is never a replay).
+    BatchReply,
 }
 
 /// What happened to one declared triple.
@@ -128,40 +132,9 @@ impl Outcome {
     }
 }
 
-/// How apply runs.
-#[derive(Debug, Clone)]
-pub struct ApplyOptions {
-    /// Calls in flight at most.
-    pub concurrency: usize,
-    pub strategy: Strategy,
-    /// The run's stop switch: once stopped, no new call is dispatched, and calls in flight are
-    /// abandoned after its grace.
-    pub control: RunControl,
-    /// Rounds of retry for batch items answered THROTTLING or INTERNAL_FAILURE.
-    pub batch_item_retries: u32,
-}
-
-impl Default for ApplyOptions {
-    fn default() -> Self {
-        Self {
-            concurrency: 16,
-            strategy: Strategy::Single,
-            control: RunControl::default(),
-            batch_item_retries: 8,
-        }
-    }
-}
-
-impl ApplyOptions {
-    /// True once a stop was requested.
-    pub fn stopped(&self) -> bool {
-        self.control.is_stopped()
-    }
-}
-
 /// Which write a list of triples gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Write {
+pub(crate) enum Write {
     Associate,
     Disassociate,
 }
@@ -200,8 +173,8 @@ impl Write {
 
     fn item_already_done(self, failure: &BatchItemFailure) -> bool {
         match self {
-            Write::Associate => failure.is_duplicate(),
-            Write::Disassociate => failure.code == "RESOURCE_NOT_FOUND",
+            Write::Associate => failure.code == BatchErrorCode::DuplicateResource,
+            Write::Disassociate => failure.code == BatchErrorCode::ResourceNotFound,
         }
     }
 
@@ -233,11 +206,11 @@ impl Write {
 
 /// Disassociates every triple of `to_remove`, then associates every triple of `to_add`, as one
 /// apply phase. Returns one outcome per triple, sorted.
-pub async fn apply_changes<C: Catalog>(
+pub(crate) async fn apply_changes<C: Catalog>(
     catalog: &C,
     to_remove: &[Triple],
     to_add: &[Triple],
-    options: &ApplyOptions,
+    settings: &Settings,
     reporter: &dyn Reporter,
 ) -> Vec<Outcome> {
     reporter.start(Phase::Apply, (to_remove.len() + to_add.len()) as u64);
@@ -246,9 +219,9 @@ pub async fn apply_changes<C: Catalog>(
         if triples.is_empty() {
             continue;
         }
-        outcomes.extend(match options.strategy {
-            Strategy::Single => apply_single(catalog, write, triples, options, reporter).await,
-            Strategy::Batch => apply_batch(catalog, write, triples, options, reporter).await,
+        outcomes.extend(match settings.strategy {
+            Strategy::Single => apply_single(catalog, write, triples, settings, reporter).await,
+            Strategy::Batch => apply_batch(catalog, write, triples, settings, reporter).await,
         });
     }
     reporter.finish(Phase::Apply);
@@ -260,14 +233,14 @@ async fn apply_single<C: Catalog>(
     catalog: &C,
     write: Write,
     triples: &[Triple],
-    options: &ApplyOptions,
+    settings: &Settings,
     reporter: &dyn Reporter,
 ) -> Vec<Outcome> {
     let mut outcomes = Vec::with_capacity(triples.len());
     let dispatched = bounded(
         triples,
-        options.concurrency,
-        || options.stopped(),
+        settings.concurrency,
+        || settings.stopped(),
         |triple| async move {
             let token = idempotency_token(write.token_operation(), triple);
             let result = write.single(catalog, triple, &token).await;
@@ -309,7 +282,7 @@ async fn apply_batch<C: Catalog>(
     catalog: &C,
     write: Write,
     triples: &[Triple],
-    options: &ApplyOptions,
+    settings: &Settings,
     reporter: &dyn Reporter,
 ) -> Vec<Outcome> {
     let mut outcomes = Vec::with_capacity(triples.len());
@@ -323,8 +296,8 @@ async fn apply_batch<C: Catalog>(
         let chunks: Vec<&[Triple]> = pending.chunks(BATCH_LIMIT).collect();
         let dispatched = bounded(
             &chunks,
-            options.concurrency,
-            || options.stopped(),
+            settings.concurrency,
+            || settings.stopped(),
             |chunk| async move {
                 let result = write.batch(catalog, chunk).await;
                 tracing::debug!(
@@ -349,7 +322,7 @@ async fn apply_batch<C: Catalog>(
                             Some(f) if write.item_already_done(f) => {
                                 outcomes.push(Outcome::ok(triple.clone(), write.already()))
                             }
-                            Some(f) if f.is_retryable() && round < options.batch_item_retries => {
+                            Some(f) if f.is_retryable() && round < settings.batch_item_retries => {
                                 retry.push((triple.clone(), f.clone()));
                                 continue;
                             }
@@ -368,7 +341,7 @@ async fn apply_batch<C: Catalog>(
                 .flat_map(|chunk| chunk.iter())
                 .map(|t| Outcome::ok(t.clone(), Status::NotAttempted)),
         );
-        if options.stopped() {
+        if settings.stopped() {
             outcomes.extend(
                 retry
                     .into_iter()
@@ -384,16 +357,9 @@ async fn apply_batch<C: Catalog>(
 
 fn batch_item_error(write: Write, failure: &BatchItemFailure) -> ApiError {
     ApiError {
-        kind: match failure.code.as_str() {
-            "RESOURCE_NOT_FOUND" => ErrorKind::NotFound,
-            "LIMIT_EXCEEDED" => ErrorKind::LimitExceeded,
-            "INVALID_PARAMETER" => ErrorKind::InvalidParameters,
-            "THROTTLING" => ErrorKind::Throttled,
-            "INTERNAL_FAILURE" => ErrorKind::Server,
-            _ => ErrorKind::Other,
-        },
+        kind: failure.code.kind(),
         operation: write.batch_operation(),
-        code: failure.code.clone(),
+        code: failure.code.to_string(),
         message: failure.message.clone().unwrap_or_default(),
         request_id: None,
     }

@@ -28,7 +28,8 @@ pub struct ArtifactState {
 }
 
 /// Why a product could not be found by the text given for it.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 pub enum FindError {
     #[error("no product has the id or the name `{0}`")]
     Missing(String),
@@ -78,6 +79,95 @@ pub async fn find_product<C: Catalog>(catalog: &C, key: &str) -> Result<ProductS
                 .join(", "),
         }),
     }
+}
+
+/// Which products an export reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Products {
+    /// Every product of the catalog (SearchProductsAsAdmin).
+    All,
+    /// These, each by id or exact name.
+    Named(Vec<String>),
+}
+
+/// Why an export could not be read, or has nothing to say.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    #[error("cannot list the products")]
+    List(#[source] ApiError),
+    #[error("cannot find product `{key}`")]
+    Find {
+        key: String,
+        #[source]
+        error: FindError,
+    },
+    #[error("cannot read the associations of product `{id}`")]
+    Read {
+        id: String,
+        #[source]
+        error: ApiError,
+    },
+    #[error(
+        "none of the {0} product(s) has a service action associated; there is nothing to export"
+    )]
+    Nothing(usize),
+}
+
+impl ExportError {
+    /// The service's error behind this one, if any.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            ExportError::List(error) | ExportError::Read { error, .. } => Some(error),
+            ExportError::Find {
+                error: FindError::Api(error),
+                ..
+            } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// The products asked for and their associations, each product once.
+pub async fn read_states<C: Catalog>(
+    catalog: &C,
+    products: &Products,
+    concurrency: usize,
+) -> Result<Vec<ProductState>, ExportError> {
+    let found = match products {
+        Products::All => catalog
+            .search_products(None)
+            .await
+            .map_err(ExportError::List)?,
+        Products::Named(keys) => {
+            let mut found = Vec::with_capacity(keys.len());
+            let mut seen = BTreeSet::new();
+            for key in keys {
+                let product =
+                    find_product(catalog, key)
+                        .await
+                        .map_err(|error| ExportError::Find {
+                            key: key.clone(),
+                            error,
+                        })?;
+                if seen.insert(product.id.clone()) {
+                    found.push(product);
+                }
+            }
+            found
+        }
+    };
+    let mut states = Vec::with_capacity(found.len());
+    for product in found {
+        let id = product.id.clone();
+        states.push(
+            read_product(catalog, product, concurrency)
+                .await
+                .map_err(|error| ExportError::Read { id, error })?,
+        );
+    }
+    Ok(states)
 }
 
 /// Reads every artifact of `product` and the actions on each, `concurrency` calls at a time.

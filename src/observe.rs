@@ -2,11 +2,13 @@
 //! and running the list calls concurrently under the same bound as apply. A list target that
 //! cannot be read marks the triples that depend on it as failed instead of stopping the run.
 //!
-//! With `--prune` the read is always per artifact ([`read_scope`]): removing what the manifest
+//! With `--prune` the read is always per artifact (`read_scope`): removing what the manifest
 //! does not declare needs every action on each in-scope artifact, and reading per action only
-//! ever sees the declared actions.
+//! ever sees the declared actions. A saved plan records, and checks again before it is
+//! applied, the state of its planned scope (`read_planned_scope`).
 
 use crate::dispatch::bounded;
+use crate::plan::Plan;
 use crate::progress::{Phase, Reporter};
 use crate::seam::{ApiError, Catalog};
 use crate::triple::Triple;
@@ -106,12 +108,12 @@ fn ends_the_read(error: &ApiError) -> bool {
 }
 
 /// An error that makes every further call pointless (credentials), which ends the run.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("reading the current associations failed: {0}")]
 pub struct FatalReadError(pub ApiError);
 
 /// Reads the observed state for `desired` with at most `concurrency` list calls in flight.
-pub async fn read_observed<C: Catalog>(
+pub(crate) async fn read_observed<C: Catalog>(
     catalog: &C,
     desired: &BTreeSet<Triple>,
     direction: Direction,
@@ -162,7 +164,7 @@ pub async fn read_observed<C: Catalog>(
 /// Reads every action on each artifact of `scope` and of `desired`, per artifact, whatever
 /// [`choose_direction`] would pick: the complete picture prune needs. An artifact that cannot be
 /// read contributes no associations, so nothing on it is removed.
-pub async fn read_scope<C: Catalog>(
+pub(crate) async fn read_scope<C: Catalog>(
     catalog: &C,
     desired: &BTreeSet<Triple>,
     scope: &BTreeSet<(String, String)>,
@@ -266,6 +268,54 @@ where
         Ok(Some(error)) => Err(FatalReadError(error)),
         _ => Ok(()),
     }
+}
+
+/// Why the planned scope's state could not be read: the plan cannot be saved, or applied.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScopeError {
+    #[error(transparent)]
+    Fatal(FatalReadError),
+    #[error("cannot read the associations of {} planned artifact(s): {first}", .count)]
+    Unreadable { count: usize, first: ApiError },
+    /// Who the credentials belong to could not be learned (STS `GetCallerIdentity`).
+    #[error("cannot tell which account the credentials belong to: {0}")]
+    Account(ApiError),
+}
+
+/// Every association on each artifact `plan` touches: the planned scope's state.
+pub(crate) async fn read_planned_scope<C: Catalog>(
+    catalog: &C,
+    plan: &Plan,
+    concurrency: usize,
+    reporter: &dyn Reporter,
+) -> Result<BTreeSet<Triple>, ScopeError> {
+    let changes: BTreeSet<Triple> = plan.to_add.iter().chain(&plan.to_remove).cloned().collect();
+    if changes.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    let observed = read_scope(
+        catalog,
+        &changes,
+        &BTreeSet::new(),
+        concurrency,
+        Phase::Read,
+        reporter,
+    )
+    .await
+    .map_err(ScopeError::Fatal)?;
+    if let Some((_, first)) = observed.unreadable.iter().next() {
+        let artifacts: BTreeSet<(&str, &str)> = observed
+            .unreadable
+            .keys()
+            .map(|t| (t.product.as_str(), t.artifact.as_str()))
+            .collect();
+        return Err(ScopeError::Unreadable {
+            count: artifacts.len(),
+            first: first.clone(),
+        });
+    }
+    Ok(observed.associations)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 /// The long-running phases of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Phase {
     /// Reading the current associations.
     Read,

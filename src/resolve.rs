@@ -172,7 +172,7 @@ pub async fn resolve<C: Catalog>(
                         (ids, true)
                     }
                     Err(message) => {
-                        errors.push(error_at(&selector.location, message));
+                        errors.push(error_at(&selector.location, message.into()));
                         continue;
                     }
                 }
@@ -216,8 +216,24 @@ pub async fn resolve<C: Catalog>(
     }))
 }
 
-fn error_at(location: &Location, message: String) -> Diagnostic {
-    Diagnostic::error(Some(location.clone()), message)
+/// Why a name or selector does not resolve, and what is close to it.
+#[derive(Debug)]
+struct Problem {
+    message: String,
+    hint: Option<String>,
+}
+
+impl From<String> for Problem {
+    fn from(message: String) -> Self {
+        Problem {
+            message,
+            hint: None,
+        }
+    }
+}
+
+fn error_at(location: &Location, problem: Problem) -> Diagnostic {
+    Diagnostic::error(Some(location.clone()), problem.message).with_hint(problem.hint)
 }
 
 /// A product as resolution knows it.
@@ -358,7 +374,7 @@ impl Lookups {
         names
     }
 
-    fn product(&self, reference: &Ref) -> Result<Product, String> {
+    fn product(&self, reference: &Ref) -> Result<Product, Problem> {
         let name = match reference {
             Ref::Id(id) => {
                 return Ok(Product {
@@ -373,23 +389,24 @@ impl Lookups {
                 id: one.id.clone(),
                 name: one.name.clone(),
             }),
-            Some([]) | None => Err(format!(
-                "no product is named `{name}`{}",
-                closest(
+            Some([]) | None => Err(Problem {
+                message: format!("no product is named `{name}`"),
+                hint: closest(
                     name,
                     self.all_products
                         .iter()
-                        .map(|p| (p.name.as_deref(), p.id.as_str()))
-                )
-            )),
+                        .map(|p| (p.name.as_deref(), p.id.as_str())),
+                ),
+            }),
             Some(many) => Err(ambiguous(
                 &format!("{} products are named `{name}`", many.len()),
                 many.iter().map(|p| p.id.as_str()),
-            )),
+            )
+            .into()),
         }
     }
 
-    fn action(&self, reference: &Ref) -> Result<String, String> {
+    fn action(&self, reference: &Ref) -> Result<String, Problem> {
         let name = match reference {
             Ref::Id(id) => return Ok(id.clone()),
             Ref::Name(name) => name,
@@ -401,19 +418,20 @@ impl Lookups {
             .collect();
         match matching.as_slice() {
             [one] => Ok(one.id.clone()),
-            [] => Err(format!(
-                "no service action is named `{name}`{}",
-                closest(
+            [] => Err(Problem {
+                message: format!("no service action is named `{name}`"),
+                hint: closest(
                     name,
                     self.actions
                         .iter()
-                        .map(|a| (a.name.as_deref(), a.id.as_str()))
-                )
-            )),
+                        .map(|a| (a.name.as_deref(), a.id.as_str())),
+                ),
+            }),
             many => Err(ambiguous(
                 &format!("{} service actions are named `{name}`", many.len()),
                 many.iter().map(|a| a.id.as_str()),
-            )),
+            )
+            .into()),
         }
     }
 
@@ -433,7 +451,7 @@ impl Lookups {
         }
     }
 
-    fn artifact(&self, product: &Product, reference: &Ref) -> Result<String, String> {
+    fn artifact(&self, product: &Product, reference: &Ref) -> Result<String, Problem> {
         let name = match reference {
             Ref::Id(id) => return Ok(id.clone()),
             Ref::Name(name) => name,
@@ -445,14 +463,16 @@ impl Lookups {
             .collect();
         match matching.as_slice() {
             [one] => Ok(one.id.clone()),
-            [] => Err(format!(
-                "product {} has no provisioning artifact named `{name}`{}",
-                product.describe(),
-                closest(
+            [] => Err(Problem {
+                message: format!(
+                    "product {} has no provisioning artifact named `{name}`",
+                    product.describe()
+                ),
+                hint: closest(
                     name,
-                    artifacts.iter().map(|a| (a.name.as_deref(), a.id.as_str()))
-                )
-            )),
+                    artifacts.iter().map(|a| (a.name.as_deref(), a.id.as_str())),
+                ),
+            }),
             many => Err(ambiguous(
                 &format!(
                     "product {} has {} provisioning artifacts named `{name}`",
@@ -460,7 +480,8 @@ impl Lookups {
                     many.len()
                 ),
                 many.iter().map(|a| a.id.as_str()),
-            )),
+            )
+            .into()),
         }
     }
 
@@ -496,11 +517,11 @@ fn ambiguous<'a>(what: &str, ids: impl Iterator<Item = &'a str>) -> String {
 }
 
 /// The candidates worth showing for a name that matched nothing: the few closest by spelling
-/// (ignoring case), or every one when there are only a few. Empty when nothing is close.
+/// (ignoring case), or every one when there are only a few. `None` when nothing is close.
 fn closest<'a>(
     wanted: &str,
     candidates: impl Iterator<Item = (Option<&'a str>, &'a str)>,
-) -> String {
+) -> Option<String> {
     const SHOWN: usize = 5;
     let wanted_lower = wanted.to_lowercase();
     let mut ranked: Vec<(usize, &str, &str)> = candidates
@@ -532,9 +553,9 @@ fn closest<'a>(
         .map(|(_, name, id)| format!("`{name}` (`{id}`)"))
         .collect();
     match shown.len() {
-        0 => String::new(),
-        1 => format!("; did you mean {}?", shown[0]),
-        _ => format!("; candidates: {}", shown.join(", ")),
+        0 => None,
+        1 => Some(format!("did you mean {}?", shown[0])),
+        _ => Some(format!("candidates: {}", shown.join(", "))),
     }
 }
 
@@ -571,13 +592,13 @@ mod tests {
             (Some("Search"), "prod-search"),
         ];
         assert_eq!(
-            closest("Web Srever", names.into_iter()),
-            "; did you mean `Web Server` (`prod-web`)?"
+            closest("Web Srever", names.into_iter()).as_deref(),
+            Some("did you mean `Web Server` (`prod-web`)?")
         );
-        assert_eq!(closest("Nothing alike at all", names.into_iter()), "");
+        assert_eq!(closest("Nothing alike at all", names.into_iter()), None);
         assert_eq!(
-            closest("x", names[..2].iter().copied()),
-            "; candidates: `Database` (`prod-db`), `Web Server` (`prod-web`)"
+            closest("x", names[..2].iter().copied()).as_deref(),
+            Some("candidates: `Database` (`prod-db`), `Web Server` (`prod-web`)")
         );
     }
 }

@@ -2,12 +2,12 @@
 //! and selectors, read the observed state for its scope, prove its ids exist, compute the plan,
 //! check it against the quota, then (for apply) carry it out and verify it. `plan`, `apply` and
 //! `demo` all go through [`plan_manifest`] and [`execute`], so what `plan` printed is what
-//! `apply` would do, and one [`RunControl`] (interrupt, deadline, fatal errors) bounds every
+//! `apply` would do, and one [`crate::control::RunControl`] (interrupt, deadline, fatal errors) bounds every
 //! phase. The [`Report`] gathers every triple's outcome, call counts and timings.
 
-use crate::apply::{ApplyOptions, Outcome, Status, apply_changes};
+use crate::apply::{Outcome, Status, apply_changes};
 use crate::check::{Known, check_ids};
-use crate::control::{Guarded, RunControl, StopReason};
+use crate::control::{Guarded, StopReason};
 use crate::manifest::{DesiredSet, ManifestErrors};
 use crate::observe::{
     Direction, DirectionChoice, FatalReadError, choose_direction, read_observed, read_scope,
@@ -18,8 +18,9 @@ use crate::plan::{
 use crate::progress::{Phase, Reporter};
 use crate::resolve::{ResolveError, Resolved, resolve};
 use crate::seam::{ApiError, Catalog};
+use crate::settings::{Settings, Verify};
 use crate::triple::Triple;
-use crate::verify::{DEFAULT_SETTLE, SettleOptions, Settlement, fresh_salt, settle};
+use crate::verify::{SettleOptions, Settlement, fresh_salt, settle};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -27,7 +28,9 @@ use std::time::{Duration, Instant};
 /// The observed state and the plan drawn from it.
 #[derive(Debug)]
 pub struct Prepared {
-    pub direction: DirectionChoice,
+    /// How the state was read; `None` for a plan read back from a file, which was not read in
+    /// this run.
+    pub direction: Option<DirectionChoice>,
     pub plan: Plan,
     /// Declared triples whose state could not be read; they are left out of the plan.
     pub unreadable: BTreeMap<Triple, ApiError>,
@@ -114,7 +117,7 @@ pub async fn prepare_target<C: Catalog>(
     let quota_violations =
         quota_violations(&plan, &observed.associations, MAX_ACTIONS_PER_ARTIFACT);
     Ok(Prepared {
-        direction,
+        direction: Some(direction),
         plan,
         unreadable: observed.unreadable,
         quota_violations,
@@ -148,7 +151,7 @@ impl std::fmt::Display for PlanPhase {
 }
 
 /// Why no plan could be made. Nothing was written in any of these cases.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum RunError {
     /// Names, selectors or ids the catalog does not know, each at its manifest location.
@@ -194,27 +197,6 @@ fn stopped_message(phase: PlanPhase, reason: &StopReason) -> String {
     }
 }
 
-/// How a run plans.
-#[derive(Debug, Clone)]
-pub struct RunSettings {
-    /// Calls in flight at most, in every phase.
-    pub concurrency: usize,
-    /// Also plan removals of undeclared associations on the manifest's artifacts.
-    pub prune: bool,
-    /// The run's stop switch; the same one goes into [`ApplyOptions`] for apply.
-    pub control: RunControl,
-}
-
-impl Default for RunSettings {
-    fn default() -> Self {
-        Self {
-            concurrency: 16,
-            prune: false,
-            control: RunControl::default(),
-        }
-    }
-}
-
 /// A manifest resolved against the catalog, and the plan drawn from the state read for it.
 #[derive(Debug)]
 pub struct Planned {
@@ -227,7 +209,7 @@ pub struct Planned {
 pub async fn plan_manifest<C: Catalog>(
     catalog: &C,
     desired: &DesiredSet,
-    settings: &RunSettings,
+    settings: &Settings,
     reporter: &dyn Reporter,
 ) -> Result<Planned, RunError> {
     let control = &settings.control;
@@ -250,7 +232,9 @@ pub async fn plan_manifest<C: Catalog>(
     let calls_before = total_calls(catalog);
     let known = Known {
         triples: &resolved.triples,
-        direction: prepared.direction.direction,
+        direction: prepared
+            .direction
+            .map_or(Direction::ByArtifact, |d| d.direction),
         unreadable: &prepared.unreadable,
         actions: resolved.known_actions.as_ref(),
     };
@@ -314,7 +298,9 @@ pub struct Timings {
 /// the run went.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
-    pub direction: DirectionChoice,
+    /// How the state was read; absent for a plan applied from a file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<DirectionChoice>,
     pub summary: Summary,
     pub outcomes: Vec<Outcome>,
     pub calls: Calls,
@@ -340,52 +326,33 @@ impl Report {
     }
 }
 
-/// Whether and how to settle what apply wrote (see [`crate::verify`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verify {
-    /// Trust the write replies: no read-back, no wait.
-    Off,
-    /// Read back what was written, heal replayed answers, and wait up to `settle` for the
-    /// listings to show every change.
-    On { settle: Duration },
-}
-
-impl Default for Verify {
-    fn default() -> Self {
-        Verify::On {
-            settle: DEFAULT_SETTLE,
-        }
-    }
-}
-
 /// Applies a prepared plan, verifies it, and reports on every declared triple.
 pub async fn execute<C: Catalog>(
     catalog: &C,
     prepared: &Prepared,
-    options: &ApplyOptions,
-    verify: &Verify,
+    settings: &Settings,
     reporter: &dyn Reporter,
 ) -> Report {
     let started = Instant::now();
     let plan = &prepared.plan;
-    let guarded = Guarded::new(catalog, options.control.clone());
+    let guarded = Guarded::new(catalog, settings.control.clone());
     let catalog = &guarded;
     let mut applied =
-        apply_changes(catalog, &plan.to_remove, &plan.to_add, options, reporter).await;
+        apply_changes(catalog, &plan.to_remove, &plan.to_add, settings, reporter).await;
     let apply_time = started.elapsed();
     let started = Instant::now();
     let mut settlement = None;
     // After an interrupt or a deadline, the user wants out: verification would make new calls.
-    if let Verify::On { settle: window } = *verify
-        && !options.stopped()
+    if let Verify::On { settle: window } = settings.verify
+        && !settings.stopped()
         && !applied.is_empty()
     {
         let salt = fresh_salt();
         let settle_options = SettleOptions {
             window,
-            strategy: options.strategy,
-            concurrency: options.concurrency,
-            control: &options.control,
+            strategy: settings.strategy,
+            concurrency: settings.concurrency,
+            control: &settings.control,
             salt: &salt,
             known: prepared.plan.present.iter().cloned().collect(),
         };

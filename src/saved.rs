@@ -9,18 +9,25 @@
 //! The file is JSON with a format marker and version, and a SHA-256 digest over its own content:
 //! a truncated, corrupt, hand-edited or foreign file is refused the same way, before any call.
 
-use crate::observe::DirectionChoice;
+use crate::observe::{ScopeError, read_planned_scope};
+use crate::pipeline::Planning;
 use crate::plan::Plan;
+use crate::progress::Reporter;
+use crate::resolve::{Names, Resolved};
 use crate::run::{Planned, Prepared};
+use crate::seam::Connect;
+use crate::settings::Settings;
 use crate::target::{Access, AssumeRole, TargetSpec};
 use crate::triple::Triple;
 use serde::{Deserialize, Serialize};
 
 mod check;
-pub use check::{CheckError, Checked, Drift, ScopeError, check_targets, read_planned_scope};
+pub use crate::drift::{CheckError, Drift};
+pub use check::check;
+use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The `format` field of every plan file.
 pub const PLAN_FORMAT: &str = "sc-assoc plan";
@@ -76,6 +83,7 @@ pub struct SavedTarget {
 /// needs it (the manifest the plan came from holds it too).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum SavedAccess {
     Default,
     Role {
@@ -106,6 +114,7 @@ pub struct Change {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Op {
     Add,
     Remove,
@@ -329,22 +338,133 @@ impl SavedTarget {
     }
 
     /// The plan as the apply phase takes it: nothing unreadable, no quota problem (the plan was
-    /// refused at plan time if it had one).
-    pub fn prepared(&self) -> Prepared {
+    /// refused at plan time if it had one), the names the plan file kept, and no read direction
+    /// (the state was not read for it in this run).
+    pub fn planned(&self) -> Planned {
         let plan = self.plan();
-        Prepared {
-            direction: DirectionChoice {
-                direction: crate::observe::Direction::ByArtifact,
-                by_artifact_calls: 0,
-                by_action_calls: 0,
-            },
-            desired_count: plan.to_add.len(),
-            plan,
-            unreadable: BTreeMap::new(),
-            quota_violations: Vec::new(),
-            read_time: std::time::Duration::ZERO,
-            read_calls: 0,
+        let mut names = Names::default();
+        for change in &self.changes {
+            let (t, n) = (&change.triple, &change.names);
+            names.insert_product(&t.product, n.product.as_deref());
+            names.insert_artifact(&t.product, &t.artifact, n.artifact.as_deref());
+            names.insert_action(&t.action, n.action.as_deref());
         }
+        Planned {
+            resolved: Resolved {
+                names,
+                ..Resolved::default()
+            },
+            prepared: Prepared {
+                direction: None,
+                desired_count: plan.to_add.len(),
+                plan,
+                unreadable: BTreeMap::new(),
+                quota_violations: Vec::new(),
+                read_time: std::time::Duration::ZERO,
+                read_calls: 0,
+            },
+        }
+    }
+}
+
+/// Why no plan file was written. Nothing was written in any of these cases.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SaveError {
+    /// A target has no complete plan (its error is on its own run).
+    #[error("no plan file was written: target {target} has no complete plan")]
+    Incomplete { target: String },
+    /// A target's planned scope could not be read, or its account learned.
+    #[error("no plan file was written: target {target}")]
+    Scope {
+        target: String,
+        #[source]
+        error: Box<ScopeError>,
+    },
+    #[error("no plan file was written: cannot read the manifests again")]
+    Manifests(#[source] std::io::Error),
+    #[error("cannot write the plan file {path}")]
+    Write {
+        path: String,
+        #[source]
+        error: std::io::Error,
+    },
+}
+
+impl SavedPlan {
+    /// A plan file's content from a [`Planning`] of the manifests `files` (every target must
+    /// have planned): for each target its changes, the state of its planned scope (read now,
+    /// with its own client) and the account its credentials belong to.
+    pub async fn capture<K: Connect>(
+        connector: &K,
+        planning: &Planning<K::Catalog>,
+        files: &[PathBuf],
+        settings: &Settings,
+        reporter: &dyn Reporter,
+    ) -> Result<SavedPlan, SaveError> {
+        let manifests = digest_manifests(files).map_err(SaveError::Manifests)?;
+        let captured: Vec<Result<SavedTarget, SaveError>> =
+            futures::stream::iter(planning.targets.iter())
+                .map(|(run, client)| async move {
+                    let label = run.target.to_string();
+                    let incomplete = || SaveError::Incomplete {
+                        target: label.clone(),
+                    };
+                    let (Ok(planned), Some((catalog, control))) = (&run.planned, client) else {
+                        return Err(incomplete());
+                    };
+                    if run.stop.is_some() {
+                        return Err(incomplete());
+                    }
+                    let scope = |error| SaveError::Scope {
+                        target: label.clone(),
+                        error: Box::new(error),
+                    };
+                    let guarded = crate::control::Guarded::new(catalog, control.clone());
+                    let observed = read_planned_scope(
+                        &guarded,
+                        &planned.prepared.plan,
+                        settings.concurrency,
+                        reporter,
+                    )
+                    .await
+                    .map_err(scope)?;
+                    let mut spec = run.target.clone();
+                    if spec.account.is_none() {
+                        spec.account = connector
+                            .caller_account(catalog)
+                            .await
+                            .map_err(|e| scope(ScopeError::Account(e)))?;
+                    }
+                    Ok(SavedTarget::new(&spec, planned, observed))
+                })
+                .buffered(settings.target_concurrency.max(1))
+                .collect()
+                .await;
+        Ok(SavedPlan {
+            format: PLAN_FORMAT.to_string(),
+            format_version: PLAN_FORMAT_VERSION,
+            created_by: format!("sc-assoc {}", crate::VERSION),
+            created_at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default(),
+            manifests,
+            prune: settings.prune,
+            targets: captured.into_iter().collect::<Result<_, _>>()?,
+            digest: String::new(),
+        })
+    }
+
+    /// Writes the plan to `path` whole or not at all (a temporary file renamed into place).
+    pub fn write(&self, path: &Path) -> Result<(), SaveError> {
+        let temporary = path.with_extension("json.partial");
+        std::fs::write(&temporary, self.to_file_text())
+            .and_then(|()| std::fs::rename(&temporary, path))
+            .map_err(|error| SaveError::Write {
+                path: path.display().to_string(),
+                error,
+            })
     }
 }
 

@@ -1,45 +1,110 @@
-//! The one seam between sc-assoc and AWS Service Catalog: a trait in the project's own types that
-//! says what the reconciler needs, and the typed error every implementation returns. The SDK-backed
-//! implementation lives in [`crate::aws`]; tests may substitute their own. Nothing here knows about
-//! HTTP, the SDK or retries — only about associations and the API's error codes.
+//! The one seam between sc-assoc and AWS: [`Catalog`], a trait in the project's own types that
+//! says what the reconciler needs of one account and region's Service Catalog, with the typed
+//! error every implementation returns, and [`Connect`], which makes the `Catalog` of each target
+//! of a run, with the typed reason ([`SetupError`]) when it cannot. The SDK-backed
+//! implementations live in [`crate::aws`]; tests may substitute their own. Nothing here knows
+//! about HTTP, the SDK or retries — only about associations, targets and the API's error codes.
 
+use crate::redact::redact;
+use crate::target::TargetSpec;
 use crate::triple::Triple;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 
-/// The Service Catalog operations sc-assoc calls, by their API names: the one list that call
-/// counts, messages, the stop switch and reports use.
-pub mod operation {
-    pub const LIST_ACTIONS_FOR_ARTIFACT: &str = "ListServiceActionsForProvisioningArtifact";
-    pub const LIST_ARTIFACTS_FOR_ACTION: &str = "ListProvisioningArtifactsForServiceAction";
-    pub const ASSOCIATE: &str = "AssociateServiceActionWithProvisioningArtifact";
-    pub const DISASSOCIATE: &str = "DisassociateServiceActionFromProvisioningArtifact";
-    pub const BATCH_ASSOCIATE: &str = "BatchAssociateServiceActionWithProvisioningArtifact";
-    pub const BATCH_DISASSOCIATE: &str = "BatchDisassociateServiceActionFromProvisioningArtifact";
-    pub const LIST_SERVICE_ACTIONS: &str = "ListServiceActions";
-    pub const DESCRIBE_SERVICE_ACTION: &str = "DescribeServiceAction";
-    pub const SEARCH_PRODUCTS: &str = "SearchProductsAsAdmin";
-    pub const DESCRIBE_PRODUCT: &str = "DescribeProductAsAdmin";
-    pub const LIST_ARTIFACTS: &str = "ListProvisioningArtifacts";
-    pub const DESCRIBE_ARTIFACT: &str = "DescribeProvisioningArtifact";
+/// The Service Catalog operations sc-assoc calls (and the local catalog serves), the one list
+/// that call counts, messages, the stop switch, reports and the stand-in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Operation {
+    Associate,
+    Disassociate,
+    BatchAssociate,
+    BatchDisassociate,
+    ListActionsForArtifact,
+    ListArtifactsForAction,
+    ListServiceActions,
+    DescribeServiceAction,
+    DescribeProvisioningArtifact,
+    DescribeProductAsAdmin,
+    SearchProductsAsAdmin,
+    ListProvisioningArtifacts,
+}
 
-    /// All of them.
-    pub const ALL: [&str; 12] = [
-        LIST_ACTIONS_FOR_ARTIFACT,
-        LIST_ARTIFACTS_FOR_ACTION,
-        ASSOCIATE,
-        DISASSOCIATE,
-        BATCH_ASSOCIATE,
-        BATCH_DISASSOCIATE,
-        LIST_SERVICE_ACTIONS,
-        DESCRIBE_SERVICE_ACTION,
-        SEARCH_PRODUCTS,
-        DESCRIBE_PRODUCT,
-        LIST_ARTIFACTS,
-        DESCRIBE_ARTIFACT,
+impl Operation {
+    pub const ALL: [Operation; 12] = [
+        Operation::Associate,
+        Operation::Disassociate,
+        Operation::BatchAssociate,
+        Operation::BatchDisassociate,
+        Operation::ListActionsForArtifact,
+        Operation::ListArtifactsForAction,
+        Operation::ListServiceActions,
+        Operation::DescribeServiceAction,
+        Operation::DescribeProvisioningArtifact,
+        Operation::DescribeProductAsAdmin,
+        Operation::SearchProductsAsAdmin,
+        Operation::ListProvisioningArtifacts,
     ];
+
+    /// The API's name of the operation.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Operation::Associate => "AssociateServiceActionWithProvisioningArtifact",
+            Operation::Disassociate => "DisassociateServiceActionFromProvisioningArtifact",
+            Operation::BatchAssociate => "BatchAssociateServiceActionWithProvisioningArtifact",
+            Operation::BatchDisassociate => {
+                "BatchDisassociateServiceActionFromProvisioningArtifact"
+            }
+            Operation::ListActionsForArtifact => "ListServiceActionsForProvisioningArtifact",
+            Operation::ListArtifactsForAction => "ListProvisioningArtifactsForServiceAction",
+            Operation::ListServiceActions => "ListServiceActions",
+            Operation::DescribeServiceAction => "DescribeServiceAction",
+            Operation::DescribeProvisioningArtifact => "DescribeProvisioningArtifact",
+            Operation::DescribeProductAsAdmin => "DescribeProductAsAdmin",
+            Operation::SearchProductsAsAdmin => "SearchProductsAsAdmin",
+            Operation::ListProvisioningArtifacts => "ListProvisioningArtifacts",
+        }
+    }
+
+    /// Its place in [`Operation::ALL`], for counters kept in an array.
+    pub fn index(self) -> usize {
+        Operation::ALL.iter().position(|o| *o == self).unwrap_or(0)
+    }
+
+    pub fn from_name(name: &str) -> Option<Operation> {
+        Operation::ALL.into_iter().find(|o| o.name() == name)
+    }
+
+    /// Operations that change state.
+    pub fn is_write(self) -> bool {
+        matches!(
+            self,
+            Operation::Associate
+                | Operation::Disassociate
+                | Operation::BatchAssociate
+                | Operation::BatchDisassociate
+        )
+    }
+}
+
+/// The operations' names, for the places that keep a name (error reports, call counts).
+pub mod operation {
+    use super::Operation;
+
+    pub const LIST_ACTIONS_FOR_ARTIFACT: &str = Operation::ListActionsForArtifact.name();
+    pub const LIST_ARTIFACTS_FOR_ACTION: &str = Operation::ListArtifactsForAction.name();
+    pub const ASSOCIATE: &str = Operation::Associate.name();
+    pub const DISASSOCIATE: &str = Operation::Disassociate.name();
+    pub const BATCH_ASSOCIATE: &str = Operation::BatchAssociate.name();
+    pub const BATCH_DISASSOCIATE: &str = Operation::BatchDisassociate.name();
+    pub const LIST_SERVICE_ACTIONS: &str = Operation::ListServiceActions.name();
+    pub const DESCRIBE_SERVICE_ACTION: &str = Operation::DescribeServiceAction.name();
+    pub const SEARCH_PRODUCTS: &str = Operation::SearchProductsAsAdmin.name();
+    pub const DESCRIBE_PRODUCT: &str = Operation::DescribeProductAsAdmin.name();
+    pub const LIST_ARTIFACTS: &str = Operation::ListProvisioningArtifacts.name();
+    pub const DESCRIBE_ARTIFACT: &str = Operation::DescribeProvisioningArtifact.name();
 }
 
 /// A service action as the list and describe calls summarise it.
@@ -85,13 +150,77 @@ pub enum ProductKey {
     Name(String),
 }
 
+/// The model's per-item `ErrorCode` of a batch call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BatchErrorCode {
+    DuplicateResource,
+    InternalFailure,
+    LimitExceeded,
+    ResourceNotFound,
+    Throttling,
+    InvalidParameter,
+    /// A code added to the model after this build: kept, never lost.
+    Unknown(String),
+}
+
+impl BatchErrorCode {
+    /// The code as the API spells it.
+    pub fn parse(code: &str) -> Self {
+        match code {
+            "DUPLICATE_RESOURCE" => BatchErrorCode::DuplicateResource,
+            "INTERNAL_FAILURE" => BatchErrorCode::InternalFailure,
+            "LIMIT_EXCEEDED" => BatchErrorCode::LimitExceeded,
+            "RESOURCE_NOT_FOUND" => BatchErrorCode::ResourceNotFound,
+            "THROTTLING" => BatchErrorCode::Throttling,
+            "INVALID_PARAMETER" => BatchErrorCode::InvalidParameter,
+            other => BatchErrorCode::Unknown(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            BatchErrorCode::DuplicateResource => "DUPLICATE_RESOURCE",
+            BatchErrorCode::InternalFailure => "INTERNAL_FAILURE",
+            BatchErrorCode::LimitExceeded => "LIMIT_EXCEEDED",
+            BatchErrorCode::ResourceNotFound => "RESOURCE_NOT_FOUND",
+            BatchErrorCode::Throttling => "THROTTLING",
+            BatchErrorCode::InvalidParameter => "INVALID_PARAMETER",
+            BatchErrorCode::Unknown(code) => code,
+        }
+    }
+
+    /// What kind of failure the item is, as a whole call's error would be.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            BatchErrorCode::DuplicateResource => ErrorKind::Duplicate,
+            BatchErrorCode::ResourceNotFound => ErrorKind::NotFound,
+            BatchErrorCode::LimitExceeded => ErrorKind::LimitExceeded,
+            BatchErrorCode::InvalidParameter => ErrorKind::InvalidParameters,
+            BatchErrorCode::Throttling => ErrorKind::Throttled,
+            BatchErrorCode::InternalFailure => ErrorKind::Server,
+            BatchErrorCode::Unknown(_) => ErrorKind::Other,
+        }
+    }
+}
+
+impl fmt::Display for BatchErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for BatchErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 /// One item of a batch call that did not succeed, with the model's per-item ErrorCode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BatchItemFailure {
     pub triple: Triple,
-    /// One of DUPLICATE_RESOURCE, INTERNAL_FAILURE, LIMIT_EXCEEDED, RESOURCE_NOT_FOUND, THROTTLING,
-    /// INVALID_PARAMETER (kept as text so a code added to the model later is not lost).
-    pub code: String,
+    pub code: BatchErrorCode,
     pub message: Option<String>,
 }
 
@@ -99,12 +228,10 @@ impl BatchItemFailure {
     /// Codes that a later attempt may clear: they arrive inside an HTTP 200, so the SDK never
     /// retries them and the caller must.
     pub fn is_retryable(&self) -> bool {
-        matches!(self.code.as_str(), "THROTTLING" | "INTERNAL_FAILURE")
-    }
-
-    /// DUPLICATE_RESOURCE means the association is already there: success for an associate.
-    pub fn is_duplicate(&self) -> bool {
-        self.code == "DUPLICATE_RESOURCE"
+        matches!(
+            self.code,
+            BatchErrorCode::Throttling | BatchErrorCode::InternalFailure
+        )
     }
 }
 
@@ -125,8 +252,10 @@ pub enum ErrorKind {
     Throttled,
     /// HTTP 5xx that survived the retry budget.
     Server,
-    /// Missing, invalid or expired credentials, or access denied.
+    /// Invalid or expired credentials, or access denied.
     Auth,
+    /// No credentials could be found (an SSO session that ended and cannot be renewed).
+    NoCredentials,
     /// The connection failed or was lost mid-call.
     Transport,
     /// Nothing listens at the endpoint (connection refused) or its host name does not resolve.
@@ -152,6 +281,7 @@ impl ErrorKind {
         matches!(
             self,
             ErrorKind::Auth
+                | ErrorKind::NoCredentials
                 | ErrorKind::Transport
                 | ErrorKind::Unreachable
                 | ErrorKind::Timeout
@@ -294,5 +424,74 @@ pub trait Catalog: Send + Sync {
     /// the wire return zeros.
     fn wire_stats(&self) -> WireStats {
         WireStats::default()
+    }
+}
+
+/// Makes the client of one target of a run.
+pub trait Connect: Sync {
+    type Catalog: Catalog;
+    /// A client for `target`, with credentials proven (a role that cannot be assumed fails
+    /// here, for this target alone).
+    fn connect(
+        &self,
+        target: &TargetSpec,
+    ) -> impl Future<Output = Result<Self::Catalog, SetupError>> + Send;
+
+    /// The account `catalog`'s credentials belong to, if this kind of client can tell: a saved
+    /// plan records it, and applying the plan checks it, so a plan made in one account is never
+    /// applied in another.
+    fn caller_account(
+        &self,
+        _catalog: &Self::Catalog,
+    ) -> impl Future<Output = ApiResult<Option<String>>> + Send {
+        async { Ok(None) }
+    }
+}
+
+/// Why a target's client could not be set up. Nothing was sent to Service Catalog in any of
+/// these cases.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// No region from `--region`, `AWS_REGION` or the profile.
+    #[error("no AWS region is configured (set --region, AWS_REGION or a profile region)")]
+    NoRegion,
+    /// The credential chain found nothing usable. `detail` says which sources it tried
+    /// (redacted: a `credential_process`'s error output is part of it).
+    #[error("no usable AWS credentials: {detail}")]
+    NoCredentials { detail: String },
+    /// `--profile` names a profile defined in no config or credentials file.
+    #[error("the AWS profile `{profile}` is not defined in the AWS config or credentials file ({})", listed(.known))]
+    ProfileNotFound {
+        profile: String,
+        /// The profiles that are defined.
+        known: Vec<String>,
+    },
+    /// STS refused (or could not be asked) to let the base credentials assume a target's
+    /// role. `detail` is STS's answer, redacted.
+    #[error("cannot assume the role `{role_arn}`: {detail}")]
+    AssumeRole { role_arn: String, detail: String },
+}
+
+impl SetupError {
+    pub(crate) fn no_credentials(detail: &str) -> Self {
+        SetupError::NoCredentials {
+            detail: redact(detail).into_owned(),
+        }
+    }
+
+    pub(crate) fn assume_role(role_arn: &str, detail: &str) -> Self {
+        SetupError::AssumeRole {
+            role_arn: role_arn.to_string(),
+            detail: redact(detail).into_owned(),
+        }
+    }
+}
+
+fn listed(known: &[String]) -> String {
+    if known.is_empty() {
+        "no profile is defined".to_string()
+    } else {
+        format!("the profiles defined are: {}", known.join(", "))
     }
 }

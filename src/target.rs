@@ -1,6 +1,6 @@
 //! Where a reconciliation happens: one AWS account in one region, and how to reach it. Service
 //! actions and their associations live per account and region, so a manifest's `targets:`
-//! section expands to a list of [`TargetSpec`]s, and [`crate::fleet`] runs the whole pipeline
+//! section expands to a list of [`TargetSpec`]s, and [`crate::pipeline`] runs the whole pipeline
 //! once per target. A manifest without `targets:` has one target, [`TargetSpec::current`]: the
 //! account of the default credentials in the default region, which is what every run meant
 //! before targets existed.

@@ -36,11 +36,12 @@
 //! window is reported `not_visible` (exit 1): the change is made as far as the service's answers
 //! say, but a plan run now would not see it yet.
 
-use crate::apply::{Failure, Outcome, Status, Strategy};
+use crate::apply::{Failure, Outcome, Status};
 use crate::control::RunControl;
 use crate::observe::{FatalReadError, choose_direction_knowing, read_observed};
 use crate::progress::{NoProgress, Phase, Reporter};
 use crate::seam::{ApiError, Catalog, ErrorKind, operation};
+use crate::settings::Strategy;
 use crate::triple::{TokenOperation, Triple};
 use probes::{Evidence, due_probes, next_decision, probe};
 use serde::Serialize;
@@ -50,10 +51,7 @@ use tokio::time::Instant;
 
 mod probes;
 
-/// How long apply waits, by default, for the listings to show what it wrote. Twice what AWS's
-/// CloudFormation handler waits (5 × 5 s), a third of Terraform's 3 minutes: long enough for
-/// the lags seen in practice, short enough that a real problem fails a pipeline in a minute.
-pub const DEFAULT_SETTLE: Duration = Duration::from_secs(60);
+pub use crate::settings::DEFAULT_SETTLE;
 
 /// The pause after the first read-back; each later pause doubles, up to [`LONGEST_PAUSE`].
 const FIRST_PAUSE: Duration = Duration::from_millis(250);
@@ -63,19 +61,7 @@ const LONGEST_PAUSE: Duration = Duration::from_secs(1);
 /// AWS's CloudFormation handler waits between its checks.
 const ROUND_EVERY: Duration = Duration::from_secs(5);
 
-/// How a write was confirmed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum Confirmation {
-    /// A listing showed it.
-    Listing,
-    /// The answer to a write with a fresh token: the association exists (or is gone), or the
-    /// probe made it so (healed).
-    Probe,
-    /// The batch call's own answer (batch calls carry no token, so it is never a replay).
-    BatchReply,
-}
+pub use crate::apply::Confirmation;
 
 /// How settling went, for the report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -100,7 +86,7 @@ pub struct Settlement {
 /// A fresh salt for this run's probe tokens: a replayed token cannot heal, so each run probes
 /// with tokens no earlier run used, still derived from the triple. Nanoseconds and the process
 /// id, because pipelines re-run within the same second.
-pub fn fresh_salt() -> String {
+pub(crate) fn fresh_salt() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
@@ -110,7 +96,7 @@ pub fn fresh_salt() -> String {
 
 /// What settling needs besides the outcomes.
 #[derive(Debug, Clone)]
-pub struct SettleOptions<'a> {
+pub(crate) struct SettleOptions<'a> {
     pub window: Duration,
     /// How the writes were sent: batch answers are evidence, single answers may be replays.
     pub strategy: Strategy,
@@ -220,7 +206,7 @@ fn uncertain_write(outcome: &Outcome) -> Option<Want> {
 /// `removed` for lost answers whose change is confirmed, and each confirmed outcome's
 /// [`Outcome::confirmed_by`]. A read that fails in a way that ends the run stops settling; what
 /// was learned until then is kept, and the error returned.
-pub async fn settle<C: Catalog>(
+pub(crate) async fn settle<C: Catalog>(
     catalog: &C,
     outcomes: &mut [Outcome],
     options: &SettleOptions<'_>,

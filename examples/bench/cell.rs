@@ -2,12 +2,12 @@
 //! reconciling the workload through the library, and what it cost.
 
 use crate::workload::{Workload, minimal_reads};
-use sc_assoc::apply::{ApplyOptions, Strategy};
 use sc_assoc::aws::{AwsCatalog, AwsOptions, StaticCredentials};
 use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog};
 use sc_assoc::pace::Pacer;
 use sc_assoc::progress::NoProgress;
-use sc_assoc::run::{Target, Verify, execute, prepare_target};
+use sc_assoc::run::{Target, execute, prepare_target};
+use sc_assoc::settings::{Settings, Strategy, Verify};
 use sc_assoc::triple::Triple;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -118,20 +118,22 @@ impl Cell {
             &NoProgress,
         )
         .await?;
-        let options = ApplyOptions {
+        let settings = Settings {
             concurrency: self.concurrency,
             strategy: self.strategy,
-            ..ApplyOptions::default()
+            verify: Verify::Off,
+            ..Settings::default()
         };
-        let report = execute(&client, &prepared, &options, &Verify::Off, &NoProgress).await;
+        let report = execute(&client, &prepared, &settings, &NoProgress).await;
         let wall = started.elapsed();
         let stats = catalog.stats();
         let final_state: BTreeSet<Triple> = catalog.associations().into_iter().collect();
         catalog.shutdown().await;
 
-        let minimal_writes = match self.strategy {
-            Strategy::Single => work.missing(),
-            Strategy::Batch => work.missing().div_ceil(50),
+        let minimal_writes = if self.strategy == Strategy::Batch {
+            work.missing().div_ceil(50)
+        } else {
+            work.missing()
         };
         let minimal_calls = minimal_reads(&work.desired, &work.present) + minimal_writes;
         let paid = minimal_calls.saturating_sub(u64::from(self.burst));

@@ -18,7 +18,7 @@ mod workload;
 
 use cell::{Cell, Client};
 use clap::Parser;
-use sc_assoc::apply::Strategy;
+use sc_assoc::settings::Strategy;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -146,7 +146,11 @@ where
                     format!("cannot reach {endpoint}: {detail}"),
                 )
             } else if detail.contains("credentials") || detail.contains("identity") {
-                (ErrorKind::Auth, "NoCredentials".to_string(), detail)
+                (
+                    ErrorKind::NoCredentials,
+                    "NoCredentials".to_string(),
+                    detail,
+                )
             } else {
                 (ErrorKind::Other, "DispatchFailure".to_string(), detail)
             }

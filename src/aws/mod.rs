@@ -13,6 +13,7 @@ mod setup;
 mod transport;
 
 use crate::pace::Pacer;
+pub use crate::seam::SetupError;
 use crate::seam::{
     ActionSummary, ApiError, ApiResult, ArtifactDetail, ArtifactView, BatchItemFailure, Catalog,
     ErrorKind, ProductKey, ProductSummary,
@@ -27,7 +28,6 @@ pub use https::https_client;
 use paging::Pages;
 pub use retry::AttemptObserver;
 use retry::{ObserveAttempts, QuotaIsFinal, RetryAtPacedSlot};
-pub use setup::SetupError;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -216,7 +216,7 @@ pub struct AwsConnector<'a> {
     pub pacer: &'a (dyn Fn() -> Option<Arc<Pacer>> + Sync),
 }
 
-impl crate::fleet::Connect for AwsConnector<'_> {
+impl crate::seam::Connect for AwsConnector<'_> {
     type Catalog = AwsCatalog;
 
     async fn connect(&self, target: &crate::target::TargetSpec) -> Result<AwsCatalog, SetupError> {
@@ -435,7 +435,9 @@ impl AwsCatalog {
     /// Per-item THROTTLING inside a batch reply is throttling all the same: tell the pacer.
     fn note_batch_throttling(&self, failures: &[BatchItemFailure]) {
         if let Some(pacer) = &self.pacer
-            && failures.iter().any(|f| f.code == "THROTTLING")
+            && failures
+                .iter()
+                .any(|f| f.code == crate::seam::BatchErrorCode::Throttling)
         {
             pacer.on_throttle();
         }
@@ -511,10 +513,9 @@ fn batch_failures(
                 item.provisioning_artifact_id().unwrap_or_default(),
                 item.service_action_id().unwrap_or_default(),
             ),
-            code: item
-                .error_code()
-                .map(|c| c.as_str().to_string())
-                .unwrap_or_default(),
+            code: crate::seam::BatchErrorCode::parse(
+                item.error_code().map(|c| c.as_str()).unwrap_or_default(),
+            ),
             message: item.error_message().map(str::to_string),
         })
         .collect()

@@ -310,7 +310,7 @@ mod tests {
             OperationError::erase(list_provisioning_artifacts::ListProvisioningArtifactsError::generic(metadata("C"))),
         ];
         // As many as the operations the adapter calls.
-        assert_eq!(errors.len(), crate::seam::operation::ALL.len());
+        assert_eq!(errors.len(), crate::seam::Operation::ALL.len());
         for e in &errors {
             assert_eq!(operation_error_code(e), Some("C"), "{e:?}");
         }

@@ -2,15 +2,15 @@
 //! manifest against an embedded catalog with no AWS account, and `local-catalog`, which serves
 //! the stand-in over HTTP for other tools (the AWS CLI, boto3, a second sc-assoc).
 
-use super::{EXIT_FAILURE, EXIT_OK, GlobalArgs, OutputFormat, commands, emit, output, reporter};
+use super::layout::{self, Shown};
+use super::{EXIT_FAILURE, EXIT_OK, GlobalArgs, OutputFormat, emit, reporter, runs, signals};
 use anyhow::Context;
 use clap::Args;
-use sc_assoc::apply::Strategy;
-use sc_assoc::aws::{AwsBase, AwsCatalog, AwsOptions, StaticCredentials};
+use sc_assoc::aws::{AwsBase, AwsConnector, AwsOptions, StaticCredentials};
 use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog, Seed, SeedFile, ServeOptions};
 use sc_assoc::manifest;
-use sc_assoc::pace::Pacer;
-use sc_assoc::run::{self, RunSettings, Verify};
+use sc_assoc::pipeline;
+use sc_assoc::settings::{Strategy, Verify};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -156,25 +156,26 @@ pub async fn run(global: &GlobalArgs, service: DemoService) -> anyhow::Result<u8
         ))?;
     }
     let manifest_path = Path::new("examples/manifests/demo.yaml");
-    let desired = manifest::parse_str(manifest_path, DEMO_MANIFEST)
+    let targeted = manifest::parse_str_targets(manifest_path, DEMO_MANIFEST)
         .map_err(super::errors::ManifestInvalid)?;
-    let client = AwsCatalog::connect(&AwsOptions {
-        pacer: Some(Arc::new(Pacer::fixed(DEMO_CLIENT_RATE))),
-        ..client_options(&catalog)
-    })
-    .await
-    .context("cannot set up the AWS client for the embedded catalog")?;
+    let base = AwsBase::load(&client_options(&catalog))
+        .await
+        .context("cannot set up the AWS client for the embedded catalog")?;
     let reporter = Arc::new(reporter(global));
     // The same pipeline as `sc-assoc apply`: signals, resolution, read, check, plan, apply,
-    // verify, report.
-    let control = commands::watch(reporter.clone(), None);
-    let with = commands::RunWith {
-        settings: RunSettings {
-            concurrency: 16,
-            prune: false,
-            control: control.clone(),
-        },
+    // settle, report.
+    let control = signals::watch(reporter.clone(), None);
+    let tuning = demo_tuning();
+    let with = runs::With {
+        base: &base,
+        tuning: &tuning,
         reporter: reporter.as_ref(),
+        settings: runs::settings(
+            &tuning,
+            false,
+            Some((Strategy::Single, Verify::default())),
+            control.clone(),
+        ),
     };
     if text {
         emit(&format!(
@@ -182,34 +183,28 @@ pub async fn run(global: &GlobalArgs, service: DemoService) -> anyhow::Result<u8
             manifest_path.display()
         ))?;
     }
-    let how = commands::ApplyRun {
-        strategy: Strategy::Single,
-        verify: Verify::default(),
-        yes: false,
-    };
-    let applied = commands::apply(global, &client, &desired, &with, &how).await?;
+    let job = runs::Job::resolve(targeted.clone(), base.default_region(), &[], false)?;
+    let applied = runs::run(global, &with, job, runs::Verb::Apply { yes: false }).await?;
     if applied != EXIT_OK {
         catalog.shutdown().await;
         return Ok(applied);
     }
     // A second run finds nothing left to do.
-    let again = run::plan_manifest(&client, &desired, &with.settings, with.reporter).await;
-    let converged = match &again {
-        Ok(planned) => !planned.prepared.plan.has_changes(),
-        Err(_) => false,
+    let job = runs::Job::resolve(targeted, base.default_region(), &[], false)?;
+    let make_pacer = || tuning.pacer();
+    let connector = AwsConnector {
+        base: &base,
+        pacer: &make_pacer,
     };
+    let again = pipeline::plan(&connector, &job.targets, &with.settings, reporter.as_ref())
+        .await
+        .into_runs();
     if text {
         emit(&format!(
             "\n$ sc-assoc plan {}   # a second run: nothing left to do\n",
             manifest_path.display()
         ))?;
-        if let Ok(planned) = &again {
-            emit(&output::plan_text(
-                &planned.prepared,
-                &planned.resolved,
-                global.paint(),
-            ))?;
-        }
+        layout::render(global, job.layout, &again, Shown::Plans, None)?;
         let stats = catalog.stats();
         emit(&format!(
             "\nThe catalog answered {} calls ({} throttled) and now holds {} associations.\n",
@@ -219,17 +214,26 @@ pub async fn run(global: &GlobalArgs, service: DemoService) -> anyhow::Result<u8
         ))?;
     }
     catalog.shutdown().await;
-    if let Err(error) = again {
-        return commands::planning_failed(global, error);
-    }
-    if !converged {
+    if again.iter().any(|run| run.failed() || run.has_changes()) {
         return Ok(EXIT_FAILURE);
     }
     // JSON output is one document: the hub-and-spoke half is shown as text only.
     if global.output == OutputFormat::Json {
         return Ok(EXIT_OK);
     }
-    hub_and_spokes(global, service, reporter.as_ref(), &control).await
+    hub_and_spokes(global, service, &with).await
+}
+
+/// The demo's knobs: its client paces at a rate it knows, below the embedded catalog's.
+fn demo_tuning() -> super::Tuning {
+    super::Tuning {
+        concurrency: 16,
+        rate: super::Rate::Fixed(DEMO_CLIENT_RATE),
+        call_timeout: super::DEFAULT_CALL_TIMEOUT_SECS,
+        deadline: None,
+        targets: Vec::new(),
+        target_concurrency: super::DEFAULT_TARGET_CONCURRENCY,
+    }
 }
 
 /// A hub and two spokes in two regions: the role assumed in each account, names resolved to
@@ -237,8 +241,7 @@ pub async fn run(global: &GlobalArgs, service: DemoService) -> anyhow::Result<u8
 async fn hub_and_spokes(
     global: &GlobalArgs,
     service: DemoService,
-    reporter: &super::progress::CliReporter,
-    control: &sc_assoc::control::RunControl,
+    first: &runs::With<'_>,
 ) -> anyhow::Result<u8> {
     let file = SeedFile::from_yaml_str(HUB_SEED).context("the hub-and-spoke seed is invalid")?;
     let mut config = CatalogConfig::from_seed_file(file);
@@ -260,26 +263,14 @@ async fn hub_and_spokes(
             manifest_path.display()
         ))?;
     }
-    let tuning = super::Tuning {
-        concurrency: 16,
-        rate: super::Rate::Fixed(DEMO_CLIENT_RATE),
-        call_timeout: super::DEFAULT_CALL_TIMEOUT_SECS,
-        deadline: None,
-        targets: Vec::new(),
-        target_concurrency: super::DEFAULT_TARGET_CONCURRENCY,
-    };
-    let how = commands::ApplyRun {
-        strategy: Strategy::Single,
-        verify: Verify::default(),
-        yes: false,
-    };
-    let on = super::fleet::On {
+    let with = runs::With {
         base: &base,
-        reporter,
-        control,
+        tuning: first.tuning,
+        reporter: first.reporter,
+        settings: first.settings.clone(),
     };
-    let command = super::fleet::Command::Apply(how);
-    let code = super::fleet::run_on(global, &on, targeted, &tuning, false, command).await;
+    let job = runs::Job::resolve(targeted, base.default_region(), &[], false)?;
+    let code = runs::run(global, &with, job, runs::Verb::Apply { yes: false }).await;
     catalog.shutdown().await;
     code
 }

@@ -5,14 +5,15 @@
 //! (`sc_assoc::redact`): a server message may echo a session token or a signature.
 
 use super::OutputFormat;
-use super::output::FORMAT_VERSION;
-use sc_assoc::aws::SetupError;
-use sc_assoc::manifest::{Diagnostic, ManifestErrors};
-use sc_assoc::observe::FatalReadError;
+use sc_assoc::document::{DiagnosticEntry, ErrorBody, FailureFields, Versioned};
+use sc_assoc::export::ExportError;
+use sc_assoc::manifest::ManifestErrors;
+use sc_assoc::observe::{FatalReadError, ScopeError};
+use sc_assoc::pipeline::TargetError;
 use sc_assoc::redact::redact;
 use sc_assoc::run::RunError;
-use sc_assoc::seam::{ApiError, ErrorKind};
-use serde_json::json;
+use sc_assoc::saved::CheckError;
+use sc_assoc::seam::{ApiError, ErrorKind, SetupError};
 
 /// Manifests failed validation. Its `Display` is every diagnostic, one per line.
 #[derive(Debug)]
@@ -32,11 +33,18 @@ fn manifest_errors(err: &anyhow::Error) -> Option<&ManifestErrors> {
     if let Some(invalid) = err.downcast_ref::<ManifestInvalid>() {
         return Some(&invalid.0);
     }
-    err.chain()
-        .find_map(|cause| match cause.downcast_ref::<RunError>() {
+    err.chain().find_map(|cause| {
+        let run_error = cause.downcast_ref::<RunError>().or_else(|| {
+            match cause.downcast_ref::<TargetError>() {
+                Some(TargetError::Plan(error)) => Some(error),
+                _ => None,
+            }
+        });
+        match run_error {
             Some(RunError::Invalid(errors)) => Some(errors),
             _ => None,
-        })
+        }
+    })
 }
 
 /// Prints `err` in the chosen format: text on stderr, or one JSON document on stdout.
@@ -44,7 +52,7 @@ pub fn report(format: OutputFormat, err: &anyhow::Error) {
     match format {
         OutputFormat::Text => print_text(err),
         OutputFormat::Json => {
-            let _ = super::emit(&format!("{}\n", document(err)));
+            let _ = super::emit(&Versioned::new(fields(err)).to_text());
         }
     }
 }
@@ -88,62 +96,34 @@ fn causes(err: &anyhow::Error) -> Vec<String> {
     lines
 }
 
-/// The JSON document for a failure.
-fn document(err: &anyhow::Error) -> serde_json::Value {
-    let mut document = fields(err);
-    document["format_version"] = FORMAT_VERSION.into();
-    document
-}
-
 /// A failure's fields, for a document of its own or a target's section: `error` (message,
 /// caused_by, hint, code, operation), or for manifest problems `valid: false` and `diagnostics`.
-pub fn fields(err: &anyhow::Error) -> serde_json::Value {
+pub fn fields(err: &anyhow::Error) -> FailureFields {
     if let Some(errors) = manifest_errors(err) {
-        return json!({
-            "valid": false,
-            "error": {"message": "the manifest is invalid; nothing was applied"},
-            "diagnostics": errors.diagnostics.iter().map(diagnostic_json).collect::<Vec<_>>(),
-        });
+        return FailureFields::Invalid {
+            valid: false,
+            error: ErrorBody {
+                message: "the manifest is invalid; nothing was applied".to_string(),
+                ..ErrorBody::default()
+            },
+            diagnostics: errors
+                .diagnostics
+                .iter()
+                .map(DiagnosticEntry::from)
+                .collect(),
+        };
     }
-    let mut error = json!({
-        "message": redact(&err.to_string()),
-        "caused_by": causes(err).iter().map(|c| redact(c)).collect::<Vec<_>>(),
-    });
-    if let Some(hint) = hint(err) {
-        error["hint"] = hint.into();
+    let api = api_error(err);
+    FailureFields::Error {
+        error: ErrorBody {
+            message: redact(&err.to_string()).into_owned(),
+            caused_by: causes(err).iter().map(|c| redact(c).into_owned()).collect(),
+            hint: hint(err).map(str::to_string),
+            code: api.map(|a| a.code.clone()),
+            operation: api.map(|a| a.operation),
+            usage: None,
+        },
     }
-    if let Some(api) = api_error(err) {
-        error["code"] = api.code.clone().into();
-        error["operation"] = api.operation.into();
-    }
-    json!({ "error": error })
-}
-
-fn diagnostic_json(diagnostic: &Diagnostic) -> serde_json::Value {
-    let (message, hint) = split_hint(&diagnostic.message);
-    let mut value = json!({
-        "severity": diagnostic.severity.to_string(),
-        "message": redact(message),
-    });
-    if let Some(location) = &diagnostic.location {
-        value["file"] = location.file.display().to_string().into();
-        value["line"] = location.line.into();
-        value["column"] = location.column.into();
-    }
-    if let Some(hint) = hint {
-        value["hint"] = redact(hint).into();
-    }
-    value
-}
-
-/// Diagnostics carry their hint after `; hint: ` or on a `hint:` line; JSON gives it a field.
-fn split_hint(message: &str) -> (&str, Option<&str>) {
-    for separator in ["\n  hint: ", "\nhint: ", "; hint: "] {
-        if let Some((message, hint)) = message.split_once(separator) {
-            return (message, Some(hint));
-        }
-    }
-    (message, None)
 }
 
 /// A usage error (bad flag, unknown command) as a JSON document, when `--output json` was asked
@@ -155,15 +135,15 @@ pub fn report_usage_json(rendered: &str) {
         .unwrap_or("invalid arguments")
         .trim_start_matches("error: ")
         .to_string();
-    let document = json!({
-        "format_version": FORMAT_VERSION,
-        "error": {
-            "message": message,
-            "usage": rendered.trim_end(),
-            "hint": "run `sc-assoc --help` for the commands and flags",
+    let document = Versioned::new(FailureFields::Error {
+        error: ErrorBody {
+            message,
+            usage: Some(rendered.trim_end().to_string()),
+            hint: Some("run `sc-assoc --help` for the commands and flags".to_string()),
+            ..ErrorBody::default()
         },
     });
-    let _ = super::emit(&format!("{document}\n"));
+    let _ = super::emit(&document.to_text());
 }
 
 fn api_error(err: &anyhow::Error) -> Option<&ApiError> {
@@ -176,12 +156,43 @@ fn api_error(err: &anyhow::Error) -> Option<&ApiError> {
                     .downcast_ref::<RunError>()
                     .and_then(RunError::api_error)
             })
+            .or_else(|| {
+                cause
+                    .downcast_ref::<ExportError>()
+                    .and_then(ExportError::api_error)
+            })
+            .or_else(|| match cause.downcast_ref::<ScopeError>() {
+                Some(ScopeError::Fatal(FatalReadError(error)))
+                | Some(ScopeError::Unreadable { first: error, .. })
+                | Some(ScopeError::Account(error)) => Some(error),
+                _ => None,
+            })
+            .or_else(|| match cause.downcast_ref::<CheckError>() {
+                Some(CheckError::Account(error)) => Some(error),
+                _ => None,
+            })
+            .or_else(|| match cause.downcast_ref::<TargetError>() {
+                // Transparent: the chain goes on from the wrapped error's source, not from it.
+                Some(TargetError::Plan(error)) => error.api_error(),
+                Some(TargetError::Export(error)) => error.api_error(),
+                Some(TargetError::Check(CheckError::Account(error))) => Some(error),
+                _ => None,
+            })
     })
 }
 
 fn setup_error(err: &anyhow::Error) -> Option<&SetupError> {
     err.chain()
         .find_map(|cause| cause.downcast_ref::<SetupError>())
+}
+
+/// How a stop is told at the start of a sentence: `interrupted`, `the deadline was reached`.
+pub fn stopped_while(reason: Option<&sc_assoc::control::StopReason>) -> String {
+    use sc_assoc::control::StopReason;
+    match reason {
+        Some(StopReason::Interrupted) | None => "interrupted".to_string(),
+        Some(reason) => reason.to_string(),
+    }
 }
 
 const LOG_IN: &str = "log in (`aws sso login`, `aws configure`, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY), \
@@ -207,7 +218,7 @@ fn hint(err: &anyhow::Error) -> Option<&'static str> {
     let api = api_error(err)?;
     match (api.kind, api.code.as_str()) {
         // Credentials that vanished mid-run (an expired SSO session the chain cannot renew).
-        (_, "NoCredentials") => Some(LOG_IN),
+        (ErrorKind::NoCredentials, _) => Some(LOG_IN),
         (_, "ExpiredTokenException" | "ExpiredToken") => {
             Some("your session has expired: log in again (for example `aws sso login`)")
         }

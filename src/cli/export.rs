@@ -1,14 +1,16 @@
 //! `sc-assoc export`: finds the products asked for (by id or exact name, or all of them), reads
-//! their associations and prints them as a manifest on stdout. Only reads are made.
+//! their associations and prints them as a manifest on stdout, for the current account or for
+//! each target of a manifest. Only reads are made.
 
+use super::runs;
 use super::{EXIT_INTERRUPTED, EXIT_OK, GlobalArgs, Tuning, emit};
 use anyhow::Context;
 use clap::{ArgGroup, Args};
-use sc_assoc::aws::AwsCatalog;
-use sc_assoc::control::{Guarded, RunControl, StopReason};
-use sc_assoc::export::{find_product, read_product, render};
-use sc_assoc::seam::Catalog;
-use std::collections::BTreeSet;
+use sc_assoc::aws::AwsConnector;
+use sc_assoc::control::StopReason;
+use sc_assoc::export::{ExportError, Products, read_states, render, render_for_target};
+use sc_assoc::pipeline::{TargetError, for_each_target, guarded};
+use sc_assoc::target::TargetSpec;
 use std::path::PathBuf;
 
 /// Where the first line points editors for the schema: right for a manifest kept in a folder
@@ -39,19 +41,82 @@ pub struct ExportArgs {
     pub tuning: Tuning,
 }
 
-/// Exports under the run's control: the deadline and an interrupt end it like any other run,
-/// with nothing printed on stdout (half a manifest would read as the whole).
-pub async fn run(
-    global: &GlobalArgs,
-    catalog: &AwsCatalog,
-    args: &ExportArgs,
-    control: &RunControl,
-) -> anyhow::Result<u8> {
-    if !args.tuning.targets.is_empty() {
-        anyhow::bail!("--target picks targets of a manifest: give it with --targets-from MANIFEST");
+/// `sc-assoc export`: the current account and region, or every target of `--targets-from`
+/// (or the `--target` subset), each exported on its own through the one target loop, under the
+/// run's control: the deadline and an interrupt end it like any other run, with nothing printed
+/// on stdout (half a manifest would read as the whole). A target that fails is reported and the
+/// others are still written; one target without `--out-dir` goes to stdout.
+pub async fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<u8> {
+    let targeted = match &args.targets_from {
+        Some(source) => Some(super::manifests::load(
+            global,
+            std::slice::from_ref(source),
+        )?),
+        None if !args.tuning.targets.is_empty() => anyhow::bail!(
+            "--target picks targets of a manifest: give it with --targets-from MANIFEST"
+        ),
+        None => None,
+    };
+    let reporter = std::sync::Arc::new(super::reporter(global));
+    let control = super::signals::watch(reporter.clone(), args.tuning.deadline());
+    let language = targeted.as_ref().and_then(|t| t.accept_language);
+    let base = runs::base(
+        global,
+        language,
+        &args.tuning,
+        &control,
+        "nothing was exported",
+    )
+    .await?;
+    let targets: Vec<TargetSpec> = match targeted {
+        Some(targeted) => {
+            runs::Job::resolve(targeted, base.default_region(), &args.tuning.targets, true)?
+                .targets
+                .into_iter()
+                .map(|t| t.target)
+                .collect()
+        }
+        None => vec![TargetSpec::current()],
+    };
+    let named = args.targets_from.is_some();
+    if targets.len() > 1 && args.out_dir.is_none() {
+        anyhow::bail!(
+            "{} targets to export: give --out-dir DIR for one file each (or --target to pick one)",
+            targets.len()
+        );
     }
-    let guarded = Guarded::new(catalog, control.clone());
-    let exported = export(&guarded, args).await;
+    let settings = runs::settings(&args.tuning, false, None, control.clone());
+    let make_pacer = || args.tuning.pacer();
+    let connector = AwsConnector {
+        base: &base,
+        pacer: &make_pacer,
+    };
+    let products = if args.all_products {
+        Products::All
+    } else {
+        Products::Named(args.products.clone())
+    };
+    let visits = for_each_target(
+        &connector,
+        &targets,
+        &settings,
+        reporter.as_ref(),
+        |index, reached| {
+            let (products, target) = (&products, &targets[index]);
+            async move {
+                let states = read_states(&guarded(&reached), products, settings.concurrency)
+                    .await
+                    .map_err(TargetError::Export)?;
+                let rendered = if named {
+                    render_for_target(&states, &args.schema_ref, target)
+                } else {
+                    render(&states, &args.schema_ref)
+                };
+                rendered.ok_or(TargetError::Export(ExportError::Nothing(states.len())))
+            }
+        },
+    )
+    .await;
     match control.reason() {
         Some(StopReason::Interrupted) => {
             super::errors::report(
@@ -65,85 +130,13 @@ pub async fn run(
         }
         _ => {}
     }
-    // The manifest is the command's result, so even `--quiet` prints it.
-    emit(&exported?)?;
-    Ok(EXIT_OK)
-}
-
-/// `export --targets-from`: every selected target exported on its own, concurrently; a target
-/// that fails is reported and the others are still written. One target without `--out-dir`
-/// goes to stdout.
-pub async fn run_targets(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<u8> {
-    use futures::StreamExt;
-    use sc_assoc::fleet::Connect;
-    let Some(source) = &args.targets_from else {
-        anyhow::bail!("--targets-from is required here");
-    };
-    let targeted = super::manifests::load(global, std::slice::from_ref(source))?;
-    let reporter = std::sync::Arc::new(super::reporter(global));
-    let control = super::commands::watch(reporter.clone(), args.tuning.deadline());
-    let options = super::aws_options(global, targeted.accept_language, &args.tuning);
-    let base = tokio::select! {
-        base = sc_assoc::aws::AwsBase::load(&options) => base.context("cannot set up the AWS client")?,
-        () = control.stopped() => anyhow::bail!("stopped while setting up the AWS client; nothing was exported"),
-    };
-    let targets: Vec<_> = super::fleet::select(
-        targeted.targets,
-        base.default_region(),
-        &args.tuning.targets,
-    )?
-    .into_iter()
-    .map(|t| t.target)
-    .collect();
-    if targets.len() > 1 && args.out_dir.is_none() {
-        anyhow::bail!(
-            "{} targets to export: give --out-dir DIR for one file each (or --target to pick one)",
-            targets.len()
-        );
-    }
-    let make_pacer = || args.tuning.pacer();
-    let connector = sc_assoc::aws::AwsConnector {
-        base: &base,
-        pacer: &make_pacer,
-    };
-    let exported: Vec<(sc_assoc::target::TargetSpec, anyhow::Result<String>)> =
-        futures::stream::iter(targets)
-            .map(|target| {
-                let (connector, control) = (&connector, control.child());
-                async move {
-                    let text = async {
-                        let catalog = connector
-                            .connect(&target)
-                            .await
-                            .context("cannot set up the client for this target")?;
-                        let guarded = Guarded::new(&catalog, control.clone());
-                        let states = read_states(&guarded, args).await?;
-                        sc_assoc::export::render_for_target(&states, &args.schema_ref, &target)
-                            .ok_or_else(|| nothing_to_export(states.len()))
-                    }
-                    .await;
-                    (target, text)
-                }
-            })
-            .buffer_unordered(args.tuning.target_concurrency as usize)
-            .collect()
-            .await;
-    if matches!(control.reason(), Some(StopReason::Interrupted)) {
-        super::errors::report(
-            global.output,
-            &anyhow::anyhow!("interrupted; nothing was exported"),
-        );
-        return Ok(EXIT_INTERRUPTED);
-    }
     let mut failed = 0;
-    for (target, text) in exported {
-        match (text, &args.out_dir) {
+    for (target, visit) in targets.iter().zip(visits) {
+        match (visit.outcome, &args.out_dir) {
+            // The manifest is the command's result, so even `--quiet` prints it.
             (Ok(text), None) => emit(&text)?,
             (Ok(text), Some(dir)) => {
-                let name = match &target.account {
-                    Some(account) => account.clone(),
-                    None => "current".to_string(),
-                };
+                let name = target.account.as_deref().unwrap_or("current");
                 let region = target.region.clone().unwrap_or_default();
                 let path = dir.join(format!("{name}-{region}.yaml"));
                 std::fs::create_dir_all(dir)
@@ -153,9 +146,11 @@ pub async fn run_targets(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Resu
                     eprintln!("{target}: wrote {}", path.display());
                 }
             }
+            (Err(error), _) if !named => return Err(single_error(error)),
             (Err(error), _) => {
                 failed += 1;
-                let error = error.context(format!("target {target}: nothing was exported"));
+                let error = anyhow::Error::new(error)
+                    .context(format!("target {target}: nothing was exported"));
                 super::errors::report(super::OutputFormat::Text, &error);
             }
         }
@@ -167,49 +162,13 @@ pub async fn run_targets(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Resu
     })
 }
 
-fn nothing_to_export(products: usize) -> anyhow::Error {
-    anyhow::anyhow!(
-        "none of the {products} product(s) has a service action associated; there is nothing to export"
-    )
-}
-
-async fn export<C: Catalog>(catalog: &C, args: &ExportArgs) -> anyhow::Result<String> {
-    let states = read_states(catalog, args).await?;
-    render(&states, &args.schema_ref).ok_or_else(|| nothing_to_export(states.len()))
-}
-
-/// The asked-for products and their associations.
-async fn read_states<C: Catalog>(
-    catalog: &C,
-    args: &ExportArgs,
-) -> anyhow::Result<Vec<sc_assoc::export::ProductState>> {
-    let concurrency = args.tuning.concurrency as usize;
-    let products = if args.all_products {
-        catalog
-            .search_products(None)
-            .await
-            .context("cannot list the products")?
-    } else {
-        let mut found = Vec::with_capacity(args.products.len());
-        let mut seen = BTreeSet::new();
-        for key in &args.products {
-            let product = find_product(catalog, key)
-                .await
-                .with_context(|| format!("cannot find product `{key}`"))?;
-            if seen.insert(product.id.clone()) {
-                found.push(product);
-            }
+/// The current account's failure, as a one-account export tells it.
+fn single_error(error: TargetError) -> anyhow::Error {
+    match error {
+        TargetError::Connect(setup) => {
+            anyhow::Error::new(setup).context("cannot set up the AWS client")
         }
-        found
-    };
-    let mut states = Vec::with_capacity(products.len());
-    for product in products {
-        let id = product.id.clone();
-        states.push(
-            read_product(catalog, product, concurrency)
-                .await
-                .with_context(|| format!("cannot read the associations of product `{id}`"))?,
-        );
+        TargetError::Export(error) => anyhow::Error::new(error),
+        other => anyhow::Error::new(other),
     }
-    Ok(states)
 }

@@ -1,8 +1,8 @@
 //! Reading manifests for a command: `validate`'s report, and the load every command that
 //! reconciles starts with (targets included; warnings on stderr). Nothing here calls AWS.
 
-use super::{EXIT_OK, GlobalArgs, OutputFormat, emit, errors, output};
-use sc_assoc::manifest::{self, DesiredSet, Targeted};
+use super::{EXIT_OK, GlobalArgs, OutputFormat, emit, errors};
+use sc_assoc::manifest::{self, Targeted};
 use std::path::PathBuf;
 
 pub fn validate(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<u8> {
@@ -38,7 +38,7 @@ pub fn validate(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<u8> {
         ))?,
         OutputFormat::Json => {
             let mut document = serde_json::json!({
-                "format_version": output::FORMAT_VERSION,
+                "format_version": sc_assoc::document::FORMAT_VERSION,
                 "valid": true,
                 "files": targeted.files,
                 "associations": declared,
@@ -69,16 +69,4 @@ pub fn load(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<Targeted> 
         }
     }
     Ok(targeted)
-}
-
-/// The one desired set of manifests that declare no targets (the current account and region).
-pub fn single(targeted: Targeted) -> DesiredSet {
-    let mut desired = targeted
-        .targets
-        .into_iter()
-        .next()
-        .map(|t| t.desired)
-        .unwrap_or_default();
-    desired.accept_language = desired.accept_language.or(targeted.accept_language);
-    desired
 }

@@ -3,28 +3,27 @@
 //! stdout; progress, warnings, logs and errors go to stderr.
 
 mod colour;
-mod commands;
 mod completions;
 mod demo;
 mod errors;
 mod export;
-mod fleet;
+mod layout;
 mod logging;
 mod man;
 mod manifests;
 mod output;
 mod progress;
 mod prompt;
+mod runs;
 mod saved;
+mod signals;
 mod tuning;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use progress::{CliReporter, ProgressMode};
-use sc_assoc::apply::Strategy;
-use sc_assoc::aws::{AwsCatalog, AwsOptions};
-use sc_assoc::control::{RunControl, StopReason};
-use sc_assoc::manifest::{self, AcceptLanguage};
-use sc_assoc::run::Verify;
+use sc_assoc::aws::AwsOptions;
+use sc_assoc::manifest::{self, AcceptLanguage, Targeted};
+use sc_assoc::settings::{Strategy, Verify};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,14 +41,8 @@ pub const EXIT_CHANGES: u8 = 2;
 /// Exit code after an interrupt, as shells report SIGINT.
 pub const EXIT_INTERRUPTED: u8 = 130;
 
-/// What `--version` prints after the name: the package version and the commit it was built from
-/// (`build.rs`; "unknown" outside a git checkout of this package).
-const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (",
-    env!("SC_ASSOC_COMMIT"),
-    ")"
-);
+/// What `--version` prints after the name: the package version and the commit it was built from.
+const VERSION: &str = sc_assoc::VERSION;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -301,6 +294,9 @@ pub fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             errors::report(format, &err);
+            if err.downcast_ref::<runs::Interrupted>().is_some() {
+                return ExitCode::from(EXIT_INTERRUPTED);
+            }
             ExitCode::from(EXIT_FAILURE)
         }
     }
@@ -391,26 +387,19 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             tuning,
         } => {
             let targeted = manifests::load(global, paths)?;
-            // A saved plan pins the account and region: it goes through the targets path,
-            // which names both, even for a manifest without `targets:`.
-            if targeted.declared || !tuning.targets.is_empty() || out.is_some() {
-                let command = fleet::Command::Plan {
-                    detailed_exitcode: *detailed_exitcode,
-                    out: out.clone(),
-                };
-                return fleet::run(global, targeted, tuning, *prune, command).await;
-            }
-            let desired = manifests::single(targeted);
-            let session = Session::start(global, desired.accept_language, tuning).await?;
-            let with = session.run_with(tuning, *prune);
-            commands::plan(
-                global,
-                &session.catalog,
-                &desired,
-                &with,
-                *detailed_exitcode,
-            )
-            .await
+            let verb = runs::Verb::Plan {
+                detailed_exitcode: *detailed_exitcode,
+                out: out.clone(),
+            };
+            // A saved plan pins the account and region: it names its targets, even for a
+            // manifest without `targets:`.
+            let start = Start {
+                tuning,
+                prune: *prune,
+                how: None,
+                names_targets: out.is_some(),
+            };
+            start.run(global, targeted, verb).await
         }
         Command::Apply {
             paths,
@@ -421,42 +410,34 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             no_verify,
             settle,
         } => {
-            let how = commands::ApplyRun {
-                strategy: (*strategy).into(),
-                verify: if *no_verify {
-                    Verify::Off
-                } else {
-                    Verify::On {
-                        settle: std::time::Duration::from_secs(*settle),
-                    }
-                },
-                yes: *yes,
+            let verify = if *no_verify {
+                Verify::Off
+            } else {
+                Verify::On {
+                    settle: std::time::Duration::from_secs(*settle),
+                }
             };
+            let how = Some(((*strategy).into(), verify));
             if saved::is_plan_file(paths) {
                 if *prune {
                     anyhow::bail!(
                         "--prune is decided by the plan file (it was made with or without it); leave it out here"
                     );
                 }
-                return saved::apply(global, &paths[0], tuning, &how).await;
+                return apply_plan_file(global, &paths[0], tuning, how).await;
             }
             let targeted = manifests::load(global, paths)?;
-            if targeted.declared || !tuning.targets.is_empty() {
-                let command = fleet::Command::Apply(how);
-                return fleet::run(global, targeted, tuning, *prune, command).await;
-            }
-            let desired = manifests::single(targeted);
-            let session = Session::start(global, desired.accept_language, tuning).await?;
-            let with = session.run_with(tuning, *prune);
-            commands::apply(global, &session.catalog, &desired, &with, &how).await
+            let start = Start {
+                tuning,
+                prune: *prune,
+                how,
+                names_targets: false,
+            };
+            start
+                .run(global, targeted, runs::Verb::Apply { yes: *yes })
+                .await
         }
-        Command::Export(args) if args.targets_from.is_some() => {
-            export::run_targets(global, args).await
-        }
-        Command::Export(args) => {
-            let session = Session::start(global, None, &args.tuning).await?;
-            export::run(global, &session.catalog, args, &session.control).await
-        }
+        Command::Export(args) => export::run(global, args).await,
         Command::Completions { shell } => {
             emit(&completions::script(*shell))?;
             Ok(EXIT_OK)
@@ -479,36 +460,70 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
     }
 }
 
-/// What a command that calls AWS runs with: progress, the stop switch (signals and the
-/// deadline, watched from before the client is built), and the client.
-struct Session {
-    reporter: Arc<CliReporter>,
-    control: RunControl,
-    catalog: AwsCatalog,
+/// How `plan` or `apply` of manifests starts: the stop switch (signals and the deadline,
+/// watched from before the base configuration is loaded), the base configuration, the job.
+struct Start<'a> {
+    tuning: &'a Tuning,
+    prune: bool,
+    how: Option<(Strategy, Verify)>,
+    names_targets: bool,
 }
 
-impl Session {
-    async fn start(
+impl Start<'_> {
+    async fn run(
+        self,
         global: &GlobalArgs,
-        language: Option<AcceptLanguage>,
-        tuning: &Tuning,
-    ) -> anyhow::Result<Self> {
+        targeted: Targeted,
+        verb: runs::Verb,
+    ) -> anyhow::Result<u8> {
         let reporter = Arc::new(reporter(global));
-        let control = commands::watch(reporter.clone(), tuning.deadline());
-        let catalog = connect(global, language, tuning, &control).await?;
-        Ok(Self {
-            reporter,
-            control,
-            catalog,
-        })
+        let control = signals::watch(reporter.clone(), self.tuning.deadline());
+        let language = targeted.accept_language;
+        let base = runs::base(
+            global,
+            language,
+            self.tuning,
+            &control,
+            "nothing was applied",
+        )
+        .await?;
+        let job = runs::Job::resolve(
+            targeted,
+            base.default_region(),
+            &self.tuning.targets,
+            self.names_targets,
+        )?;
+        let with = runs::With {
+            base: &base,
+            tuning: self.tuning,
+            reporter: reporter.as_ref(),
+            settings: runs::settings(self.tuning, self.prune, self.how, control),
+        };
+        runs::run(global, &with, job, verb).await
     }
+}
 
-    fn run_with(&self, tuning: &Tuning, prune: bool) -> commands::RunWith<'_> {
-        commands::RunWith {
-            settings: tuning.settings(prune, self.control.clone()),
-            reporter: self.reporter.as_ref(),
-        }
-    }
+/// `apply PLANFILE`: the plan read (and refused, when damaged, before anything is called), then
+/// checked and applied.
+async fn apply_plan_file(
+    global: &GlobalArgs,
+    path: &std::path::Path,
+    tuning: &Tuning,
+    how: Option<(Strategy, Verify)>,
+) -> anyhow::Result<u8> {
+    use anyhow::Context;
+    let plan = sc_assoc::saved::SavedPlan::read(path)
+        .context("the plan was not applied; nothing was written")?;
+    let reporter = Arc::new(reporter(global));
+    let control = signals::watch(reporter.clone(), tuning.deadline());
+    let base = runs::base(global, None, tuning, &control, "nothing was applied").await?;
+    let with = runs::With {
+        base: &base,
+        tuning,
+        reporter: reporter.as_ref(),
+        settings: runs::settings(tuning, plan.prune, how, control),
+    };
+    runs::apply_plan_file(global, &with, path, &plan).await
 }
 
 fn reporter(global: &GlobalArgs) -> CliReporter {
@@ -544,30 +559,4 @@ fn aws_options(
 /// for them all ([`AwsOptions::max_attempts`] attempts of `--call-timeout`).
 fn operation_timeout(tuning: &Tuning) -> std::time::Duration {
     std::time::Duration::from_secs(tuning.call_timeout) * AwsOptions::default().max_attempts
-}
-
-/// Builds the AWS client, within the run's deadline and interrupt: finding credentials may
-/// run a `credential_process` or reach an SSO or metadata endpoint, and none of those may hang a
-/// pipeline.
-async fn connect(
-    global: &GlobalArgs,
-    manifest_language: Option<AcceptLanguage>,
-    tuning: &Tuning,
-    control: &RunControl,
-) -> anyhow::Result<AwsCatalog> {
-    let mut options = aws_options(global, manifest_language, tuning);
-    options.pacer = tuning.pacer();
-    tokio::select! {
-        connected = AwsCatalog::connect(&options) => Ok(connected.map_err(|error| {
-            anyhow::Error::new(error).context("cannot set up the AWS client")
-        })?),
-        () = control.stopped() => match control.reason() {
-            Some(StopReason::Interrupted) => {
-                anyhow::bail!("interrupted while setting up the AWS client; nothing was applied")
-            }
-            _ => anyhow::bail!(
-                "the deadline was reached while setting up the AWS client (finding credentials); nothing was applied"
-            ),
-        },
-    }
 }

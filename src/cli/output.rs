@@ -1,121 +1,17 @@
-//! Rendering results for people and for programs: the plan and the apply report as text (to
-//! stdout, failures with their reasons; the plan's changes grouped by product and artifact under
-//! the names the catalog gave them, `+` and `-` lines painted when colour is on) or as one stable
-//! JSON document, never painted. Nothing here decides an exit code or touches the network.
+//! Rendering one target's results for people: the plan and the apply report as text (to stdout,
+//! failures with their reasons; the plan's changes grouped by product and artifact under the
+//! names the catalog gave them, `+` and `-` lines painted when colour is on). The JSON documents
+//! are the library's ([`sc_assoc::document`]); how a run's targets are laid out is
+//! [`super::layout`]'s. Nothing here decides an exit code or touches the network.
 
 use super::colour::Paint;
 use sc_assoc::apply::Status;
-use sc_assoc::control::StopReason;
 use sc_assoc::plan::Plan;
-use sc_assoc::resolve::{ArtifactName, Expansion, Names, Resolved};
+use sc_assoc::resolve::{Expansion, Names, Resolved};
 use sc_assoc::run::{Prepared, Report};
 use sc_assoc::triple::Triple;
 use sc_assoc::verify::Confirmation;
-use serde::Serialize;
 use std::fmt::Write;
-
-/// The version of every JSON document sc-assoc prints (plan, report, validation, errors). It
-/// changes when a field is removed or changes meaning; new fields may appear without a change.
-pub const FORMAT_VERSION: u32 = 1;
-
-/// The plan as JSON: stable field names, sorted lists.
-#[derive(Serialize)]
-struct PlanDocument<'a> {
-    format_version: u32,
-    direction: &'a sc_assoc::observe::DirectionChoice,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    selectors: Vec<SelectorEntry<'a>>,
-    to_add: &'a [Triple],
-    to_remove: &'a [Triple],
-    already_present: &'a [Triple],
-    unreadable: Vec<UnreadableEntry<'a>>,
-    quota_violations: &'a [sc_assoc::plan::QuotaViolation],
-    summary: PlanSummary,
-}
-
-/// What one `artifacts: all | active` stood for at this run.
-#[derive(Serialize)]
-struct SelectorEntry<'a> {
-    at: String,
-    product: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    product_name: Option<&'a str>,
-    selector: sc_assoc::manifest::ArtifactSelector,
-    artifacts: &'a [ArtifactName],
-}
-
-#[derive(Serialize)]
-struct UnreadableEntry<'a> {
-    #[serde(flatten)]
-    triple: &'a Triple,
-    error: sc_assoc::apply::Failure,
-}
-
-#[derive(Serialize)]
-struct PlanSummary {
-    /// Nothing to add or remove: what a scheduled drift check alerts on when false.
-    in_sync: bool,
-    desired: usize,
-    to_add: usize,
-    to_remove: usize,
-    already_present: usize,
-    unreadable: usize,
-}
-
-pub fn plan_json(prepared: &Prepared, expansions: &[Expansion]) -> String {
-    to_json(&plan_document(prepared, expansions))
-}
-
-/// The plan's fields without `format_version`, for a target's section of a larger document.
-pub fn plan_value(prepared: &Prepared, expansions: &[Expansion]) -> serde_json::Value {
-    without_version(serde_json::to_value(plan_document(prepared, expansions)))
-}
-
-/// A serialized document with its `format_version` taken out (the enclosing document has one).
-fn without_version(value: Result<serde_json::Value, serde_json::Error>) -> serde_json::Value {
-    let mut value = value.unwrap_or_default();
-    if let Some(map) = value.as_object_mut() {
-        map.remove("format_version");
-    }
-    value
-}
-
-fn plan_document<'a>(prepared: &'a Prepared, expansions: &'a [Expansion]) -> PlanDocument<'a> {
-    PlanDocument {
-        format_version: FORMAT_VERSION,
-        direction: &prepared.direction,
-        selectors: expansions
-            .iter()
-            .map(|e| SelectorEntry {
-                at: e.location.to_string(),
-                product: &e.product,
-                product_name: e.product_name.as_deref(),
-                selector: e.selector,
-                artifacts: &e.artifacts,
-            })
-            .collect(),
-        to_add: &prepared.plan.to_add,
-        to_remove: &prepared.plan.to_remove,
-        already_present: &prepared.plan.present,
-        unreadable: prepared
-            .unreadable
-            .iter()
-            .map(|(triple, error)| UnreadableEntry {
-                triple,
-                error: error.into(),
-            })
-            .collect(),
-        quota_violations: &prepared.quota_violations,
-        summary: PlanSummary {
-            in_sync: !prepared.plan.has_changes(),
-            desired: prepared.desired_count,
-            to_add: prepared.plan.to_add.len(),
-            to_remove: prepared.plan.to_remove.len(),
-            already_present: prepared.plan.present.len(),
-            unreadable: prepared.unreadable.len(),
-        },
-    }
-}
 
 /// The plan for a reviewer: what each selector stood for, what could not be read, the changes
 /// as a tree (product, artifact, then one `+`/`-` line per action, each named as the catalog names
@@ -322,46 +218,6 @@ fn selector_line(expansion: &Expansion) -> String {
     )
 }
 
-/// The apply report as JSON, with why the run stopped early, if it did.
-pub fn report_json(report: &Report, stop: Option<&StopReason>) -> String {
-    to_json(&report_document(report, stop))
-}
-
-/// The report's fields without `format_version`, for a target's section.
-pub fn report_value(report: &Report, stop: Option<&StopReason>) -> serde_json::Value {
-    without_version(serde_json::to_value(report_document(report, stop)))
-}
-
-fn report_document<'a>(report: &'a Report, stop: Option<&StopReason>) -> impl Serialize + 'a {
-    #[derive(Serialize)]
-    struct ReportDocument<'a> {
-        format_version: u32,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        stopped: Option<StopDocument>,
-        #[serde(flatten)]
-        report: &'a Report,
-    }
-    #[derive(Serialize)]
-    struct StopDocument {
-        reason: &'static str,
-        message: String,
-    }
-    let stopped = stop.map(|reason| StopDocument {
-        reason: match reason {
-            StopReason::Interrupted => "interrupted",
-            StopReason::Deadline => "deadline",
-            StopReason::Fatal(_) => "fatal_error",
-            _ => "other",
-        },
-        message: sc_assoc::redact::redact(&reason.to_string()).into_owned(),
-    });
-    ReportDocument {
-        format_version: FORMAT_VERSION,
-        stopped,
-        report,
-    }
-}
-
 pub fn report_text(report: &Report) -> String {
     let mut out = String::new();
     let failures: Vec<_> = report.failures().collect();
@@ -542,12 +398,6 @@ fn seconds(millis: u64) -> String {
     } else {
         format!("{:.1} s", millis as f64 / 1000.0)
     }
-}
-
-fn to_json<T: Serialize>(value: &T) -> String {
-    // Serializing plain data structs cannot fail; a failure would be a bug worth seeing.
-    serde_json::to_string_pretty(value)
-        .unwrap_or_else(|e| format!("{{\"error\": \"cannot render JSON: {e}\"}}"))
 }
 
 #[cfg(test)]

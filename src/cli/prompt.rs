@@ -2,8 +2,7 @@
 //! the asking. It asks only when someone can answer (stdin and stderr both on a terminal), the
 //! plan removes something, and `--yes` was not given; off a terminal (a pipeline, a script) it
 //! never asks, so unattended runs apply what they were given, as they always have. A run over
-//! several targets cannot ask (their plans are made concurrently, after any one question could
-//! cover them), so on a terminal it refuses to prune without `--yes` ([`refuses_targets`]).
+//! several targets asks once, after every target is planned and before any is applied.
 
 use sc_assoc::control::RunControl;
 use std::io::{BufRead, IsTerminal, Write};
@@ -21,11 +20,6 @@ pub fn should_prompt(
     stderr_tty: bool,
 ) -> bool {
     removals > 0 && guarded(prune, yes, stdin_tty, stderr_tty)
-}
-
-/// Whether a run over several targets refuses to start: it would have to ask, but cannot.
-pub fn refuses_targets(prune: bool, yes: bool, stdin_tty: bool, stderr_tty: bool) -> bool {
-    guarded(prune, yes, stdin_tty, stderr_tty)
 }
 
 /// The guard applies: removals may be planned, nobody waived the question, and a person is there
@@ -116,7 +110,6 @@ mod tests {
     #[test]
     fn yes_waives_the_question() {
         assert!(!should_prompt(true, 2, true, true, true));
-        assert!(!refuses_targets(true, true, true, true));
     }
 
     #[test]
@@ -125,14 +118,7 @@ mod tests {
         // question would not be seen or the answer could not be typed.
         for (stdin_tty, stderr_tty) in [(false, false), (true, false), (false, true)] {
             assert!(!should_prompt(true, 2, false, stdin_tty, stderr_tty));
-            assert!(!refuses_targets(true, false, stdin_tty, stderr_tty));
         }
-    }
-
-    #[test]
-    fn several_targets_pruning_from_a_terminal_are_refused_before_any_plan() {
-        assert!(refuses_targets(true, false, true, true));
-        assert!(!refuses_targets(false, false, true, true));
     }
 
     #[test]

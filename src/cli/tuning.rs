@@ -1,11 +1,9 @@
 //! The knobs every command that calls AWS shares (`--concurrency`, `--rate`, `--call-timeout`,
 //! `--deadline`, `--target`, `--target-concurrency`), their parsers, and what they make: the run
-//! settings and each client's pacer.
+//! each client's pacer.
 
 use clap::Args;
-use sc_assoc::control::RunControl;
 use sc_assoc::pace::Pacer;
-use sc_assoc::run::RunSettings;
 use sc_assoc::target::TargetFilter;
 
 /// Knobs shared by the commands that call AWS.
@@ -42,9 +40,8 @@ pub struct Tuning {
     pub target_concurrency: u32,
 }
 
-/// Targets at once by default: enough that a hub and a handful of spokes run side by side, few
-/// enough that a 200-account run keeps a modest number of connections open.
-pub const DEFAULT_TARGET_CONCURRENCY: u32 = 8;
+/// Targets at once by default (the library's).
+pub const DEFAULT_TARGET_CONCURRENCY: u32 = sc_assoc::settings::DEFAULT_TARGET_CONCURRENCY as u32;
 
 /// One HTTP attempt's bound by default. Service Catalog answers in well under a second; ten
 /// seconds is far past any healthy answer, and ten attempts keep a hung endpoint's failure at
@@ -92,14 +89,6 @@ fn parse_rate(text: &str) -> Result<Rate, String> {
 impl Tuning {
     pub fn deadline(&self) -> Option<std::time::Duration> {
         self.deadline.map(std::time::Duration::from_secs)
-    }
-
-    pub fn settings(&self, prune: bool, control: RunControl) -> RunSettings {
-        RunSettings {
-            concurrency: self.concurrency as usize,
-            prune,
-            control,
-        }
     }
 
     /// The pacer every call of the run goes through (`None`: unpaced).

@@ -13,33 +13,33 @@
 //! This file owns the running server: configuration, the request pipeline (protocol by path →
 //! STS or Service Catalog → operation → signature → access key → account and region → token
 //! bucket → latency → injected error → body → validation → operation → lost reply), the handle
-//! tests hold, and the standalone entry point. The pieces live beside it: [`wire`] (what both
-//! Service Catalog protocols share: operations, errors, answers, auth), [`json`] and [`cbor`]
-//! (each protocol's routing and bodies), [`sts`] (STS's Query protocol), `identity` (keys,
-//! roles, sessions), `targets` (the catalog of each account and region), [`validate`] (the
-//! model), `ops` and `state` (semantics), `paging` (page tokens), [`faults`] (knobs, PRNG,
-//! bucket), [`stats`] (counters), and [`seed`] and [`accounts`] (initial contents).
+//! tests hold, and the standalone entry point. The pieces live beside it: `wire` (what both
+//! Service Catalog protocols share: operations, errors, answers, auth), `json` and `cbor`
+//! (each protocol's routing and bodies), `sts` (STS's Query protocol), `identity` (keys,
+//! roles, sessions), `targets` (the catalog of each account and region), `validate` (the
+//! model), `ops` and `state` (semantics), `paging` (page tokens), `faults` (knobs, PRNG,
+//! bucket), `stats` (counters), and `seed` and `accounts` (initial contents).
 
-pub mod accounts;
-pub mod cbor;
+mod accounts;
+mod cbor;
 mod error;
-pub mod faults;
+mod faults;
 mod identity;
 mod inspect;
-pub mod json;
+mod json;
 mod ops;
 mod paging;
-pub mod seed;
+mod seed;
 mod state;
-pub mod stats;
-pub mod sts;
+mod stats;
+mod sts;
 mod targets;
-pub mod validate;
-pub mod wire;
+mod validate;
+mod wire;
 
 pub use accounts::{DEFAULT_ACCOUNT, DEFAULT_REGION, SeedAccount, SeedFile, SeedRole};
 pub use error::LocalError;
-pub use faults::Faults;
+pub use faults::{Faults, SplitMix64};
 pub use paging::DEFAULT_PAGE_SIZE;
 pub use seed::{Seed, SeedAction, SeedArtifact, SeedAssociation, SeedFaults, SeedProduct};
 pub use stats::{ServerStats, Stats, TargetStats};
@@ -66,9 +66,10 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use wire::{Answer, Op, Protocol, RequestIds, ServiceError};
 
-/// AWS's quota: 25 service actions per provisioning artifact (the same constant the manifest
-/// check and the plan use).
-pub const DEFAULT_MAX_ACTIONS_PER_ARTIFACT: usize = crate::manifest::MAX_ACTIONS_PER_ARTIFACT;
+/// AWS's quota: 25 service actions per provisioning artifact (the admin guide's figure). The
+/// stand-in keeps its own constant: as the oracle the client is tested against, it must not
+/// borrow the client's idea of the quota.
+pub const DEFAULT_MAX_ACTIONS_PER_ARTIFACT: usize = 25;
 
 /// Largest request body read; AWS's own limits are far below what sc-assoc sends.
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -532,6 +533,15 @@ impl LocalCatalog {
 fn insert_out_of_band(target: &Target, t: &Triple) {
     let mut c = target.catalog.write().unwrap_or_else(|e| e.into_inner());
     c.insert_out_of_band(t);
+}
+
+/// The errors the service model declares for `operation` (by its API name); empty for an
+/// operation the model does not have. Any AWS service may also answer the common ones
+/// (`ValidationException`, `ThrottlingException`, …).
+pub fn declared_errors(operation: &str) -> Vec<String> {
+    validate::model()
+        .map(|model| model.errors_of(operation))
+        .unwrap_or_default()
 }
 
 /// What `sc-assoc local-catalog` passes to [`serve_standalone`].

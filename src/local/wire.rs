@@ -1,4 +1,4 @@
-//! What both wire protocols share: the twelve operations, the errors and protocol-neutral
+//! What both wire protocols share: the operations, the errors and protocol-neutral
 //! answers, building the response in the request's protocol (the bodies come from [`super::json`]
 //! and [`super::cbor`]), the request-id header on every response, and the SigV4 `Authorization`
 //! checks AWS performs before it looks at a request (presence and shape only; signatures are not
@@ -14,72 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// RPC v2 CBOR paths.
 pub const TARGET_PREFIX: &str = "AWS242ServiceCatalogService";
 
-/// The operations the local catalog serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Op {
-    Associate,
-    Disassociate,
-    BatchAssociate,
-    BatchDisassociate,
-    ListActionsForArtifact,
-    ListArtifactsForAction,
-    ListServiceActions,
-    DescribeServiceAction,
-    DescribeProvisioningArtifact,
-    DescribeProductAsAdmin,
-    SearchProductsAsAdmin,
-    ListProvisioningArtifacts,
-}
-
-impl Op {
-    pub const ALL: [Op; 12] = [
-        Op::Associate,
-        Op::Disassociate,
-        Op::BatchAssociate,
-        Op::BatchDisassociate,
-        Op::ListActionsForArtifact,
-        Op::ListArtifactsForAction,
-        Op::ListServiceActions,
-        Op::DescribeServiceAction,
-        Op::DescribeProvisioningArtifact,
-        Op::DescribeProductAsAdmin,
-        Op::SearchProductsAsAdmin,
-        Op::ListProvisioningArtifacts,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Op::Associate => "AssociateServiceActionWithProvisioningArtifact",
-            Op::Disassociate => "DisassociateServiceActionFromProvisioningArtifact",
-            Op::BatchAssociate => "BatchAssociateServiceActionWithProvisioningArtifact",
-            Op::BatchDisassociate => "BatchDisassociateServiceActionFromProvisioningArtifact",
-            Op::ListActionsForArtifact => "ListServiceActionsForProvisioningArtifact",
-            Op::ListArtifactsForAction => "ListProvisioningArtifactsForServiceAction",
-            Op::ListServiceActions => "ListServiceActions",
-            Op::DescribeServiceAction => "DescribeServiceAction",
-            Op::DescribeProvisioningArtifact => "DescribeProvisioningArtifact",
-            Op::DescribeProductAsAdmin => "DescribeProductAsAdmin",
-            Op::SearchProductsAsAdmin => "SearchProductsAsAdmin",
-            Op::ListProvisioningArtifacts => "ListProvisioningArtifacts",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        Op::ALL.iter().position(|o| *o == self).unwrap_or(0)
-    }
-
-    pub fn from_name(name: &str) -> Option<Op> {
-        Op::ALL.into_iter().find(|o| o.name() == name)
-    }
-
-    /// Operations that change state, the only ones a lost reply applies to.
-    pub fn is_write(self) -> bool {
-        matches!(
-            self,
-            Op::Associate | Op::Disassociate | Op::BatchAssociate | Op::BatchDisassociate
-        )
-    }
-}
+/// The operations the local catalog serves: the API's, listed once for the client and the
+/// stand-in alike.
+pub use crate::seam::Operation as Op;
 
 /// An error answer: HTTP status, `__type` and message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,10 +84,6 @@ impl Answer {
 
     pub fn error(e: &ServiceError) -> Self {
         Answer::Err(e.clone())
-    }
-
-    pub fn is_success(&self) -> bool {
-        matches!(self, Answer::Ok(_))
     }
 
     pub fn status(&self) -> u16 {

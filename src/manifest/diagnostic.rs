@@ -69,6 +69,9 @@ pub struct Diagnostic {
     /// `None` only when there is no file position to point at (a path that cannot be read).
     pub location: Option<Location>,
     pub message: String,
+    /// What the user can do about it (a name that is close, the right way to write it), told
+    /// after the message in text and in a field of its own in JSON.
+    pub hint: Option<String>,
 }
 
 impl Diagnostic {
@@ -77,6 +80,7 @@ impl Diagnostic {
             severity: Severity::Error,
             location,
             message: message.into(),
+            hint: None,
         }
     }
 
@@ -85,7 +89,14 @@ impl Diagnostic {
             severity: Severity::Warning,
             location,
             message: message.into(),
+            hint: None,
         }
+    }
+
+    /// This diagnostic with `hint` (none when `None`).
+    pub fn with_hint(mut self, hint: Option<String>) -> Self {
+        self.hint = hint;
+        self
     }
 
     pub fn is_error(&self) -> bool {
@@ -98,7 +109,11 @@ impl fmt::Display for Diagnostic {
         if let Some(location) = &self.location {
             write!(f, "{location}: ")?;
         }
-        write!(f, "{}: {}", self.severity, self.message)
+        write!(f, "{}: {}", self.severity, self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "; {hint}")?;
+        }
+        Ok(())
     }
 }
 

@@ -20,7 +20,7 @@ mod diagnostic;
 mod files;
 mod lines;
 mod merge;
-mod raw;
+pub mod raw;
 mod targets;
 mod tree;
 mod validate;
@@ -32,9 +32,7 @@ pub use files::MAX_FILE_BYTES;
 pub use merge::MAX_ACTIONS_PER_ARTIFACT;
 pub(crate) use merge::{declare, sort_diagnostics, too_many_actions};
 pub use raw::{
-    AcceptLanguage, ArtifactSelector, ID_PATTERN, MANIFEST_VERSION, RawAccountId, RawArtifacts,
-    RawAssociation, RawExternalId, RawId, RawManifest, RawName, RawRef, RawRegion, RawRole,
-    RawSessionName, RawTarget, RawVersion, json_schema, json_schema_string,
+    AcceptLanguage, ArtifactSelector, ID_PATTERN, MANIFEST_VERSION, json_schema, json_schema_string,
 };
 pub(crate) use wording::edit_distance;
 

@@ -215,17 +215,14 @@ impl Checker<'_> {
         let placeholder = template.contains(ACCOUNT_PLACEHOLDER);
         // The shape does not depend on the account: judge it once, with any valid id.
         if role_arn_account(&template.replace(ACCOUNT_PLACEHOLDER, "000000000000")).is_none() {
-            let hint = if !placeholder && template.contains('{') {
-                format!("; `{ACCOUNT_PLACEHOLDER}` is the only placeholder")
-            } else {
-                String::new()
-            };
+            let hint = (!placeholder && template.contains('{'))
+                .then(|| format!("`{ACCOUNT_PLACEHOLDER}` is the only placeholder"));
             let message = format!(
                 "`role` must be an IAM role ARN such as \
-                 `arn:aws:iam::{ACCOUNT_PLACEHOLDER}:role/NAME`, found `{}`{hint}",
+                 `arn:aws:iam::{ACCOUNT_PLACEHOLDER}:role/NAME`, found `{}`",
                 shorten(template)
             );
-            self.error(role.pos, message);
+            self.error_hinted(role.pos, message, hint);
             return;
         }
         let Some(accounts) = accounts else { return };

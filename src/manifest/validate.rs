@@ -136,8 +136,19 @@ impl Checker<'_> {
     }
 
     pub(super) fn error(&mut self, pos: Pos, message: impl Into<String>) {
+        self.error_hinted(pos, message, None);
+    }
+
+    /// [`Self::error`] with what the user can do about it.
+    pub(super) fn error_hinted(
+        &mut self,
+        pos: Pos,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
         let location = self.location(pos);
-        self.errors.push(Diagnostic::error(Some(location), message));
+        self.errors
+            .push(Diagnostic::error(Some(location), message).with_hint(hint));
     }
 
     fn finish(mut self) -> Vec<Diagnostic> {
@@ -264,14 +275,12 @@ impl Checker<'_> {
             .map(|k| format!("`{k}`"))
             .collect::<Vec<_>>()
             .join(", ");
-        let hint = suggestion(name, known)
-            .map(|k| format!("; did you mean `{k}`?"))
-            .unwrap_or_default();
+        let hint = suggestion(name, known).map(|k| format!("did you mean `{k}`?"));
         let message = format!(
-            "unknown key `{}`; expected one of {expected}{hint}",
+            "unknown key `{}`; expected one of {expected}",
             shorten(name)
         );
-        self.error(pos, message);
+        self.error_hinted(pos, message, hint);
         None
     }
 
@@ -509,16 +518,13 @@ impl Checker<'_> {
     /// A non-empty list of references for the `key` (`artifacts` or `actions`) of `axis`.
     fn ref_list(&mut self, at: Cursor<'_>, key: &str, axis: &str) -> Option<Vec<At<Ref>>> {
         let Value::Sequence(items) = at.value else {
-            let hint = if matches!(at.value, Value::String(_)) {
-                format!("; for one {axis} write `{axis}:`")
-            } else {
-                String::new()
-            };
+            let hint = matches!(at.value, Value::String(_))
+                .then(|| format!("for one {axis} write `{axis}:`"));
             let message = format!(
-                "`{key}` must be a list of ids, found {}{hint}",
+                "`{key}` must be a list of ids, found {}",
                 describe(at.value)
             );
-            self.error(at.pos, message);
+            self.error_hinted(at.pos, message, hint);
             return None;
         };
         if items.is_empty() {

@@ -16,11 +16,11 @@ mod soak;
 
 use crate::support::{Run, client_options, start_config, write_file};
 use grid::{Drift, Grid, drift};
-use sc_assoc::apply::{ApplyOptions, Strategy};
 use sc_assoc::aws::{AwsCatalog, AwsOptions};
 use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog};
 use sc_assoc::progress::NoProgress;
-use sc_assoc::run::{self, Report, Target, Verify};
+use sc_assoc::run::{self, Report, Target};
+use sc_assoc::settings::{Settings, Strategy};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -74,13 +74,12 @@ async fn apply_in_process(catalog: &LocalCatalog, grid: &Grid, strategy: Strateg
     let prepared = run::prepare_target(&client, &Target::of(&grid.desired()), 32, &NoProgress)
         .await
         .expect("the state is read");
-    let apply = ApplyOptions {
+    let settings = Settings {
         concurrency: 32,
         strategy,
-        ..ApplyOptions::default()
+        ..Settings::default()
     };
-    let verify = Verify::default();
-    run::execute(&client, &prepared, &apply, &verify, &NoProgress).await
+    run::execute(&client, &prepared, &settings, &NoProgress).await
 }
 
 /// Starts `sc-assoc ARGS` against `endpoint` in the same clean environment as

@@ -19,7 +19,6 @@ use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use sc_assoc::local::validate::model;
 use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog, Seed, SeedFile};
 use sc_assoc::triple::Triple;
 use serde_json::{Value, json};
@@ -274,9 +273,7 @@ impl Harness {
                 "UnrecognizedClientException",
             ];
             assert!(
-                model()
-                    .expect("model")
-                    .errors_of(op)
+                sc_assoc::local::declared_errors(op)
                     .iter()
                     .any(|e| e == code)
                     || common.contains(&code),

@@ -1,9 +1,8 @@
 //! Manifest parsing and validation, read as a spec: what a manifest declares, how files merge,
 //! and how every kind of mistake is reported — all at once, each at `file:line:col`.
 
-use sc_assoc::manifest::{
-    self, AcceptLanguage, DesiredSet, Location, ManifestErrors, RawManifest, Severity,
-};
+use sc_assoc::manifest::raw::RawManifest;
+use sc_assoc::manifest::{self, AcceptLanguage, DesiredSet, Location, ManifestErrors, Severity};
 use sc_assoc::triple::Triple;
 use std::path::{Path, PathBuf};
 

@@ -2,12 +2,12 @@
 //! never throttled, where the same run unpaced is.
 
 use crate::support::{client_options, start_catalog_with};
-use sc_assoc::apply::ApplyOptions;
 use sc_assoc::aws::AwsCatalog;
 use sc_assoc::local::Faults;
 use sc_assoc::pace::Pacer;
 use sc_assoc::progress::NoProgress;
-use sc_assoc::run::{Target, Verify, execute, prepare_target};
+use sc_assoc::run::{Target, execute, prepare_target};
+use sc_assoc::settings::{Settings, Verify};
 use sc_assoc::triple::Triple;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -40,11 +40,12 @@ async fn throttled_replies(pacer: Option<Arc<Pacer>>) -> u64 {
     let prepared = prepare_target(&sdk, &Target::of(&desired), 8, &NoProgress)
         .await
         .unwrap();
-    let options = ApplyOptions {
+    let options = Settings {
         concurrency: 8,
-        ..ApplyOptions::default()
+        verify: Verify::Off,
+        ..Settings::default()
     };
-    let report = execute(&sdk, &prepared, &options, &Verify::Off, &NoProgress).await;
+    let report = execute(&sdk, &prepared, &options, &NoProgress).await;
     assert!(report.converged(), "{report:?}");
     catalog.stats().throttled
 }

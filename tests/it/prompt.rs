@@ -2,7 +2,7 @@
 //! pseudo-terminal (stdin and stderr on it, stdout to a file) asks before it removes anything,
 //! and only `yes` lets it write; `no`, end of input and an interrupt leave the catalog untouched,
 //! additions included. `--yes` skips the question, off a terminal nobody is asked, and a run over
-//! several targets refuses to prune from a terminal without `--yes`.
+//! several targets asks once, after every target is planned and before any is written.
 //!
 //! The terminal is Python's `pty` module (CPython is on every machine this project tests on): a
 //! short driver forks the binary onto a new pseudo-terminal, waits for the question, types the
@@ -243,10 +243,15 @@ async fn no_end_of_input_or_an_interrupt_apply_nothing_not_even_the_additions() 
             answer,
         )
         .await;
-        assert_eq!(run.code, 1, "{answer:?}: {run:?}");
+        // An interrupt exits 130, as in every other phase.
+        let (code, message) = match answer {
+            Answer::Interrupt => (130, "error: interrupted; nothing was applied"),
+            _ => (1, NOT_CONFIRMED),
+        };
+        assert_eq!(run.code, code, "{answer:?}: {run:?}");
         assert!(run.screen.contains(QUESTION), "{answer:?}: {run:?}");
         assert!(
-            run.screen.lines().any(|line| line == NOT_CONFIRMED),
+            run.screen.lines().any(|line| line == message),
             "{answer:?}: the message is on a line of its own: {run:?}"
         );
         assert_eq!(state(&catalog), seeded(), "{answer:?}");
@@ -344,12 +349,30 @@ async fn off_a_terminal_apply_prune_never_asks_and_removes() {
     assert_eq!(state(&catalog), converged());
 }
 
-/// Two targets of the hub-and-spokes fixture, reached by role from the hub's base credentials.
+/// Two accounts, each with Web Server v1 carrying Restart (declared) and Stop (not declared).
+const TWO_ACCOUNTS: &str = r#"
+accounts:
+  - id: "111111111111"
+    access_keys: [AKIDHUB]
+    regions:
+      us-east-1: &catalog
+        products: [{id: prod-web, name: Web Server, artifacts: [{id: pa-web-v1, name: v1}]}]
+        actions: [{id: act-restart, name: Restart}, {id: act-stop, name: Stop}]
+        associations:
+          - {product: prod-web, artifact: pa-web-v1, action: act-restart}
+          - {product: prod-web, artifact: pa-web-v1, action: act-stop}
+    roles: [{name: Admin}]
+  - id: "222222222222"
+    regions:
+      us-east-1: *catalog
+    roles: [{name: Admin, trusted_accounts: ["111111111111"]}]
+"#;
+
 const TARGETS: &str = r#"version: 1
 targets:
   - accounts: ["111111111111", "222222222222"]
     regions: [us-east-1]
-    role: arn:aws:iam::{account}:role/ServiceCatalogAdmin
+    role: arn:aws:iam::{account}:role/Admin
 associations:
   - product: {name: Web Server}
     artifacts: all
@@ -357,12 +380,8 @@ associations:
 "#;
 
 #[tokio::test]
-async fn several_targets_refuse_to_prune_from_a_terminal_without_yes_before_any_call() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/catalog/accounts.yaml"
-    );
-    let seed = SeedFile::from_file(std::path::Path::new(path)).expect("fixture parses");
+async fn several_targets_pruning_from_a_terminal_are_asked_once_after_every_plan() {
+    let seed = SeedFile::from_yaml_str(TWO_ACCOUNTS).expect("the seed parses");
     let catalog = start_config(CatalogConfig::from_seed_file(seed)).await;
     let dir = tempfile::tempdir().unwrap();
     let manifest = write_file(dir.path(), "fleet.yaml", TARGETS);
@@ -372,37 +391,43 @@ async fn several_targets_refuse_to_prune_from_a_terminal_without_yes_before_any_
         ("AWS_SECRET_ACCESS_KEY", "hub-secret"),
     ];
     let endpoint = catalog.endpoint();
+    let stop = |account: &str| {
+        catalog
+            .associations_in(account, "us-east-1")
+            .expect("a target of the seed")
+            .contains(&Triple::new("prod-web", "pa-web-v1", "act-stop"))
+    };
 
-    let refused = on_terminal(
+    let declined = on_terminal(
         &endpoint,
-        &["apply", manifest, "--prune"],
+        &["apply", manifest, "--prune", "--no-progress"],
         &hub,
-        Answer::NotAsked,
+        Answer::No,
     )
     .await;
-    assert_eq!(refused.code, 1, "{refused:?}");
-    assert!(
-        refused.screen.contains(
-            "error: pruning several targets from a terminal needs --yes (or review a saved \
-             plan: plan --out plan.json, then apply plan.json)"
-        ),
-        "{refused:?}"
+    assert_eq!(declined.code, 1, "{declined:?}");
+    // One question for both targets, both plans shown before it.
+    assert_eq!(
+        declined.screen.matches("confirms").count(),
+        1,
+        "{declined:?}"
     );
-    assert!(!refused.screen.contains("confirms"), "{refused:?}");
-    let stats = catalog.stats();
-    assert_eq!(stats.total_calls, 0, "{stats:?}");
-    assert_eq!(stats.sts_calls.values().sum::<u64>(), 0, "{stats:?}");
+    assert!(declined.screen.contains(QUESTION), "{declined:?}");
+    assert!(
+        declined.screen.contains("== 111111111111/us-east-1")
+            && declined.screen.contains("== 222222222222/us-east-1"),
+        "{declined:?}"
+    );
+    assert_eq!(catalog.stats().write_calls(), 0, "{declined:?}");
+    assert!(stop("111111111111") && stop("222222222222"));
 
     let confirmed = on_terminal(
         &endpoint,
-        &["apply", manifest, "--prune", "--yes", "--no-progress"],
+        &["apply", manifest, "--prune", "--no-progress"],
         &hub,
-        Answer::NotAsked,
+        Answer::Yes,
     )
     .await;
     assert_eq!(confirmed.code, 0, "{confirmed:?}");
-    let spoke = catalog
-        .associations_in("222222222222", "us-east-1")
-        .expect("a target of the fixture");
-    assert_eq!(spoke.len(), 2, "{spoke:?}");
+    assert!(!stop("111111111111") && !stop("222222222222"));
 }

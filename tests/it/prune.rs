@@ -2,9 +2,10 @@
 //! the manifest names or selects. Everything else in the account is out of its reach.
 
 use crate::support::{client, sc_assoc, start_catalog, write_file};
-use sc_assoc::apply::{ApplyOptions, Status, Strategy};
+use sc_assoc::apply::Status;
 use sc_assoc::progress::NoProgress;
-use sc_assoc::run::{Target, Verify, execute, prepare_target};
+use sc_assoc::run::{Target, execute, prepare_target};
+use sc_assoc::settings::{Settings, Strategy, Verify};
 use sc_assoc::triple::Triple;
 use std::collections::BTreeSet;
 
@@ -235,11 +236,12 @@ async fn an_association_removed_by_someone_else_before_the_write_counts_as_alrea
         let raced = t("prod-web", "pa-web-v1", "act-stop");
         assert!(prepared.plan.to_remove.contains(&raced));
         assert!(catalog.remove_association_out_of_band(&raced));
-        let options = ApplyOptions {
+        let options = Settings {
             strategy,
-            ..ApplyOptions::default()
+            verify: Verify::Off,
+            ..Settings::default()
         };
-        let report = execute(&sdk, &prepared, &options, &Verify::Off, &NoProgress).await;
+        let report = execute(&sdk, &prepared, &options, &NoProgress).await;
         assert!(report.converged(), "{strategy:?}: {report:?}");
         let outcome = report.outcomes.iter().find(|o| o.triple == raced).unwrap();
         assert_eq!(outcome.status, Status::AlreadyAbsent, "{strategy:?}");

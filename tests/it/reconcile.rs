@@ -2,11 +2,12 @@
 //! act between the steps (an association made by someone else mid-run) or to inspect the catalog.
 
 use crate::support::{SMALL_SEED, client, start_catalog, start_catalog_with};
-use sc_assoc::apply::{ApplyOptions, Status, Strategy};
+use sc_assoc::apply::Status;
 use sc_assoc::local::Faults;
 use sc_assoc::observe::Direction;
 use sc_assoc::progress::NoProgress;
-use sc_assoc::run::{Target, Verify, execute, prepare_target};
+use sc_assoc::run::{Target, execute, prepare_target};
+use sc_assoc::settings::{Settings, Strategy, Verify};
 use sc_assoc::triple::Triple;
 use std::collections::BTreeSet;
 
@@ -44,8 +45,10 @@ async fn an_association_created_between_plan_and_apply_counts_as_success() {
     let report = execute(
         &sdk,
         &prepared,
-        &ApplyOptions::default(),
-        &Verify::Off,
+        &Settings {
+            verify: Verify::Off,
+            ..Settings::default()
+        },
         &NoProgress,
     )
     .await;
@@ -65,11 +68,12 @@ async fn batch_mode_converges_and_counts_duplicates_as_success() {
         .await
         .unwrap();
     catalog.insert_association_out_of_band(&Triple::new("prod-web", "pa-web-v2", "act-patch"));
-    let options = ApplyOptions {
+    let options = Settings {
         strategy: Strategy::Batch,
-        ..ApplyOptions::default()
+        verify: Verify::Off,
+        ..Settings::default()
     };
-    let report = execute(&sdk, &prepared, &options, &Verify::Off, &NoProgress).await;
+    let report = execute(&sdk, &prepared, &options, &NoProgress).await;
     assert!(report.converged(), "{report:?}");
     assert_eq!((report.summary.created, report.summary.adopted), (2, 1));
     assert_eq!(
@@ -100,11 +104,12 @@ async fn batch_items_answered_throttling_are_retried_until_they_land() {
     let prepared = prepare_target(&sdk, &Target::of(&wanted), 4, &NoProgress)
         .await
         .unwrap();
-    let options = ApplyOptions {
+    let options = Settings {
         strategy: Strategy::Batch,
-        ..ApplyOptions::default()
+        verify: Verify::Off,
+        ..Settings::default()
     };
-    let report = execute(&sdk, &prepared, &options, &Verify::Off, &NoProgress).await;
+    let report = execute(&sdk, &prepared, &options, &NoProgress).await;
     assert!(report.converged(), "{report:?}");
     assert_eq!(report.summary.created, 8);
     let batch_calls = catalog.stats().calls["BatchAssociateServiceActionWithProvisioningArtifact"];
@@ -134,14 +139,19 @@ async fn few_actions_over_many_artifacts_are_read_per_action() {
     let prepared = prepare_target(&sdk, &Target::of(&wanted), 8, &NoProgress)
         .await
         .unwrap();
-    assert_eq!(prepared.direction.direction, Direction::ByAction);
+    assert_eq!(
+        prepared.direction.map(|d| d.direction),
+        Some(Direction::ByAction)
+    );
     // Two actions, each on no artifact yet: one page each.
     assert_eq!(prepared.read_calls, 2);
     let report = execute(
         &sdk,
         &prepared,
-        &ApplyOptions::default(),
-        &Verify::Off,
+        &Settings {
+            verify: Verify::Off,
+            ..Settings::default()
+        },
         &NoProgress,
     )
     .await;

@@ -361,18 +361,15 @@ async fn manifests_without_targets_keep_their_meaning_and_output() {
     catalog.shutdown().await;
 }
 
-/// The library's fleet, driven directly: one client, pacer and set of counters per target, so
-/// a throttled spoke's backing off is its own.
+/// The library's pipeline, driven directly: one client, pacer and set of counters per target,
+/// so a throttled spoke's backing off is its own.
 #[tokio::test]
 async fn each_target_has_its_own_pacer_and_its_throttling_stays_its_own() {
     use sc_assoc::aws::{AwsBase, AwsConnector, AwsOptions, StaticCredentials};
-    use sc_assoc::control::RunControl;
-    use sc_assoc::fleet::{FleetSettings, Mode, run_targets};
     use sc_assoc::local::Faults;
     use sc_assoc::pace::Pacer;
-    use sc_assoc::run::Verify;
+    use sc_assoc::settings::Settings;
     use std::sync::{Arc, Mutex};
-    use std::time::Duration;
 
     let catalog = accounts_catalog().await;
     // Spoke B's account allows 2 calls a second, one at a time; the others are unlimited.
@@ -402,29 +399,19 @@ async fn each_target_has_its_own_pacer_and_its_throttling_stays_its_own() {
         made.lock().expect("lock").push(pacer.clone());
         Some(pacer)
     };
-    let settings = FleetSettings {
+    let settings = Settings {
         concurrency: 4,
         target_concurrency: 4,
-        prune: false,
-        control: RunControl::default(),
-        connect_timeout: Duration::from_secs(30),
-        save: false,
-        mode: Mode::Apply {
-            strategy: sc_assoc::apply::Strategy::Single,
-            verify: Verify::default(),
-        },
+        ..Settings::default()
     };
     let connector = AwsConnector {
         base: &base,
         pacer: &pacer,
     };
-    let runs = run_targets(
-        &connector,
-        &targeted.targets,
-        &settings,
-        &sc_assoc::progress::NoProgress,
-    )
-    .await;
+    let progress = sc_assoc::progress::NoProgress;
+    let planning =
+        sc_assoc::pipeline::plan(&connector, &targeted.targets, &settings, &progress).await;
+    let runs = planning.apply(&settings, &progress).await;
     assert_eq!(runs.len(), 4);
     let pacers = made.lock().expect("lock").clone();
     assert_eq!(pacers.len(), 4, "one pacer per target");

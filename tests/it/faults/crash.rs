@@ -11,7 +11,7 @@ use super::{
 };
 use crate::faults::grid::{Drift, Grid};
 use crate::support::sc_assoc;
-use sc_assoc::local::faults::SplitMix64;
+use sc_assoc::local::SplitMix64;
 use sc_assoc::local::{Faults, LocalCatalog};
 use sc_assoc::triple::Triple;
 use serde_json::Value;

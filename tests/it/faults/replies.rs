@@ -6,8 +6,9 @@
 use super::{apply_in_process, catalog_drift, grid_catalog};
 use crate::faults::grid::{Drift, Grid};
 use crate::support::{SMALL_SEED, sc_assoc, start_catalog, write_file};
-use sc_assoc::apply::{Status, Strategy};
+use sc_assoc::apply::Status;
 use sc_assoc::local::Faults;
+use sc_assoc::settings::Strategy;
 use sc_assoc::triple::Triple;
 
 async fn lost_replies_end_as_success(strategy: Strategy, rng_seed: u64) {

@@ -7,8 +7,8 @@
 
 use super::{apply_in_process, catalog_drift, grid_catalog};
 use crate::faults::grid::{Drift, Grid};
-use sc_assoc::apply::Strategy;
 use sc_assoc::local::Faults;
+use sc_assoc::settings::Strategy;
 use std::time::Duration;
 
 fn soak_faults(rng_seed: u64) -> Faults {

@@ -429,9 +429,23 @@ fn odd_values_in_any_target_key_are_errors_not_panics() {
                 let text = with_targets(&format!(
                     "  - accounts: [\"222222222222\"]\n    role: \"{ROLE}\"\n  - {key}: {wrapped}\n"
                 ));
-                // Duplicate keys, type errors, whatever: reported, never a panic.
-                let _ = manifest::parse_str_targets(Path::new("m.yaml"), &text);
-                let _ = manifest::parse_str(Path::new("m.yaml"), &text);
+                // Duplicate keys, type errors, whatever: reported at a place in the file,
+                // never a panic.
+                let located = |errors: &manifest::ManifestErrors| {
+                    errors.diagnostics.iter().all(|d| {
+                        d.location
+                            .as_ref()
+                            .is_some_and(|l| l.file.as_ref() == Path::new("m.yaml") && l.line >= 1)
+                    })
+                };
+                if let Err(errors) = manifest::parse_str_targets(Path::new("m.yaml"), &text) {
+                    assert!(located(&errors), "{key}: {wrapped}: {errors}");
+                }
+                // The single-target reader refuses any `targets:` section.
+                match manifest::parse_str(Path::new("m.yaml"), &text) {
+                    Ok(_) => panic!("{key}: {wrapped}: a manifest with targets was accepted"),
+                    Err(errors) => assert!(located(&errors), "{key}: {wrapped}: {errors}"),
+                }
             }
         }
     }

@@ -3,11 +3,11 @@
 //! made counts as created, not failed.
 
 use crate::support::{SMALL_SEED, client_options, start_catalog_with};
-use sc_assoc::apply::ApplyOptions;
 use sc_assoc::aws::AwsCatalog;
 use sc_assoc::local::Faults;
 use sc_assoc::progress::NoProgress;
-use sc_assoc::run::{RunSettings, Verify, execute, plan_manifest};
+use sc_assoc::run::{execute, plan_manifest};
+use sc_assoc::settings::{Settings, Verify};
 use std::time::Duration;
 
 /// A catalog where every write is made and its answer lost, retries included, and a client with
@@ -40,18 +40,15 @@ async fn apply(client: &AwsCatalog, verify: Verify) -> sc_assoc::run::Report {
         "version: 1\nassociations:\n  - product: prod-web\n    artifacts: [pa-web-v1, pa-web-v2]\n    actions: [act-patch, act-backup]\n",
     )
     .expect("valid");
-    let planned = plan_manifest(client, &desired, &RunSettings::default(), &NoProgress)
+    let settings = Settings {
+        verify,
+        ..Settings::default()
+    };
+    let planned = plan_manifest(client, &desired, &settings, &NoProgress)
         .await
         .expect("plans");
     assert_eq!(planned.prepared.plan.to_add.len(), 4);
-    execute(
-        client,
-        &planned.prepared,
-        &ApplyOptions::default(),
-        &verify,
-        &NoProgress,
-    )
-    .await
+    execute(client, &planned.prepared, &settings, &NoProgress).await
 }
 
 #[tokio::test]

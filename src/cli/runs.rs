@@ -1,0 +1,372 @@
+//! `plan` and `apply` as a user runs them, for manifests and saved plans alike: the arguments
+//! resolved once into what to run ([`Job`]), the library's two-phase pipeline
+//! ([`pipeline::plan`], then [`Planning::apply`]), the question before removals between the
+//! phases, the result laid out for one target or many ([`layout`]), and the exit code, decided
+//! once ([`exit_code`]). `demo` runs through here too, against its embedded catalogs.
+
+use super::layout::{self, Layout, Shown};
+use super::progress::CliReporter;
+use super::{
+    EXIT_CHANGES, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, GlobalArgs, OutputFormat, Tuning, prompt,
+};
+use anyhow::Context;
+use sc_assoc::aws::{AwsBase, AwsConnector};
+use sc_assoc::control::{RunControl, StopReason};
+use sc_assoc::document::Totals;
+use sc_assoc::manifest::{TargetDesired, Targeted};
+use sc_assoc::pipeline::{self, Planning, TargetRun};
+use sc_assoc::saved::{self, SavedPlan};
+use sc_assoc::settings::Settings;
+use sc_assoc::target::TargetFilter;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What the user asked of the targets.
+pub enum Verb {
+    Plan {
+        detailed_exitcode: bool,
+        /// Save the plan to this file (`plan --out`).
+        out: Option<PathBuf>,
+    },
+    Apply {
+        /// `--yes`: make the removals of `--prune` without asking.
+        yes: bool,
+    },
+}
+
+/// A run resolved from the arguments: which targets, from which files, shown how.
+pub struct Job {
+    pub targets: Vec<TargetDesired>,
+    pub files: Vec<PathBuf>,
+    pub layout: Layout,
+}
+
+impl Job {
+    /// The targets `--target` selects of `targeted` (all when none is given), each without a
+    /// region of its own given `default_region` first, so filters and labels name real regions.
+    /// A filter that selects nothing is an error listing the targets there are: a typo must not
+    /// run zero targets and exit 0. A manifest without `targets:` is laid out as one target,
+    /// unless `--target` or a saved plan (which pins the account) asks for targets by name.
+    pub fn resolve(
+        targeted: Targeted,
+        default_region: Option<String>,
+        filters: &[TargetFilter],
+        names_targets: bool,
+    ) -> anyhow::Result<Job> {
+        let layout = if targeted.declared || !filters.is_empty() || names_targets {
+            Layout::Grouped
+        } else {
+            Layout::Single
+        };
+        let mut targets = targeted.targets;
+        for declared in &mut targets {
+            if declared.target.region.is_none() {
+                declared.target.region = default_region.clone();
+            }
+            declared.desired.accept_language = declared
+                .desired
+                .accept_language
+                .or(targeted.accept_language);
+        }
+        if let Some(unmatched) = filters
+            .iter()
+            .find(|f| !targets.iter().any(|t| t.target.matches(f)))
+        {
+            let known: Vec<String> = targets.iter().map(|t| t.target.to_string()).collect();
+            anyhow::bail!(
+                "--target {unmatched} matches none of the manifests' targets: {}",
+                known.join(", ")
+            );
+        }
+        if !filters.is_empty() {
+            targets.retain(|t| filters.iter().any(|f| t.target.matches(f)));
+        }
+        Ok(Job {
+            targets,
+            files: targeted.files,
+            layout,
+        })
+    }
+}
+
+/// What a run is made with: the base AWS configuration, the knobs, progress and the stop
+/// switch.
+pub struct With<'a> {
+    pub base: &'a AwsBase,
+    pub tuning: &'a Tuning,
+    pub reporter: &'a CliReporter,
+    pub settings: Settings,
+}
+
+impl With<'_> {
+    fn connector<'p>(
+        &'p self,
+        pacer: &'p (dyn Fn() -> Option<Arc<sc_assoc::pace::Pacer>> + Sync),
+    ) -> AwsConnector<'p> {
+        AwsConnector {
+            base: self.base,
+            pacer,
+        }
+    }
+}
+
+/// Plans every target of `job`, then saves the plan or applies it, renders, and says the exit
+/// code.
+pub async fn run(global: &GlobalArgs, with: &With<'_>, job: Job, verb: Verb) -> anyhow::Result<u8> {
+    let make_pacer = || with.tuning.pacer();
+    let connector = with.connector(&make_pacer);
+    let settings = &with.settings;
+    let planning = pipeline::plan(&connector, &job.targets, settings, with.reporter).await;
+    match verb {
+        Verb::Plan {
+            detailed_exitcode,
+            out,
+        } => {
+            let saved = match &out {
+                Some(out) if !planning.any_failed() => Some(
+                    save(&connector, &planning, &job.files, with, out)
+                        .await
+                        .map(|()| out.clone()),
+                ),
+                _ => None,
+            };
+            let runs = planning.into_runs();
+            layout::render(global, job.layout, &runs, Shown::Plans, None)?;
+            match (&saved, &out) {
+                (Some(Ok(out)), _) if !global.quiet => eprintln!(
+                    "Saved the plan to {}: review it with `sc-assoc show {0}`, apply it with `sc-assoc apply {0}`.",
+                    out.display()
+                ),
+                (Some(Err(error)), _) => {
+                    super::errors::report(global.output, error);
+                    return Ok(EXIT_FAILURE);
+                }
+                (None, Some(out)) => eprintln!(
+                    "error: no plan file was written to {}: a target failed",
+                    out.display()
+                ),
+                _ => {}
+            }
+            Ok(exit_code(
+                global,
+                job.layout,
+                &runs,
+                &settings.control,
+                Outcome::Planned { detailed_exitcode },
+            ))
+        }
+        Verb::Apply { yes } => {
+            let shown = job.layout == Layout::Single
+                && global.output == OutputFormat::Text
+                && !global.quiet;
+            if shown {
+                // One target: its plan first, as it is about to be carried out.
+                layout::render(
+                    global,
+                    Layout::Single,
+                    &runs_of(&planning),
+                    Shown::PlanAhead,
+                    None,
+                )?;
+            }
+            confirm_removals(&planning, settings, yes, shown).await?;
+            let runs = planning.apply(settings, with.reporter).await;
+            layout::render(global, job.layout, &runs, Shown::Reports, None)?;
+            Ok(exit_code(
+                global,
+                job.layout,
+                &runs,
+                &settings.control,
+                Outcome::Applied,
+            ))
+        }
+    }
+}
+
+/// The runs of a planning, for showing before the second phase.
+fn runs_of<C>(planning: &Planning<C>) -> Vec<&TargetRun> {
+    planning.runs().collect()
+}
+
+/// Asks before removals, at a terminal, unless `--yes`: what is confirmed must be on the
+/// screen, so the plans go to stderr beside the question when stdout did not show them.
+async fn confirm_removals<C>(
+    planning: &Planning<C>,
+    settings: &Settings,
+    yes: bool,
+    shown: bool,
+) -> anyhow::Result<()> {
+    let removals = planning.removals();
+    let (stdin_tty, stderr_tty) = prompt::terminal();
+    if !prompt::should_prompt(settings.prune, removals, yes, stdin_tty, stderr_tty) {
+        return Ok(());
+    }
+    if !(shown && std::io::stdout().is_terminal()) {
+        eprintln!("{}", layout::plans_text(&runs_of(planning)));
+    }
+    if !prompt::ask(removals, &settings.control).await {
+        if matches!(settings.control.reason(), Some(StopReason::Interrupted)) {
+            return Err(Interrupted.into());
+        }
+        anyhow::bail!("removals not confirmed; nothing was applied");
+    }
+    Ok(())
+}
+
+/// An interrupt at the question: nothing was applied, and the exit code says interrupted.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted; nothing was applied")]
+pub struct Interrupted;
+
+/// Writes the plan file for `planning`, whole or not at all.
+async fn save<K: sc_assoc::seam::Connect>(
+    connector: &K,
+    planning: &Planning<K::Catalog>,
+    files: &[PathBuf],
+    with: &With<'_>,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let plan =
+        SavedPlan::capture(connector, planning, files, &with.settings, with.reporter).await?;
+    plan.write(out)?;
+    Ok(())
+}
+
+/// `apply PLANFILE`: every target checked (credentials, account, planned scope unchanged), then,
+/// only if all are, every target's changes applied and settled, never asking (the review was
+/// the plan).
+pub async fn apply_plan_file(
+    global: &GlobalArgs,
+    with: &With<'_>,
+    path: &Path,
+    plan: &SavedPlan,
+) -> anyhow::Result<u8> {
+    let make_pacer = || with.tuning.pacer();
+    let connector = with.connector(&make_pacer);
+    let settings = &with.settings;
+    let planning = saved::check(&connector, plan, settings, with.reporter).await;
+    if matches!(settings.control.reason(), Some(StopReason::Interrupted)) {
+        eprintln!("interrupted while checking the plan; nothing was applied");
+        return Ok(EXIT_INTERRUPTED);
+    }
+    if planning.any_failed() {
+        return layout::refused(global, path, &runs_of(&planning));
+    }
+    let runs = planning.apply(settings, with.reporter).await;
+    let file = path.display().to_string();
+    layout::render(global, Layout::Grouped, &runs, Shown::Reports, Some(&file))?;
+    Ok(exit_code(
+        global,
+        Layout::Grouped,
+        &runs,
+        &settings.control,
+        Outcome::Applied,
+    ))
+}
+
+/// How a run ended, for the exit code.
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    Planned { detailed_exitcode: bool },
+    Applied,
+}
+
+/// The exit code of a run, and the closing line that explains a failure: 130 after an
+/// interrupt; 1 for any failed target (or the deadline, or a failure every call would repeat);
+/// 2 for `plan --detailed-exitcode` with changes; else 0.
+fn exit_code(
+    global: &GlobalArgs,
+    layout: Layout,
+    runs: &[TargetRun],
+    control: &RunControl,
+    outcome: Outcome,
+) -> u8 {
+    let totals = Totals::of(runs);
+    let verb = match outcome {
+        Outcome::Planned { .. } => "plan",
+        Outcome::Applied => "apply",
+    };
+    let text = global.output == OutputFormat::Text;
+    match control.reason() {
+        Some(StopReason::Interrupted) => {
+            // Without a report, the error already said what the interrupt stopped.
+            match layout {
+                Layout::Grouped => eprintln!(
+                    "interrupted: the results above are partial; run {verb} again to finish"
+                ),
+                Layout::Single if runs.iter().any(|r| r.report.is_some()) => eprintln!(
+                    "interrupted: the report above is partial; run {verb} again to finish"
+                ),
+                Layout::Single => {}
+            }
+            return EXIT_INTERRUPTED;
+        }
+        Some(StopReason::Deadline) if matches!(outcome, Outcome::Applied) && text => {
+            eprintln!(
+                "error: the deadline was reached: calls in flight were given 2 s, then abandoned; run apply again to finish"
+            );
+            return EXIT_FAILURE;
+        }
+        _ => {}
+    }
+    if totals.failed > 0 {
+        if layout == Layout::Grouped && text {
+            eprintln!(
+                "error: {} of {} target(s) failed: {}",
+                totals.failed,
+                totals.targets,
+                totals.failed_labels.join(", ")
+            );
+        }
+        return EXIT_FAILURE;
+    }
+    match outcome {
+        Outcome::Planned {
+            detailed_exitcode: true,
+        } if totals.with_changes > 0 => EXIT_CHANGES,
+        _ => EXIT_OK,
+    }
+}
+
+/// Loads the base AWS configuration (the default chain or `--profile`, the endpoint, the default
+/// region) within the run's stop switch: finding credentials may run a `credential_process` or
+/// reach an SSO or metadata endpoint, and none of those may hang a pipeline.
+pub async fn base(
+    global: &GlobalArgs,
+    language: Option<sc_assoc::manifest::AcceptLanguage>,
+    tuning: &Tuning,
+    control: &RunControl,
+    nothing: &str,
+) -> anyhow::Result<AwsBase> {
+    let options = super::aws_options(global, language, tuning);
+    tokio::select! {
+        base = AwsBase::load(&options) => base.context("cannot set up the AWS client"),
+        () = control.stopped() => Err(anyhow::anyhow!(
+            "{} while setting up the AWS client (finding credentials); {nothing}",
+            super::errors::stopped_while(control.reason().as_ref())
+        )),
+    }
+}
+
+/// The settings of a run from the knobs and the flags.
+pub fn settings(
+    tuning: &Tuning,
+    prune: bool,
+    how: Option<(sc_assoc::settings::Strategy, sc_assoc::settings::Verify)>,
+    control: RunControl,
+) -> Settings {
+    let mut settings = Settings {
+        concurrency: tuning.concurrency as usize,
+        target_concurrency: tuning.target_concurrency as usize,
+        prune,
+        control,
+        connect_timeout: super::operation_timeout(tuning),
+        ..Settings::default()
+    };
+    if let Some((strategy, verify)) = how {
+        settings.strategy = strategy;
+        settings.verify = verify;
+    }
+    settings
+}
