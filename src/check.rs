@@ -5,13 +5,15 @@
 //! - every service action: one paged `ListServiceActions` lists them all;
 //! - artifacts read one by one (`ListServiceActionsForProvisioningArtifact`): the read itself
 //!   answers ResourceNotFound for an unknown product or artifact, or an artifact of another
-//!   product;
+//!   product, without saying which; one `ListProvisioningArtifacts` per such product tells;
 //! - artifacts read per action: one `ListProvisioningArtifacts` per product proves the product
 //!   and every artifact of it.
 //!
-//! Each problem is a diagnostic at the manifest location that declared the triple.
+//! Each problem is a diagnostic at the manifest location of the id at fault: a missing product
+//! where the product is given, a missing artifact where the artifact is, a missing action where
+//! the action is.
 
-use crate::manifest::{Diagnostic, Location};
+use crate::manifest::{Diagnostic, IdPlaces, Location};
 use crate::observe::Direction;
 use crate::seam::{ApiError, Catalog, ErrorKind};
 use crate::triple::Triple;
@@ -37,6 +39,8 @@ pub struct Known<'a> {
     pub unreadable: &'a BTreeMap<Triple, ApiError>,
     /// Every action id, if resolution already listed them.
     pub actions: Option<&'a BTreeSet<String>>,
+    /// Where each product and artifact is first given, to report a missing one there.
+    pub places: &'a IdPlaces,
 }
 
 /// Checks the ids of `known.triples`. Errors that say nothing about the manifest (throttling,
@@ -51,97 +55,111 @@ pub async fn check_ids<C: Catalog>(
     if triples.is_empty() {
         return Ok(found);
     }
-    let actions: BTreeSet<String> = match known.actions {
-        Some(actions) => actions.clone(),
-        None => catalog
-            .list_service_actions()
-            .await?
-            .into_iter()
-            .map(|a| a.id)
-            .collect(),
+    // Every action id, and the id of each action name: an id that is missing but a name that
+    // is there is a bare name written where an id goes.
+    let (actions, action_named): (BTreeSet<String>, BTreeMap<String, String>) = match known.actions
+    {
+        Some(actions) => (actions.clone(), BTreeMap::new()),
+        None => {
+            let listed = catalog.list_service_actions().await?;
+            let named = listed
+                .iter()
+                .filter_map(|a| a.name.clone().map(|n| (n, a.id.clone())))
+                .collect();
+            (listed.into_iter().map(|a| a.id).collect(), named)
+        }
     };
     let mut reported: BTreeSet<String> = BTreeSet::new();
     for (triple, location) in triples {
         if !actions.contains(&triple.action) {
             found.missing.insert(triple.clone());
             if reported.insert(format!("action/{}", triple.action)) {
-                found.errors.push(Diagnostic::error(
-                    Some(location.clone()),
-                    format!("service action `{}` does not exist", triple.action),
-                ));
+                let hint = action_named.get(&triple.action).map(|id| {
+                    format!(
+                        "an action is named `{0}` (`{id}`): write `{{name: {0}}}` to name it",
+                        triple.action
+                    )
+                });
+                found.errors.push(
+                    Diagnostic::error(
+                        Some(location.clone()),
+                        format!("service action `{}` does not exist", triple.action),
+                    )
+                    .with_hint(hint),
+                );
             }
         }
     }
-    match direction {
-        Direction::ByArtifact => {
-            for (triple, error) in unreadable {
-                if error.kind != ErrorKind::NotFound {
-                    continue;
+    // The products and artifacts still in doubt: read per artifact, a listing that answered
+    // NotFound (the product, the artifact, or an artifact of another product: the answer does
+    // not say which); read per action, every product.
+    let in_doubt: BTreeSet<&str> = match direction {
+        Direction::ByArtifact => unreadable
+            .iter()
+            .filter(|(t, error)| error.kind == ErrorKind::NotFound && triples.contains_key(*t))
+            .map(|(t, _)| t.product.as_str())
+            .collect(),
+        Direction::ByAction => triples.keys().map(|t| t.product.as_str()).collect(),
+    };
+    // One ListProvisioningArtifacts per product tells which: the product, or its artifacts.
+    let listed: Vec<(&str, Result<Vec<_>, ApiError>)> = futures::stream::iter(in_doubt)
+        .map(|product| async move { (product, catalog.list_provisioning_artifacts(product).await) })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut artifacts: BTreeMap<&str, Result<BTreeSet<String>, ApiError>> = BTreeMap::new();
+    let mut artifact_named: BTreeMap<(&str, String), String> = BTreeMap::new();
+    for (product, result) in listed {
+        let result = match result {
+            Ok(list) => {
+                for artifact in &list {
+                    if let Some(name) = &artifact.name {
+                        artifact_named.insert((product, name.clone()), artifact.id.clone());
+                    }
                 }
-                let Some(location) = triples.get(triple) else {
-                    continue;
-                };
-                found.missing.insert(triple.clone());
-                if reported.insert(format!("artifact/{}/{}", triple.product, triple.artifact)) {
-                    found.errors.push(Diagnostic::error(
-                        Some(location.clone()),
-                        format!(
-                            "product `{}` has no provisioning artifact `{}` ({})",
-                            triple.product, triple.artifact, error.message
-                        ),
-                    ));
-                }
+                Ok(list.into_iter().map(|a| a.id).collect())
             }
-        }
-        Direction::ByAction => {
-            let products: BTreeSet<&str> = triples.keys().map(|t| t.product.as_str()).collect();
-            let listed: Vec<(&str, Result<Vec<_>, ApiError>)> = futures::stream::iter(products)
-                .map(|product| async move {
-                    (product, catalog.list_provisioning_artifacts(product).await)
-                })
-                .buffer_unordered(concurrency.max(1))
-                .collect()
-                .await;
-            let mut artifacts: BTreeMap<&str, Result<BTreeSet<String>, ApiError>> = BTreeMap::new();
-            for (product, result) in listed {
-                let result = match result {
-                    Ok(list) => Ok(list.into_iter().map(|a| a.id).collect()),
-                    Err(error) if error.kind == ErrorKind::NotFound => Err(error),
-                    Err(error) => return Err(error),
-                };
-                artifacts.insert(product, result);
-            }
-            for (triple, location) in triples {
-                let message = match artifacts.get(triple.product.as_str()) {
-                    Some(Err(error)) if reported.insert(format!("product/{}", triple.product)) => {
+            Err(error) if error.kind == ErrorKind::NotFound => Err(error),
+            Err(error) => return Err(error),
+        };
+        artifacts.insert(product, result);
+    }
+    for (triple, location) in triples {
+        let (key, place, message, hint) = match artifacts.get(triple.product.as_str()) {
+            Some(Err(_)) => (
+                format!("product/{}", triple.product),
+                known.places.products.get(&triple.product),
+                format!("no product `{}`", triple.product),
+                None,
+            ),
+            Some(Ok(ids)) if !ids.contains(&triple.artifact) => (
+                format!("artifact/{}/{}", triple.product, triple.artifact),
+                known
+                    .places
+                    .artifacts
+                    .get(&(triple.product.clone(), triple.artifact.clone())),
+                format!(
+                    "product `{}` has no provisioning artifact `{}`",
+                    triple.product, triple.artifact
+                ),
+                artifact_named
+                    .get(&(triple.product.as_str(), triple.artifact.clone()))
+                    .map(|id| {
                         format!(
-                            "product `{}` does not exist ({})",
-                            triple.product, error.message
+                            "a version of it is named `{0}` (`{id}`): write `{{name: {0}}}` to name it",
+                            triple.artifact
                         )
-                    }
-                    Some(Err(_)) => {
-                        found.missing.insert(triple.clone());
-                        continue;
-                    }
-                    Some(Ok(ids)) if !ids.contains(&triple.artifact) => {
-                        found.missing.insert(triple.clone());
-                        if !reported
-                            .insert(format!("artifact/{}/{}", triple.product, triple.artifact))
-                        {
-                            continue;
-                        }
-                        format!(
-                            "product `{}` has no provisioning artifact `{}`",
-                            triple.product, triple.artifact
-                        )
-                    }
-                    _ => continue,
-                };
-                found.missing.insert(triple.clone());
-                found
-                    .errors
-                    .push(Diagnostic::error(Some(location.clone()), message));
-            }
+                    }),
+            ),
+            _ => continue,
+        };
+        found.missing.insert(triple.clone());
+        if reported.insert(key) {
+            // At the id itself; at the triple's declaration if the manifests did not say where.
+            let at = place.unwrap_or(location).clone();
+            found
+                .errors
+                .push(Diagnostic::error(Some(at), message).with_hint(hint));
         }
     }
     Ok(found)

@@ -73,6 +73,11 @@ pub enum CheckError {
     Scope(#[source] ScopeError),
     #[error("the planned scope changed since the plan was made; {0}")]
     Stale(Drift),
+    /// The planned scope holds exactly what the plan would make: it was applied already.
+    #[error(
+        "the plan has already been applied: its {0} change(s) are in place; plan again to see whether anything is left to do"
+    )]
+    AlreadyApplied(usize),
     /// The plan was made with the default credentials (or a profile) of another account.
     #[error("the plan is for account {expected}, but the credentials belong to account {actual}")]
     WrongAccount { expected: String, actual: String },

@@ -31,8 +31,12 @@ pub struct ArtifactState {
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum FindError {
-    #[error("no product has the id or the name `{0}`")]
-    Missing(String),
+    #[error("no product has the id or the name `{key}`{}", .closest.as_ref().map(|c| format!("; did you mean {c}?")).unwrap_or_default())]
+    Missing {
+        key: String,
+        /// The product whose name is closest, if one is close: `` `Web Server` (`prod-web`) ``.
+        closest: Option<String>,
+    },
     #[error("{count} products are named `{name}`: {ids}; give the id instead")]
     Ambiguous {
         name: String,
@@ -67,7 +71,10 @@ pub async fn find_product<C: Catalog>(catalog: &C, key: &str) -> Result<ProductS
         .filter(|p| p.name.as_deref() == Some(key))
         .collect();
     match named.len() {
-        0 => Err(FindError::Missing(key.to_string())),
+        0 => Err(FindError::Missing {
+            key: key.to_string(),
+            closest: closest_product(catalog, key).await?,
+        }),
         1 => Ok(named.remove(0)),
         count => Err(FindError::Ambiguous {
             name: key.to_string(),
@@ -168,6 +175,24 @@ pub async fn read_states<C: Catalog>(
         );
     }
     Ok(states)
+}
+
+/// The product whose name is closest to `key` by spelling (ignoring case), when one is close
+/// enough to be a typo: one more paged listing, made only when nothing matched.
+async fn closest_product<C: Catalog>(catalog: &C, key: &str) -> Result<Option<String>, FindError> {
+    let wanted = key.to_lowercase();
+    let threshold = (wanted.chars().count() / 3).max(1);
+    let closest = catalog
+        .search_products(None)
+        .await?
+        .into_iter()
+        .filter_map(|p| {
+            let name = p.name.clone()?;
+            let distance = crate::manifest::edit_distance(&name.to_lowercase(), &wanted);
+            (distance <= threshold).then_some((distance, name, p.id))
+        })
+        .min();
+    Ok(closest.map(|(_, name, id)| format!("`{name}` (`{id}`)")))
 }
 
 /// Reads every artifact of `product` and the actions on each, `concurrency` calls at a time.

@@ -11,8 +11,8 @@
 //! the [`Names`] those lookups returned, for the plan to show.
 
 use crate::manifest::{
-    ArtifactSelector, DeclaredArtifacts, DesiredSet, Diagnostic, Location, ManifestErrors, Ref,
-    declare, edit_distance, sort_diagnostics, too_many_actions,
+    ArtifactSelector, DeclaredArtifacts, DesiredSet, Diagnostic, IdPlaces, Location,
+    ManifestErrors, Ref, declare, edit_distance, sort_diagnostics, too_many_actions,
 };
 use crate::seam::{ActionSummary, ApiError, ArtifactDetail, Catalog, ErrorKind, ProductSummary};
 use crate::triple::Triple;
@@ -43,6 +43,8 @@ pub struct Resolved {
     /// What the catalog calls the products, artifacts and actions the lookups above returned;
     /// empty for a manifest of ids only, which makes no lookup.
     pub names: Names,
+    /// Where each product and artifact of `triples` is first given (its id, name or selector).
+    pub places: IdPlaces,
 }
 
 impl Resolved {
@@ -92,7 +94,15 @@ pub async fn resolve<C: Catalog>(
 ) -> Result<Resolved, ResolveError> {
     let mut resolved = Resolved {
         triples: desired.triples.clone(),
-        scope: desired.triples.keys().map(Triple::artifact_key).collect(),
+        // Every artifact the manifests give, those declared with no action (`actions: []`)
+        // included: prune acts on them too.
+        scope: desired
+            .triples
+            .keys()
+            .map(Triple::artifact_key)
+            .chain(desired.places.artifacts.keys().cloned())
+            .collect(),
+        places: desired.places.clone(),
         ..Resolved::default()
     };
     if desired.declarations.is_empty() {
@@ -178,7 +188,13 @@ pub async fn resolve<C: Catalog>(
                 }
             }
         };
+        resolved
+            .places
+            .note_product(&product.id, &declaration.product.location);
         for (artifact, artifact_at) in &artifacts {
+            resolved
+                .places
+                .note_artifact(&product.id, artifact, artifact_at);
             let key = (product.id.clone(), artifact.clone());
             first_declared
                 .entry(key.clone())

@@ -237,6 +237,7 @@ pub async fn plan_manifest<C: Catalog>(
             .map_or(Direction::ByArtifact, |d| d.direction),
         unreadable: &prepared.unreadable,
         actions: resolved.known_actions.as_ref(),
+        places: &resolved.places,
     };
     let existence = check_ids(&guarded, &known, concurrency)
         .await

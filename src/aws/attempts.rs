@@ -1,15 +1,28 @@
 //! Counting what happened on the wire, so a slow run explains itself: a report that says "395
 //! write calls" while the server saw 619 requests, 227 of them throttled, hides where the time
 //! went. One interceptor sees every HTTP attempt, retries included, and counts attempts,
-//! throttled answers, 5xx answers, attempt timeouts and transport failures.
+//! throttled answers, 5xx answers, attempt timeouts and transport failures; at `-vv` it logs
+//! each attempt (operation, attempt number, HTTP status, latency).
 
 use super::retry::throttled;
 use crate::seam::WireStats;
-use aws_sdk_servicecatalog::config::interceptors::FinalizerInterceptorContextRef;
+use aws_sdk_servicecatalog::config::interceptors::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_sdk_servicecatalog::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// When the attempt being made was sent, for its latency in the log.
+#[derive(Debug, Clone)]
+struct AttemptSent(Instant);
+
+impl Storable for AttemptSent {
+    type Storer = StoreReplace<Self>;
+}
 
 /// The counters, shared between the interceptor and the catalog that reports them.
 #[derive(Debug, Default)]
@@ -44,12 +57,38 @@ impl Intercept for CountAttempts {
         "sc-assoc wire counters"
     }
 
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state()
+            .store_put(AttemptSent(Instant::now()));
+        Ok(())
+    }
+
     fn read_after_attempt(
         &self,
         context: &FinalizerInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let operation = cfg
+                .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+                .map(|m| m.name().to_string())
+                .unwrap_or_default();
+            let attempt = cfg
+                .load::<aws_smithy_runtime_api::client::retries::RequestAttempts>()
+                .map(|a| a.attempts())
+                .unwrap_or_default();
+            let status = context.response().map(|r| r.status().as_u16());
+            let latency_ms = cfg
+                .load::<AttemptSent>()
+                .map(|sent| sent.0.elapsed().as_millis());
+            tracing::debug!(%operation, attempt, ?status, ?latency_ms, "attempt");
+        }
         let counters = &self.0;
         counters.attempts.fetch_add(1, Ordering::Relaxed);
         let outcome = context.output_or_error();

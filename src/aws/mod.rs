@@ -138,6 +138,35 @@ impl AwsBase {
         })
     }
 
+    /// The account the base credentials belong to (STS `GetCallerIdentity`): one call that
+    /// proves them before targets assume their roles with them, so refused base credentials are
+    /// one error, not one per target.
+    pub async fn caller_account(&self) -> ApiResult<String> {
+        let mut sts = aws_sdk_sts::config::Builder::from(&self.shared)
+            .timeout_config(timeouts(&self.options));
+        if self.shared.region().is_none() {
+            // STS answers in every region; the base may have none when every target names its own.
+            sts = sts.region(aws_config::Region::new("us-east-1"));
+        }
+        let endpoint = self.options.endpoint_url.as_deref().map_or_else(
+            || "https://sts.amazonaws.com".to_string(),
+            |u| crate::redact::redact(u).into_owned(),
+        );
+        aws_sdk_sts::Client::from_conf(sts.build())
+            .get_caller_identity()
+            .send()
+            .await
+            .map(|answer| answer.account().unwrap_or_default().to_string())
+            .map_err(|e| {
+                map_error(
+                    "GetCallerIdentity",
+                    &endpoint,
+                    self.options.attempt_timeout,
+                    e,
+                )
+            })
+    }
+
     /// The region targets without one of their own run in, if any is configured.
     pub fn default_region(&self) -> Option<String> {
         self.shared.region().map(|r| r.to_string())

@@ -183,14 +183,14 @@ pub async fn run(global: &GlobalArgs, service: DemoService) -> anyhow::Result<u8
             manifest_path.display()
         ))?;
     }
-    let job = runs::Job::resolve(targeted.clone(), base.default_region(), &[], false)?;
+    let job = runs::Job::resolve(targeted.clone(), base.default_region(), &[])?;
     let applied = runs::run(global, &with, job, runs::Verb::Apply { yes: false }).await?;
     if applied != EXIT_OK {
         catalog.shutdown().await;
         return Ok(applied);
     }
     // A second run finds nothing left to do.
-    let job = runs::Job::resolve(targeted, base.default_region(), &[], false)?;
+    let job = runs::Job::resolve(targeted, base.default_region(), &[])?;
     let make_pacer = || tuning.pacer();
     let connector = AwsConnector {
         base: &base,
@@ -269,7 +269,7 @@ async fn hub_and_spokes(
         reporter: first.reporter,
         settings: first.settings.clone(),
     };
-    let job = runs::Job::resolve(targeted, base.default_region(), &[], false)?;
+    let job = runs::Job::resolve(targeted, base.default_region(), &[])?;
     let code = runs::run(global, &with, job, runs::Verb::Apply { yes: false }).await;
     catalog.shutdown().await;
     code

@@ -27,10 +27,35 @@ impl std::fmt::Display for ManifestInvalid {
 
 impl std::error::Error for ManifestInvalid {}
 
+/// `validate` found the manifests invalid: as [`ManifestInvalid`], but nothing was going to be
+/// applied, so the closing line does not say it was not.
+#[derive(Debug)]
+pub struct ValidationFailed(pub ManifestErrors);
+
+impl std::fmt::Display for ValidationFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl std::error::Error for ValidationFailed {}
+
+/// The closing line of an invalid manifest's report.
+fn invalid_message(err: &anyhow::Error) -> &'static str {
+    if err.downcast_ref::<ValidationFailed>().is_some() {
+        "the manifest is invalid"
+    } else {
+        "the manifest is invalid; nothing was applied"
+    }
+}
+
 /// The manifest diagnostics behind `err`, if it is a manifest problem (offline validation, or
 /// names and ids the catalog does not know).
 fn manifest_errors(err: &anyhow::Error) -> Option<&ManifestErrors> {
     if let Some(invalid) = err.downcast_ref::<ManifestInvalid>() {
+        return Some(&invalid.0);
+    }
+    if let Some(invalid) = err.downcast_ref::<ValidationFailed>() {
         return Some(&invalid.0);
     }
     err.chain().find_map(|cause| {
@@ -68,7 +93,7 @@ pub fn text(err: &anyhow::Error) -> String {
     let mut out = String::new();
     if let Some(errors) = manifest_errors(err) {
         let _ = writeln!(out, "{}", redact(&errors.to_string()));
-        let _ = writeln!(out, "error: the manifest is invalid; nothing was applied");
+        let _ = writeln!(out, "error: {}", invalid_message(err));
         return out;
     }
     let _ = writeln!(out, "error: {}", redact(&err.to_string()));
@@ -103,7 +128,7 @@ pub fn fields(err: &anyhow::Error) -> FailureFields {
         return FailureFields::Invalid {
             valid: false,
             error: ErrorBody {
-                message: "the manifest is invalid; nothing was applied".to_string(),
+                message: invalid_message(err).to_string(),
                 ..ErrorBody::default()
             },
             diagnostics: errors

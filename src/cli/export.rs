@@ -3,14 +3,16 @@
 //! each target of a manifest. Only reads are made.
 
 use super::runs;
-use super::{EXIT_INTERRUPTED, EXIT_OK, GlobalArgs, Tuning, emit};
+use super::{EXIT_INTERRUPTED, EXIT_OK, GlobalArgs, OutputFormat, Tuning, emit};
 use anyhow::Context;
 use clap::{ArgGroup, Args};
 use sc_assoc::aws::AwsConnector;
 use sc_assoc::control::StopReason;
+use sc_assoc::document::Versioned;
 use sc_assoc::export::{ExportError, Products, read_states, render, render_for_target};
 use sc_assoc::pipeline::{TargetError, for_each_target, guarded};
 use sc_assoc::target::TargetSpec;
+use serde::Serialize;
 use std::path::PathBuf;
 
 /// Where the first line points editors for the schema: right for a manifest kept in a folder
@@ -18,12 +20,13 @@ use std::path::PathBuf;
 const DEFAULT_SCHEMA_REF: &str = "../schema/manifest.schema.json";
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("which").required(true).args(["products", "all_products"])))]
+#[command(group(ArgGroup::new("which").args(["products", "all_products"])))]
 pub struct ExportArgs {
     /// A product to export, by id or exact name; repeat for several.
     #[arg(long = "product", value_name = "ID_OR_NAME")]
     pub products: Vec<String>,
-    /// Export every product in the catalog (SearchProductsAsAdmin).
+    /// Export every product in the catalog (SearchProductsAsAdmin); with --targets-from, the
+    /// default.
     #[arg(long)]
     pub all_products: bool,
     /// The `$schema` reference written on the first line, for editors.
@@ -47,6 +50,11 @@ pub struct ExportArgs {
 /// on stdout (half a manifest would read as the whole). A target that fails is reported and the
 /// others are still written; one target without `--out-dir` goes to stdout.
 pub async fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<u8> {
+    if args.products.is_empty() && !args.all_products && args.targets_from.is_none() {
+        anyhow::bail!(
+            "give the products to export: --product ID_OR_NAME (repeat for several) or --all-products"
+        );
+    }
     let targeted = match &args.targets_from {
         Some(source) => Some(super::manifests::load(
             global,
@@ -70,7 +78,7 @@ pub async fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<u8> {
     .await?;
     let targets: Vec<TargetSpec> = match targeted {
         Some(targeted) => {
-            runs::Job::resolve(targeted, base.default_region(), &args.tuning.targets, true)?
+            runs::Job::resolve(targeted, base.default_region(), &args.tuning.targets)?
                 .targets
                 .into_iter()
                 .map(|t| t.target)
@@ -91,7 +99,8 @@ pub async fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<u8> {
         base: &base,
         pacer: &make_pacer,
     };
-    let products = if args.all_products {
+    // With --targets-from and no product named, every product (checked above).
+    let products = if args.all_products || args.products.is_empty() {
         Products::All
     } else {
         Products::Named(args.products.clone())
@@ -130,36 +139,79 @@ pub async fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<u8> {
         }
         _ => {}
     }
+    let json = global.output == OutputFormat::Json;
     let mut failed = 0;
+    let mut exported = Vec::new();
     for (target, visit) in targets.iter().zip(visits) {
-        match (visit.outcome, &args.out_dir) {
-            // The manifest is the command's result, so even `--quiet` prints it.
-            (Ok(text), None) => emit(&text)?,
-            (Ok(text), Some(dir)) => {
+        let text = match visit.outcome {
+            Ok(text) => text,
+            Err(error) if !named => return Err(single_error(error)),
+            Err(error) => {
+                failed += 1;
+                let error = anyhow::Error::new(error)
+                    .context(format!("target {target}: nothing was exported"));
+                super::errors::report(OutputFormat::Text, &error);
+                continue;
+            }
+        };
+        let written = match &args.out_dir {
+            None => None,
+            Some(dir) => {
                 let name = target.account.as_deref().unwrap_or("current");
                 let region = target.region.clone().unwrap_or_default();
                 let path = dir.join(format!("{name}-{region}.yaml"));
                 std::fs::create_dir_all(dir)
-                    .and_then(|()| std::fs::write(&path, text))
+                    .and_then(|()| std::fs::write(&path, &text))
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 if !global.quiet {
                     eprintln!("{target}: wrote {}", path.display());
                 }
+                Some(path.display().to_string())
             }
-            (Err(error), _) if !named => return Err(single_error(error)),
-            (Err(error), _) => {
-                failed += 1;
-                let error = anyhow::Error::new(error)
-                    .context(format!("target {target}: nothing was exported"));
-                super::errors::report(super::OutputFormat::Text, &error);
-            }
+        };
+        match (json, &written) {
+            // The manifest is the command's result, so even `--quiet` prints it.
+            (false, None) => emit(&text)?,
+            (false, Some(_)) => {}
+            (true, _) => exported.push(Exported {
+                target: named.then(|| target.to_string()),
+                file: written,
+                manifest: serde_yaml::from_str(&text)
+                    .context("the exported manifest does not read back")?,
+            }),
         }
+    }
+    if json {
+        // JSON means JSON: the manifests as data (a manifest may be JSON: this one applies).
+        emit(
+            &Versioned::new(ExportBody {
+                manifests: exported,
+            })
+            .to_text(),
+        )?;
     }
     Ok(if failed > 0 {
         super::EXIT_FAILURE
     } else {
         EXIT_OK
     })
+}
+
+/// `export --output json`: the manifests written or printed, as data.
+#[derive(Serialize)]
+struct ExportBody {
+    manifests: Vec<Exported>,
+}
+
+#[derive(Serialize)]
+struct Exported {
+    /// The target it is of, when exported from a manifest's `targets:`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<String>,
+    /// Where it was written, with `--out-dir`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
+    manifest: serde_json::Value,
 }
 
 /// The current account's failure, as a one-account export tells it.

@@ -9,6 +9,7 @@ use sc_assoc::control::StopReason;
 use sc_assoc::document::{
     ErrorBody, PlanBody, ReportBody, TargetSection, TargetsBody, Totals, Versioned,
 };
+use sc_assoc::drift::CheckError;
 use sc_assoc::pipeline::{TargetError, TargetRun};
 use sc_assoc::redact::redact;
 use sc_assoc::target::{Access, TargetSpec};
@@ -224,7 +225,7 @@ fn grouped_text(runs: &[&TargetRun], quiet: bool, paint: super::colour::Paint) -
                     None => {
                         let plan = &prepared.plan;
                         format!(
-                            "{} to add, {} to remove, {} in place",
+                            "{} to add, {} to remove, {} already present",
                             plan.to_add.len(),
                             plan.to_remove.len(),
                             plan.present.len()
@@ -247,11 +248,29 @@ fn grouped_text(runs: &[&TargetRun], quiet: bool, paint: super::colour::Paint) -
     for line in lines {
         let _ = writeln!(out, "{}", redact(&line));
     }
-    let _ = writeln!(
-        out,
-        "Total: {} target(s), {} failed; {} to add, {} to remove.",
-        totals.targets, totals.failed, totals.to_add, totals.to_remove
-    );
+    let reports: Vec<&sc_assoc::run::Report> =
+        runs.iter().filter_map(|r| r.report.as_ref()).collect();
+    if reports.is_empty() {
+        let _ = writeln!(
+            out,
+            "Total: {} target(s), {} failed; {} to add, {} to remove.",
+            totals.targets, totals.failed, totals.to_add, totals.to_remove
+        );
+    } else {
+        // Applied: what was done, not what was planned.
+        let sum = |f: fn(&sc_assoc::run::Summary) -> usize| -> usize {
+            reports.iter().map(|r| f(&r.summary)).sum()
+        };
+        let _ = writeln!(
+            out,
+            "Total: {} target(s), {} failed; {} created, {} removed, {} already present.",
+            totals.targets,
+            totals.failed,
+            sum(|s| s.created + s.adopted + s.healed),
+            sum(|s| s.removed + s.already_absent),
+            sum(|s| s.already_present),
+        );
+    }
     out
 }
 
@@ -270,11 +289,24 @@ fn section<'a>(run: &'a TargetRun, refused: bool) -> TargetSection<'a> {
 pub fn refused(global: &GlobalArgs, path: &Path, runs: &[&TargetRun]) -> anyhow::Result<u8> {
     let refused: Vec<&TargetRun> = runs.iter().copied().filter(|r| r.failed()).collect();
     let names: Vec<String> = refused.iter().map(|r| r.target.to_string()).collect();
-    let summary = format!(
-        "the plan {} was not applied; nothing was written (refused: {}); plan again and review the new plan",
-        path.display(),
-        names.join(", ")
-    );
+    let already = refused.iter().all(|r| {
+        matches!(
+            r.planned,
+            Err(TargetError::Check(CheckError::AlreadyApplied(_)))
+        )
+    });
+    let summary = if already {
+        format!(
+            "the plan {} has already been applied; nothing was written; plan again to see whether anything is left to do",
+            path.display()
+        )
+    } else {
+        format!(
+            "the plan {} was not applied; nothing was written (refused: {}); plan again and review the new plan",
+            path.display(),
+            names.join(", ")
+        )
+    };
     if global.output == OutputFormat::Json {
         // One document on stdout, whatever the number of refused targets.
         let body = TargetsBody {

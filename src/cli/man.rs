@@ -29,7 +29,9 @@ pub fn page(command: Option<&str>) -> Result<String, String> {
             })?,
     };
     let mut roff = Vec::new();
-    clap_mangen::Man::new(target)
+    // A subcommand has no version of its own, and the page's `.TH` line would carry its name
+    // where the version goes: every page gets the program's.
+    clap_mangen::Man::new(target.version(super::VERSION))
         .render(&mut roff)
         .map_err(|e| format!("cannot render the manual page: {e}"))?;
     String::from_utf8(roff).map_err(|e| format!("the manual page is not UTF-8: {e}"))

@@ -6,7 +6,11 @@ use sc_assoc::manifest::{self, Targeted};
 use std::path::PathBuf;
 
 pub fn validate(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<u8> {
-    let targeted = load(global, paths)?;
+    let targeted =
+        load(global, paths).map_err(|error| match error.downcast::<errors::ManifestInvalid>() {
+            Ok(invalid) => anyhow::Error::new(errors::ValidationFailed(invalid.0)),
+            Err(other) => other,
+        })?;
     if global.quiet && global.output == OutputFormat::Text {
         return Ok(EXIT_OK);
     }
@@ -17,13 +21,15 @@ pub fn validate(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<u8> {
         .iter()
         .map(|t| t.desired.triples.len())
         .sum();
-    let pending: usize = targeted
+    // An entry is one place in a file, however many targets it applies to.
+    let pending = targeted
         .targets
         .iter()
-        .map(|t| t.desired.declarations.len())
-        .sum();
+        .flat_map(|t| t.desired.declarations.iter().map(|d| &d.location))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     let for_targets = if targeted.declared {
-        format!(" for {} target(s)", targeted.targets.len())
+        format!(" (over {} target(s))", targeted.targets.len())
     } else {
         String::new()
     };
@@ -54,18 +60,40 @@ pub fn validate(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<u8> {
                     .collect::<Vec<_>>()
                     .into();
             }
-            emit(&format!("{document}\n"))?
+            emit(&format!("{document:#}\n"))?
         }
     }
     Ok(EXIT_OK)
 }
 
+/// Warnings printed before the rest are counted instead of shown.
+const SHOWN_WARNINGS: usize = 20;
+
 /// Loads and validates manifests, targets included; nothing is sent anywhere when this fails.
+/// A saved plan given among them is told for what it is, not read as a manifest with a dozen
+/// unknown keys.
 pub fn load(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<Targeted> {
+    if let Some(plan) = paths
+        .iter()
+        .find(|p| super::saved::is_plan_file(std::slice::from_ref(p)))
+    {
+        anyhow::bail!(
+            "{0} is a saved plan, not a manifest: review it with `sc-assoc show {0}`, apply it \
+             with `sc-assoc apply {0}` (alone)",
+            plan.display()
+        );
+    }
     let targeted = manifest::load_targets(paths).map_err(errors::ManifestInvalid)?;
     if !global.quiet {
-        for warning in &targeted.warnings {
+        for warning in targeted.warnings.iter().take(SHOWN_WARNINGS) {
             eprintln!("{warning}");
+        }
+        // 300k duplicates would be 300k lines: the first ones say what they are.
+        if targeted.warnings.len() > SHOWN_WARNINGS {
+            eprintln!(
+                "... and {} more warning(s) like these",
+                targeted.warnings.len() - SHOWN_WARNINGS
+            );
         }
     }
     Ok(targeted)

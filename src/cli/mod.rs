@@ -356,7 +356,9 @@ pub fn emit(text: &str) -> anyhow::Result<()> {
 fn init_logging(global: &GlobalArgs) {
     let filter = match (global.quiet, global.verbose) {
         (true, _) => "error",
-        (false, 0) => "warn,aws_config::sts=off",
+        // The SDK's own warnings dump its structures (`ProviderError(… SdkBody …)`); what they
+        // are about reaches the user as sc-assoc's own error, with a hint.
+        (false, 0) => "off,sc_assoc=warn",
         (false, 1) => "warn,aws_config::sts=off,sc_assoc=info",
         (false, _) => {
             "warn,sc_assoc=debug,aws_config=info,aws_config::sts=off,aws_smithy_runtime=info"
@@ -391,13 +393,10 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 detailed_exitcode: *detailed_exitcode,
                 out: out.clone(),
             };
-            // A saved plan pins the account and region: it names its targets, even for a
-            // manifest without `targets:`.
             let start = Start {
                 tuning,
                 prune: *prune,
                 how: None,
-                names_targets: out.is_some(),
             };
             start.run(global, targeted, verb).await
         }
@@ -431,7 +430,6 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 tuning,
                 prune: *prune,
                 how,
-                names_targets: false,
             };
             start
                 .run(global, targeted, runs::Verb::Apply { yes: *yes })
@@ -466,7 +464,6 @@ struct Start<'a> {
     tuning: &'a Tuning,
     prune: bool,
     how: Option<(Strategy, Verify)>,
-    names_targets: bool,
 }
 
 impl Start<'_> {
@@ -487,12 +484,8 @@ impl Start<'_> {
             "nothing was applied",
         )
         .await?;
-        let job = runs::Job::resolve(
-            targeted,
-            base.default_region(),
-            &self.tuning.targets,
-            self.names_targets,
-        )?;
+        let job = runs::Job::resolve(targeted, base.default_region(), &self.tuning.targets)?;
+        runs::prove_base(&base, job.targets.iter().map(|t| &t.target), &control).await?;
         let with = runs::With {
             base: &base,
             tuning: self.tuning,
@@ -517,6 +510,8 @@ async fn apply_plan_file(
     let reporter = Arc::new(reporter(global));
     let control = signals::watch(reporter.clone(), tuning.deadline());
     let base = runs::base(global, None, tuning, &control, "nothing was applied").await?;
+    let specs: Vec<_> = plan.targets.iter().map(|t| t.spec()).collect();
+    runs::prove_base(&base, &specs, &control).await?;
     let with = runs::With {
         base: &base,
         tuning,

@@ -1,8 +1,9 @@
 //! The guard on removals: whether `apply --prune` asks a person before it removes anything, and
-//! the asking. It asks only when someone can answer (stdin and stderr both on a terminal), the
-//! plan removes something, and `--yes` was not given; off a terminal (a pipeline, a script) it
-//! never asks, so unattended runs apply what they were given, as they always have. A run over
-//! several targets asks once, after every target is planned and before any is applied.
+//! the asking. When the plan removes something and `--yes` was not given, it asks when someone
+//! can answer (stdin and stderr both on a terminal) and refuses otherwise: off a terminal (a
+//! pipeline, a script) removals need `--yes` or a reviewed plan file (`apply plan.json`), as
+//! terraform's need `-auto-approve`. A run over several targets asks once, after every target is
+//! planned and before any is applied.
 
 use sc_assoc::control::RunControl;
 use std::io::{BufRead, IsTerminal, Write};
@@ -11,21 +12,27 @@ use std::io::{BufRead, IsTerminal, Write};
 /// question names the exact word, as Terraform's does.
 pub const CONFIRMATION: &str = "yes";
 
-/// Whether `apply` asks before making `removals` removals.
-pub fn should_prompt(
-    prune: bool,
-    removals: usize,
-    yes: bool,
-    stdin_tty: bool,
-    stderr_tty: bool,
-) -> bool {
-    removals > 0 && guarded(prune, yes, stdin_tty, stderr_tty)
+/// What stands between a plan's removals and their being made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// Nothing to remove, or `--yes` said so.
+    Proceed,
+    /// A person is at the terminal (stdin to type, stderr to read): ask.
+    Ask,
+    /// Removals, no `--yes`, and nobody to ask: refuse, as terraform refuses without
+    /// `-auto-approve`. A pipeline applies a reviewed plan file, or says `--yes`.
+    Refuse,
 }
 
-/// The guard applies: removals may be planned, nobody waived the question, and a person is there
-/// to read it (stderr) and type the answer (stdin).
-fn guarded(prune: bool, yes: bool, stdin_tty: bool, stderr_tty: bool) -> bool {
-    prune && !yes && stdin_tty && stderr_tty
+/// The guard for `removals` planned removals.
+pub fn guard(prune: bool, removals: usize, yes: bool, stdin_tty: bool, stderr_tty: bool) -> Guard {
+    if !prune || removals == 0 || yes {
+        Guard::Proceed
+    } else if stdin_tty && stderr_tty {
+        Guard::Ask
+    } else {
+        Guard::Refuse
+    }
 }
 
 /// Whether stdin and stderr are both terminals, the two the question needs.
@@ -96,28 +103,30 @@ mod tests {
 
     #[test]
     fn a_person_at_a_terminal_is_asked_before_removals() {
-        assert!(should_prompt(true, 2, false, true, true));
+        assert!(guard(true, 2, false, true, true) == Guard::Ask);
     }
 
     #[test]
     fn nothing_to_remove_or_no_prune_asks_nothing() {
-        assert!(!should_prompt(true, 0, false, true, true));
-        assert!(!should_prompt(false, 0, false, true, true));
+        assert!(guard(true, 0, false, true, true) != Guard::Ask);
+        assert!(guard(false, 0, false, true, true) != Guard::Ask);
         // Without prune nothing is removed, whatever a count says.
-        assert!(!should_prompt(false, 3, false, true, true));
+        assert!(guard(false, 3, false, true, true) != Guard::Ask);
     }
 
     #[test]
     fn yes_waives_the_question() {
-        assert!(!should_prompt(true, 2, true, true, true));
+        assert!(guard(true, 2, true, true, true) != Guard::Ask);
     }
 
     #[test]
-    fn off_a_terminal_nobody_is_asked() {
+    fn off_a_terminal_nobody_is_asked_and_removals_need_yes() {
         // A pipeline: stdin closed or piped, stderr a log; or half a terminal, where either the
         // question would not be seen or the answer could not be typed.
         for (stdin_tty, stderr_tty) in [(false, false), (true, false), (false, true)] {
-            assert!(!should_prompt(true, 2, false, stdin_tty, stderr_tty));
+            assert_eq!(guard(true, 2, false, stdin_tty, stderr_tty), Guard::Refuse);
+            assert_eq!(guard(true, 2, true, stdin_tty, stderr_tty), Guard::Proceed);
+            assert_eq!(guard(true, 0, false, stdin_tty, stderr_tty), Guard::Proceed);
         }
     }
 

@@ -47,14 +47,13 @@ impl Job {
     /// region of its own given `default_region` first, so filters and labels name real regions.
     /// A filter that selects nothing is an error listing the targets there are: a typo must not
     /// run zero targets and exit 0. A manifest without `targets:` is laid out as one target,
-    /// unless `--target` or a saved plan (which pins the account) asks for targets by name.
+    /// unless `--target` picks targets by name.
     pub fn resolve(
         targeted: Targeted,
         default_region: Option<String>,
         filters: &[TargetFilter],
-        names_targets: bool,
     ) -> anyhow::Result<Job> {
-        let layout = if targeted.declared || !filters.is_empty() || names_targets {
+        let layout = if targeted.declared || !filters.is_empty() {
             Layout::Grouped
         } else {
             Layout::Single
@@ -199,8 +198,14 @@ async fn confirm_removals<C>(
 ) -> anyhow::Result<()> {
     let removals = planning.removals();
     let (stdin_tty, stderr_tty) = prompt::terminal();
-    if !prompt::should_prompt(settings.prune, removals, yes, stdin_tty, stderr_tty) {
-        return Ok(());
+    match prompt::guard(settings.prune, removals, yes, stdin_tty, stderr_tty) {
+        prompt::Guard::Proceed => return Ok(()),
+        prompt::Guard::Refuse => anyhow::bail!(
+            "the plan removes {removals} association(s), and no one is at a terminal to confirm \
+             it; nothing was applied (pass --yes to remove without asking, or apply a reviewed \
+             plan: plan --out plan.json, then apply plan.json)"
+        ),
+        prompt::Guard::Ask => {}
     }
     if !(shown && std::io::stdout().is_terminal()) {
         eprintln!("{}", layout::plans_text(&runs_of(planning)));
@@ -344,6 +349,31 @@ pub async fn base(
         base = AwsBase::load(&options) => base.context("cannot set up the AWS client"),
         () = control.stopped() => Err(anyhow::anyhow!(
             "{} while setting up the AWS client (finding credentials); {nothing}",
+            super::errors::stopped_while(control.reason().as_ref())
+        )),
+    }
+}
+
+/// Proves the base credentials once, when targets will assume roles with them: refused base
+/// credentials are then one error, before any target, instead of one per target.
+pub async fn prove_base(
+    base: &AwsBase,
+    targets: impl IntoIterator<Item = &'_ sc_assoc::target::TargetSpec>,
+    control: &RunControl,
+) -> anyhow::Result<()> {
+    use sc_assoc::target::Access;
+    if !targets
+        .into_iter()
+        .any(|t| matches!(t.access, Access::Role(_)))
+    {
+        return Ok(());
+    }
+    tokio::select! {
+        proven = base.caller_account() => proven
+            .map(|_| ())
+            .context("the base AWS credentials, which assume every target's role, were refused; nothing was applied"),
+        () = control.stopped() => Err(anyhow::anyhow!(
+            "{} while checking the AWS credentials; nothing was applied",
             super::errors::stopped_while(control.reason().as_ref())
         )),
     }

@@ -1,7 +1,11 @@
-//! The inspection endpoints beside the API, never throttled or faulted: `GET /_stats` (the
+//! The control endpoints beside the API, never throttled or faulted: `GET /_stats` (the
 //! server's totals in the shape it always had, plus `targets`, each account and region's own
-//! counters) and `GET /_state` (the default target's associations as it always served them;
-//! `?account=A&region=R` one target's; `?all=true` every target's).
+//! counters), `GET /_state` (the default target's associations as it always served them;
+//! `?account=A&region=R` one target's; `?all=true` every target's), and `POST /_state`, a change
+//! behind the API's back (the console, another tool): `{"op": "add" | "remove", "product",
+//! "artifact", "action"}`, plus `account` and `region` for another target than the default.
+//! Such a change is listed at once and keeps the idempotency memory, as an out-of-band change
+//! in AWS does (the stale-token trap).
 
 use super::Inner;
 use axum::extract::{Query, State};
@@ -66,4 +70,59 @@ pub async fn state(
             json_response(&inner, StatusCode::NOT_FOUND, body.to_string())
         }
     }
+}
+
+/// `POST /_state`'s body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    op: String,
+    product: String,
+    artifact: String,
+    action: String,
+    account: Option<String>,
+    region: Option<String>,
+}
+
+/// `POST /_state`: adds or removes one association out of band. Answers `{"changed": bool}`
+/// (false when it was already so, or an id is unknown), 404 for an unknown target, 400 for a
+/// body it cannot read.
+pub async fn change(State(inner): State<Arc<Inner>>, body: axum::body::Bytes) -> Response {
+    let change: Change = match serde_json::from_slice(&body) {
+        Ok(change) => change,
+        Err(error) => {
+            let body = serde_json::json!({"message": format!("cannot read the change: {error}")});
+            return json_response(&inner, StatusCode::BAD_REQUEST, body.to_string());
+        }
+    };
+    let target = match (&change.account, &change.region) {
+        (None, None) => inner.targets.default_target(),
+        (Some(a), Some(r)) => inner.targets.get(a, r),
+        _ => {
+            let body = serde_json::json!({"message": "give both account and region, or neither"});
+            return json_response(&inner, StatusCode::BAD_REQUEST, body.to_string());
+        }
+    };
+    let Some(target) = target else {
+        let body = serde_json::json!({"message": "no such account and region"});
+        return json_response(&inner, StatusCode::NOT_FOUND, body.to_string());
+    };
+    let triple = crate::triple::Triple::new(&change.product, &change.artifact, &change.action);
+    let mut catalog = target.catalog.write().unwrap_or_else(|e| e.into_inner());
+    let changed = match change.op.as_str() {
+        "add" => catalog.insert_out_of_band(&triple),
+        "remove" => catalog.remove_out_of_band(&triple),
+        other => {
+            drop(catalog);
+            let body =
+                serde_json::json!({"message": format!("`op` is `add` or `remove`, not `{other}`")});
+            return json_response(&inner, StatusCode::BAD_REQUEST, body.to_string());
+        }
+    };
+    drop(catalog);
+    json_response(
+        &inner,
+        StatusCode::OK,
+        serde_json::json!({ "changed": changed }).to_string(),
+    )
 }

@@ -367,7 +367,7 @@ impl LocalCatalog {
         });
         let router = Router::new()
             .route("/_stats", get(inspect::stats))
-            .route("/_state", get(inspect::state))
+            .route("/_state", get(inspect::state).post(inspect::change))
             .fallback(api_handler)
             .with_state(inner.clone());
         let (shutdown, signal) = oneshot::channel::<()>();
@@ -552,19 +552,53 @@ pub struct ServeOptions {
     pub faults: Faults,
 }
 
+/// The access key the environment [`serve_standalone`] prints uses: the first base key an
+/// accounts-form seed gives (only its keys are known), or any key for the original form.
+fn access_key_for(seed: &SeedFile) -> String {
+    match seed {
+        SeedFile::Accounts(accounts) => accounts
+            .iter()
+            .flat_map(|a| a.access_keys.iter())
+            .next()
+            .cloned()
+            .unwrap_or_else(|| "AKIDLOCALCATALOG".to_string()),
+        SeedFile::Single(_) => "AKIDLOCALCATALOG".to_string(),
+    }
+}
+
 /// Serves a catalog seeded from a file until SIGINT or SIGTERM. The first line on stdout is
-/// exactly `listening on http://HOST:PORT`, so a parent process can read the port.
+/// exactly `listening on http://HOST:PORT`, so a parent process can read the port; then, on
+/// stdout too, the shell lines that point sc-assoc, the AWS CLI or boto3 at it (the catalog
+/// checks that requests are signed, not the secret, but the SDKs will not sign without keys and
+/// a region).
 pub async fn serve_standalone(opts: ServeOptions) -> anyhow::Result<()> {
     let seed = SeedFile::from_file(&opts.seed_path)?;
+    let key = access_key_for(&seed);
+    let region = match &seed {
+        SeedFile::Accounts(accounts) => accounts
+            .iter()
+            .find_map(|a| a.regions.0.first().map(|(r, _)| r.clone()))
+            .unwrap_or_else(|| DEFAULT_REGION.to_string()),
+        SeedFile::Single(_) => DEFAULT_REGION.to_string(),
+    };
     let config = CatalogConfig {
         faults: opts.faults,
         ..CatalogConfig::from_seed_file(seed)
     };
     let catalog = LocalCatalog::start(config, opts.listen).await?;
-    let addr = catalog.addr();
+    let endpoint = catalog.endpoint();
     {
         let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on http://{addr}")?;
+        writeln!(out, "listening on {endpoint}")?;
+        writeln!(
+            out,
+            "# point sc-assoc (or the AWS CLI, boto3) at it: no real credentials are used\n\
+             export AWS_ENDPOINT_URL={endpoint} AWS_REGION={region} \
+             AWS_ACCESS_KEY_ID={key} AWS_SECRET_ACCESS_KEY=local-catalog-secret\n\
+             # inspect it: curl {endpoint}/_state ; curl {endpoint}/_stats\n\
+             # change it behind the API's back: curl -X POST {endpoint}/_state \\\n\
+             #   -d '{{\"op\": \"remove\", \"product\": \"prod-…\", \"artifact\": \"pa-…\", \"action\": \"act-…\"}}'"
+        )?;
         out.flush()?;
     }
     wait_for_signal().await?;

@@ -39,6 +39,8 @@ pub fn merge(files: Vec<ManifestFile>) -> (DesiredSet, Vec<Diagnostic>) {
                 continue;
             };
             let (product, listed, actions) = ids;
+            set.places
+                .note_product(product, &at(association.product.pos));
             if !first_declared.contains_key(product) {
                 first_declared.insert(product.to_string(), BTreeMap::new());
             }
@@ -65,6 +67,7 @@ pub fn merge(files: Vec<ManifestFile>) -> (DesiredSet, Vec<Diagnostic>) {
         })
         .collect();
     errors.extend(too_many_actions(&set.triples, &artifacts));
+    set.places.artifacts = artifacts;
     set.accept_language = language.agreed();
     (set, errors)
 }

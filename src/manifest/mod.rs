@@ -56,6 +56,33 @@ pub struct DesiredSet {
     pub warnings: Vec<Diagnostic>,
     /// The files read, in load order.
     pub files: Vec<PathBuf>,
+    /// Where each product and artifact id of `triples` is first given.
+    pub places: IdPlaces,
+}
+
+/// Where each product id and each (product, artifact) is first given in the manifests: a
+/// problem with the id itself (it does not exist) is reported there, not at the action that
+/// happens to complete a triple.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IdPlaces {
+    pub products: BTreeMap<String, Location>,
+    pub artifacts: BTreeMap<(String, String), Location>,
+}
+
+impl IdPlaces {
+    /// Notes `product` at `location`, unless it was given earlier.
+    pub fn note_product(&mut self, product: &str, location: &Location) {
+        if !self.products.contains_key(product) {
+            self.products.insert(product.to_string(), location.clone());
+        }
+    }
+
+    /// Notes `artifact` of `product` at `location`, unless it was given earlier.
+    pub fn note_artifact(&mut self, product: &str, artifact: &str, location: &Location) {
+        self.artifacts
+            .entry((product.to_string(), artifact.to_string()))
+            .or_insert_with(|| location.clone());
+    }
 }
 
 /// What the manifests ask for, per target (account and region).

@@ -334,13 +334,15 @@ pub struct RawAssociation {
     )]
     #[schemars(with = "RawRef")]
     pub action: Option<RawRef>,
-    /// Several service actions (ids or `{name: ...}`). Use either `action` or `actions`.
+    /// Several service actions (ids or `{name: ...}`). Use either `action` or `actions`. An
+    /// empty list declares that the artifacts carry no action: with `--prune`, every action on
+    /// them is removed; without it, the entry changes nothing.
     #[serde(
         default,
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schemars(with = "Vec<RawRef>", length(min = 1))]
+    #[schemars(with = "Vec<RawRef>")]
     pub actions: Option<Vec<RawRef>>,
 }
 

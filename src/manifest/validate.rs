@@ -184,20 +184,46 @@ impl Checker<'_> {
                     .to_string(),
             ),
             Problem::Syntax { pos, message } => {
-                match serde_yaml::from_str::<serde::de::IgnoredAny>(self.text) {
+                let (pos, detail) = match serde_yaml::from_str::<serde::de::IgnoredAny>(self.text) {
                     Err(error) => {
                         let pos = error.location().map_or(pos, |at| Pos {
                             line: at.line(),
                             column: at.column(),
                         });
-                        (pos, format!("invalid YAML: {error}"))
+                        (pos, error.to_string())
                     }
                     // The parsers disagree: yaml-rust2's word is the one that stopped us.
-                    Ok(_) => (pos, format!("invalid YAML: {message}")),
-                }
+                    Ok(_) => (pos, message),
+                };
+                (pos, Self::syntax_message(self.text, pos, &detail))
             }
         };
         self.error(pos, message);
+    }
+
+    /// A YAML parser's complaint told as the mistake behind it, where it is one a person makes
+    /// often: the parser's words describe its own state (`found character that cannot start any
+    /// token`), not the tab that caused it.
+    fn syntax_message(text: &str, pos: Pos, detail: &str) -> String {
+        let line = text.lines().nth(pos.line.saturating_sub(1)).unwrap_or("");
+        let indent: &str = &line[..line.len() - line.trim_start().len()];
+        if indent.contains('\t')
+            || (detail.contains("cannot start any token") && line.contains('\t'))
+        {
+            return format!(
+                "invalid YAML: a tab character indents this line; YAML indents with spaces only \
+             ({detail})"
+            );
+        }
+        if detail.contains("did not find expected '-' indicator")
+            || detail.contains("did not find expected key")
+        {
+            return format!(
+                "invalid YAML: this line's indentation does not match the lines above it; \
+             entries of one list or mapping start in the same column ({detail})"
+            );
+        }
+        format!("invalid YAML: {detail}")
     }
 
     /// Takes the tree by value: each association entry is dropped once judged, so the tree and
@@ -442,6 +468,21 @@ impl Checker<'_> {
             self.error(at.pos, message);
             return None;
         }
+        // AWS's ids say what they are: `prod-…`, `pa-…`, `act-…`. One of another kind here is
+        // a mix-up the catalog would only answer with "does not exist".
+        if let Some(kind) = id_kind(&id).filter(|kind| *kind != what) {
+            let article = if kind == "product" { "a" } else { "an" };
+            let message = format!(
+                "`{}` is {article} {kind} id, given as the {what}",
+                shorten(&id)
+            );
+            let hint = Some(format!(
+                "{what} ids start with `{}`; or write a name as `{{name: ...}}`",
+                id_prefix(what)
+            ));
+            self.error_hinted(at.pos, message, hint);
+            return None;
+        }
         Some(At {
             value: Ref::Id(id),
             pos: at.pos,
@@ -527,7 +568,9 @@ impl Checker<'_> {
             self.error_hinted(at.pos, message, hint);
             return None;
         };
-        if items.is_empty() {
+        // `actions: []` declares that the artifacts carry no action: what `--prune` makes so.
+        // An artifact list is never empty: it would declare nothing at all.
+        if items.is_empty() && key != "actions" {
             self.error(at.pos, format!("`{key}` is empty; list at least one id"));
             return None;
         }
@@ -540,6 +583,22 @@ impl Checker<'_> {
             }
         }
         ok.then_some(refs)
+    }
+}
+
+/// The kind of id `id` is by AWS's prefix, if it has one of the three.
+fn id_kind(id: &str) -> Option<&'static str> {
+    ["product", "artifact", "action"]
+        .into_iter()
+        .find(|kind| id.starts_with(id_prefix(kind)))
+}
+
+/// AWS's id prefix of a kind: `prod-`, `pa-`, `act-`.
+fn id_prefix(kind: &str) -> &'static str {
+    match kind {
+        "product" => "prod-",
+        "artifact" => "pa-",
+        _ => "act-",
     }
 }
 

@@ -9,6 +9,8 @@ use crate::pipeline::{Planning, Reached, TargetError, TargetRun, for_each_target
 use crate::progress::Reporter;
 use crate::seam::Connect;
 use crate::settings::Settings;
+use crate::triple::Triple;
+use std::collections::BTreeSet;
 
 /// The first phase for a saved plan: every target connected, its credentials' account checked
 /// against the planned one, its planned scope re-read and compared with what the plan saw,
@@ -85,7 +87,18 @@ async fn check_one<K: Connect>(
     .map_err(CheckError::Scope)?;
     let drift = Drift::between(&target.observed, &now);
     if drift.is_empty() {
-        Ok(())
+        return Ok(());
+    }
+    // Exactly the plan's own changes, made: by this plan, applied before (or by someone who
+    // did the same).
+    let plan = target.plan();
+    let mut applied: BTreeSet<Triple> = target.observed.iter().cloned().collect();
+    applied.extend(plan.to_add.iter().cloned());
+    for removed in &plan.to_remove {
+        applied.remove(removed);
+    }
+    if applied == now {
+        Err(CheckError::AlreadyApplied(target.changes.len()))
     } else {
         Err(CheckError::Stale(drift))
     }

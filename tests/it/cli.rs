@@ -138,14 +138,15 @@ associations:
     let run = sc_assoc(Some(&catalog.endpoint()), &["apply", path]).await;
     assert_eq!(run.code, 1, "{run:?}");
     for (line, column, message) in [
+        // Each id at its own place: the artifact where the artifact is written.
         (
             4,
-            55,
+            35,
             "product `prod-web` has no provisioning artifact `pa-missing`",
         ),
         (
             5,
-            53,
+            34,
             "product `prod-db` has no provisioning artifact `pa-web-v1`",
         ),
         (6, 52, "service action `act-nope` does not exist"),

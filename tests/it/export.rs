@@ -121,7 +121,7 @@ async fn export_needs_a_product_or_all_products_and_names_an_unknown_product() {
     assert_eq!(
         unknown.stderr,
         "error: cannot find product `Web Srever`\n  caused by: no product has the id or the name \
-         `Web Srever`\n"
+         `Web Srever`; did you mean `Web Server` (`prod-web`)?\n"
     );
 
     let empty = sc_assoc(Some(&endpoint), &["export", "--product", "prod-db"]).await;

@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 pub enum Answer {
     /// HTTP 200 with this JSON body.
     Ok(serde_json::Value),
+    /// HTTP 200 with this XML body, as the Query protocol (STS) answers.
+    Query(String),
     /// An AWS error: status, `__type`, message.
     Error(u16, &'static str, String),
     /// Accept the request and never answer.
@@ -40,10 +42,10 @@ impl Hostile {
         let script: Arc<Script> = Arc::new(script);
         let calls: Arc<Mutex<HashMap<String, u64>>> = Arc::default();
         let counted = calls.clone();
-        let app = axum::Router::new().fallback(move |headers: HeaderMap, _body: Bytes| {
+        let app = axum::Router::new().fallback(move |headers: HeaderMap, body: Bytes| {
             let script = script.clone();
             let calls = counted.clone();
-            async move { answer(&*script, &calls, headers).await }
+            async move { answer(&*script, &calls, headers, &body).await }
         });
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
             .await
@@ -86,13 +88,22 @@ async fn answer(
     script: &Script,
     calls: &Mutex<HashMap<String, u64>>,
     headers: HeaderMap,
+    body: &[u8],
 ) -> Response {
+    // Service Catalog names the operation in a header; STS (the Query protocol) in the form's
+    // `Action`.
+    let form_action = || {
+        url::form_urlencoded::parse(body)
+            .find(|(key, _)| key == "Action")
+            .map(|(_, value)| value.into_owned())
+    };
     let operation = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .and_then(|t| t.rsplit('.').next())
-        .unwrap_or("")
-        .to_string();
+        .map(str::to_string)
+        .or_else(form_action)
+        .unwrap_or_default();
     let call = {
         let mut calls = calls.lock().expect("lock");
         let count = calls.entry(operation.clone()).or_default();
@@ -117,6 +128,7 @@ async fn answer(
             serde_json::json!({"__type": code, "message": message}).to_string(),
         )
             .into_response(),
+        Answer::Query(xml) => (StatusCode::OK, [("content-type", "text/xml")], xml).into_response(),
         Answer::Hang => {
             std::future::pending::<()>().await;
             StatusCode::OK.into_response()

@@ -16,6 +16,7 @@ mod local_catalog;
 mod man;
 mod manifest;
 mod names;
+mod newcomer;
 mod pacing;
 mod prompt;
 mod prune;

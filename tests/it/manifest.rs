@@ -375,14 +375,23 @@ fn ids_must_match_the_api_pattern_and_length() {
 }
 
 #[test]
-fn empty_lists_are_errors() {
+fn empty_lists_are_errors_but_an_empty_action_list_declares_an_artifact_with_none() {
     assert_eq!(
         errors("version: 1\nassociations: []\n"),
         vec!["m.yaml:2:15: error: `associations` is empty; declare at least one"]
     );
     assert_eq!(
-        errors("version: 1\nassociations:\n  - {product: p, artifacts: [a], actions: []}\n"),
-        vec!["m.yaml:3:43: error: `actions` is empty; list at least one id"]
+        errors("version: 1\nassociations:\n  - {product: p, artifacts: [], actions: [x]}\n"),
+        vec!["m.yaml:3:29: error: `artifacts` is empty; list at least one id"]
+    );
+    // No triple, but the artifact is declared (in scope for --prune).
+    let set = parse("version: 1\nassociations:\n  - {product: p, artifacts: [a], actions: []}\n")
+        .expect("an artifact declared with no action");
+    assert!(set.triples.is_empty());
+    assert!(
+        set.places
+            .artifacts
+            .contains_key(&("p".to_string(), "a".to_string()))
     );
 }
 

@@ -307,7 +307,7 @@ async fn validate_checks_names_and_selectors_offline_and_counts_them_apart() {
              {file}:5:13: error: `action` must be an id string or `{{name: ...}}`, found a \
              mapping with key `id`\n\
              3 errors\n\
-             error: the manifest is invalid; nothing was applied\n"
+             error: the manifest is invalid\n"
         )
     );
 }

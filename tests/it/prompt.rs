@@ -334,14 +334,25 @@ async fn nothing_to_remove_or_a_plan_asks_nothing_on_a_terminal() {
 }
 
 #[tokio::test]
-async fn off_a_terminal_apply_prune_never_asks_and_removes() {
+async fn off_a_terminal_removals_need_yes_and_are_never_asked_for() {
     // Every other test, and every pipeline, runs like this: stdin closed, output to pipes.
     let catalog = start_catalog(SEED).await;
     let dir = tempfile::tempdir().unwrap();
     let manifest = write_file(dir.path(), "m.yaml", MANIFEST);
+    let manifest = manifest.to_str().unwrap();
+    let refused = sc_assoc(Some(&catalog.endpoint()), &["apply", manifest, "--prune"]).await;
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(!refused.stderr.contains("confirms"), "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .contains("pass --yes to remove without asking"),
+        "{refused:?}"
+    );
+    assert_eq!(catalog.stats().write_calls(), 0, "not even the additions");
     let run = sc_assoc(
         Some(&catalog.endpoint()),
-        &["apply", manifest.to_str().unwrap(), "--prune"],
+        &["apply", manifest, "--prune", "--yes"],
     )
     .await;
     assert_eq!(run.code, 0, "{run:?}");

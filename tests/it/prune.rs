@@ -115,7 +115,7 @@ async fn prune_never_touches_an_artifact_the_manifest_does_not_name() {
 
     let run = sc_assoc(
         Some(&endpoint),
-        &["apply", path, "--prune", "--output", "json"],
+        &["apply", path, "--prune", "--yes", "--output", "json"],
     )
     .await;
     assert_eq!(run.code, 0, "{run:?}");
@@ -164,7 +164,13 @@ async fn a_selector_puts_every_selected_artifact_in_scope_and_no_other_product()
     );
     let run = sc_assoc(
         Some(&catalog.endpoint()),
-        &["apply", manifest.to_str().unwrap(), "--prune", "-q"],
+        &[
+            "apply",
+            manifest.to_str().unwrap(),
+            "--prune",
+            "--yes",
+            "-q",
+        ],
     )
     .await;
     assert_eq!(run.code, 0, "{run:?}");
@@ -190,6 +196,7 @@ async fn batch_mode_prunes_with_batch_disassociate() {
             "apply",
             manifest.to_str().unwrap(),
             "--prune",
+            "--yes",
             "--strategy",
             "batch",
             "--output",
@@ -261,14 +268,22 @@ async fn verification_heals_a_removal_hidden_by_a_replayed_disassociate_token() 
     let manifest = write_file(dir.path(), "m.yaml", MANIFEST);
     let path = manifest.to_str().unwrap();
     let endpoint = catalog.endpoint();
-    let first = sc_assoc(Some(&endpoint), &["apply", path, "--prune", "-q"]).await;
+    let first = sc_assoc(Some(&endpoint), &["apply", path, "--prune", "--yes", "-q"]).await;
     assert_eq!(first.code, 0, "{first:?}");
     let back = t("prod-web", "pa-web-v1", "act-stop");
     catalog.insert_association_out_of_band(&back);
 
     let unverified = sc_assoc(
         Some(&endpoint),
-        &["apply", path, "--prune", "--no-verify", "--output", "json"],
+        &[
+            "apply",
+            path,
+            "--prune",
+            "--yes",
+            "--no-verify",
+            "--output",
+            "json",
+        ],
     )
     .await;
     assert_eq!(unverified.json()["summary"]["removed"], 1, "{unverified:?}");
@@ -279,7 +294,7 @@ async fn verification_heals_a_removal_hidden_by_a_replayed_disassociate_token() 
 
     let verified = sc_assoc(
         Some(&endpoint),
-        &["apply", path, "--prune", "--output", "json"],
+        &["apply", path, "--prune", "--yes", "--output", "json"],
     )
     .await;
     assert_eq!(verified.code, 0, "{verified:?}");

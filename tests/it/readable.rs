@@ -240,14 +240,11 @@ async fn json_is_never_coloured_even_with_color_always() {
     let manifest = write_file(dir.path(), "m.yaml", BY_NAME);
     let path = manifest.to_str().unwrap();
 
-    for command in ["plan", "apply"] {
-        let run = sc_assoc(
-            Some(&catalog.endpoint()),
-            &[
-                command, path, "--prune", "--color", "always", "--output", "json",
-            ],
-        )
-        .await;
+    for command in [vec!["plan"], vec!["apply", "--yes"]] {
+        let mut args = command.clone();
+        args.extend([path, "--prune", "--color", "always", "--output", "json"]);
+        let run = sc_assoc(Some(&catalog.endpoint()), &args).await;
+        let command = command[0];
         assert_eq!(run.code, 0, "{command}: {run:?}");
         assert!(!run.stdout.contains(ESC), "{command}: {run:?}");
         assert!(run.json().is_object(), "{command}: {run:?}");

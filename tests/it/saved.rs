@@ -99,12 +99,12 @@ async fn apply_of_a_saved_plan_makes_exactly_the_planned_writes_once() {
         );
     }
 
-    // The plan described a state that is gone now: applying it again is refused.
+    // The plan is in place now: applying it again is refused, and says why.
     catalog.reset_stats();
     let again = sc_assoc(Some(&catalog.endpoint()), &["apply", &planned.plan]).await;
     assert_eq!(again.code, 1, "{again:?}");
     assert!(
-        again.stderr.contains("changed since the plan was made"),
+        again.stderr.contains("has already been applied"),
         "{again:?}"
     );
     assert_eq!(catalog.stats().write_calls(), 0);

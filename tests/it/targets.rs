@@ -124,12 +124,12 @@ async fn the_plan_is_grouped_by_target_with_a_line_per_target_and_a_total() {
     }
     assert!(
         run.stdout
-            .contains("222222222222/us-east-1  2 to add, 0 to remove, 0 in place"),
+            .contains("222222222222/us-east-1  2 to add, 0 to remove, 0 already present"),
         "{run:?}"
     );
     assert!(
         run.stdout
-            .contains("111111111111/us-east-1  0 to add, 0 to remove, 1 in place"),
+            .contains("111111111111/us-east-1  0 to add, 0 to remove, 1 already present"),
         "{run:?}"
     );
     assert!(
@@ -535,7 +535,14 @@ async fn export_writes_one_manifest_per_target_each_naming_its_target_and_applyi
 #[tokio::test]
 async fn an_assume_role_that_never_answers_ends_every_target_at_the_deadline() {
     use crate::hostile::{Answer, Hostile};
-    let endpoint = Hostile::start(|_| Answer::Hang).await;
+    // The base credentials check out (GetCallerIdentity); assuming any role never answers.
+    let endpoint = Hostile::start(|request| match request.operation.as_str() {
+        "GetCallerIdentity" => Answer::Query(
+            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::111111111111:user/hub</Arn><UserId>AIDAHUB</UserId><Account>111111111111</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></GetCallerIdentityResponse>".to_string(),
+        ),
+        _ => Answer::Hang,
+    })
+    .await;
     let dir = tempfile::tempdir().expect("temp dir");
     let manifest = write_file(dir.path(), "fleet.yaml", HUB_AND_SPOKES);
     let started = std::time::Instant::now();
