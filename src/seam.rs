@@ -470,7 +470,12 @@ pub enum SetupError {
     /// STS refused (or could not be asked) to let the base credentials assume a target's
     /// role. `detail` is STS's answer, redacted.
     #[error("cannot assume the role `{role_arn}`: {detail}")]
-    AssumeRole { role_arn: String, detail: String },
+    AssumeRole {
+        role_arn: String,
+        detail: String,
+        /// STS's error code (`AccessDenied`, …), when it answered with one.
+        code: Option<String>,
+    },
 }
 
 impl SetupError {
@@ -480,10 +485,11 @@ impl SetupError {
         }
     }
 
-    pub(crate) fn assume_role(role_arn: &str, detail: &str) -> Self {
+    pub(crate) fn assume_role(role_arn: &str, detail: &str, code: Option<String>) -> Self {
         SetupError::AssumeRole {
             role_arn: role_arn.to_string(),
             detail: redact(detail).into_owned(),
+            code,
         }
     }
 }

@@ -213,6 +213,7 @@ impl AwsBase {
                         return Err(SetupError::assume_role(
                             &role.role_arn,
                             &errors::chain_text(&err),
+                            sts_error_code(&err),
                         ));
                     }
                 }
@@ -227,6 +228,24 @@ impl AwsBase {
         let shared = shared.into_builder().region(region).build();
         Ok(AwsCatalog::from_shared(&shared, &self.options, pacer))
     }
+}
+
+/// STS's error code behind a failed `AssumeRole` (`AccessDenied`, …), found in the error's
+/// sources, where the SDK keeps the parsed answer.
+fn sts_error_code(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    let mut cause = Some(err);
+    while let Some(error) = cause {
+        if let Some(sdk) = error.downcast_ref::<SdkError<AssumeRoleError>>() {
+            return sdk.code().map(str::to_string);
+        }
+        if let Some(operation) = error.downcast_ref::<AssumeRoleError>() {
+            return operation.code().map(str::to_string);
+        }
+        cause = error.source();
+    }
+    None
 }
 
 /// The bounds of every call a client makes, Service Catalog and STS alike.

@@ -139,13 +139,22 @@ pub fn fields(err: &anyhow::Error) -> FailureFields {
         };
     }
     let api = api_error(err);
+    // A role STS refused has STS's code, and no Service Catalog call behind it.
+    let sts_code = match setup_error(err) {
+        Some(SetupError::AssumeRole { code, .. }) => code.clone(),
+        _ => None,
+    };
     FailureFields::Error {
         error: ErrorBody {
             message: redact(&err.to_string()).into_owned(),
             caused_by: causes(err).iter().map(|c| redact(c).into_owned()).collect(),
             hint: hint(err).map(str::to_string),
-            code: api.map(|a| a.code.clone()),
-            operation: api.map(|a| a.operation),
+            code: api.map(|a| a.code.clone()).or(sts_code),
+            operation: api.map(|a| a.operation).or_else(|| {
+                setup_error(err)
+                    .is_some_and(|s| matches!(s, SetupError::AssumeRole { .. }))
+                    .then_some("AssumeRole")
+            }),
             usage: None,
         },
     }
