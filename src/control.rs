@@ -10,8 +10,8 @@
 //! calls still running when the grace is over ([`ErrorKind::Cancelled`]).
 
 use crate::seam::{
-    ActionSummary, ApiError, ApiResult, ArtifactDetail, ArtifactView, BatchItemFailure, Catalog,
-    ErrorKind, ProductKey, ProductSummary, operation,
+    ActionDetail, ActionSpec, ActionSummary, ApiError, ApiResult, ArtifactDetail, ArtifactView,
+    BatchItemFailure, Catalog, ErrorKind, ProductKey, ProductSummary, operation,
 };
 use crate::triple::Triple;
 use serde::Serialize;
@@ -263,10 +263,35 @@ impl<C: Catalog> Catalog for Guarded<'_, C> {
             .await
     }
 
-    async fn describe_service_action(&self, id: &str) -> ApiResult<ActionSummary> {
+    async fn describe_service_action(&self, id: &str) -> ApiResult<ActionDetail> {
         let call = self.inner.describe_service_action(id);
         self.control
             .guard(operation::DESCRIBE_SERVICE_ACTION, call)
+            .await
+    }
+
+    async fn create_service_action(
+        &self,
+        spec: &ActionSpec,
+        token: &str,
+    ) -> ApiResult<ActionDetail> {
+        let call = self.inner.create_service_action(spec, token);
+        self.control
+            .guard(operation::CREATE_SERVICE_ACTION, call)
+            .await
+    }
+
+    async fn update_service_action(&self, id: &str, spec: &ActionSpec) -> ApiResult<ActionDetail> {
+        let call = self.inner.update_service_action(id, spec);
+        self.control
+            .guard(operation::UPDATE_SERVICE_ACTION, call)
+            .await
+    }
+
+    async fn delete_service_action(&self, id: &str, token: &str) -> ApiResult<()> {
+        let call = self.inner.delete_service_action(id, token);
+        self.control
+            .guard(operation::DELETE_SERVICE_ACTION, call)
             .await
     }
 

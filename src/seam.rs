@@ -30,10 +30,13 @@ pub enum Operation {
     DescribeProductAsAdmin,
     SearchProductsAsAdmin,
     ListProvisioningArtifacts,
+    CreateServiceAction,
+    UpdateServiceAction,
+    DeleteServiceAction,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 12] = [
+    pub const ALL: [Operation; 15] = [
         Operation::Associate,
         Operation::Disassociate,
         Operation::BatchAssociate,
@@ -46,6 +49,9 @@ impl Operation {
         Operation::DescribeProductAsAdmin,
         Operation::SearchProductsAsAdmin,
         Operation::ListProvisioningArtifacts,
+        Operation::CreateServiceAction,
+        Operation::UpdateServiceAction,
+        Operation::DeleteServiceAction,
     ];
 
     /// The API's name of the operation.
@@ -65,6 +71,9 @@ impl Operation {
             Operation::DescribeProductAsAdmin => "DescribeProductAsAdmin",
             Operation::SearchProductsAsAdmin => "SearchProductsAsAdmin",
             Operation::ListProvisioningArtifacts => "ListProvisioningArtifacts",
+            Operation::CreateServiceAction => "CreateServiceAction",
+            Operation::UpdateServiceAction => "UpdateServiceAction",
+            Operation::DeleteServiceAction => "DeleteServiceAction",
         }
     }
 
@@ -85,6 +94,9 @@ impl Operation {
                 | Operation::Disassociate
                 | Operation::BatchAssociate
                 | Operation::BatchDisassociate
+                | Operation::CreateServiceAction
+                | Operation::UpdateServiceAction
+                | Operation::DeleteServiceAction
         )
     }
 }
@@ -105,6 +117,9 @@ pub mod operation {
     pub const DESCRIBE_PRODUCT: &str = Operation::DescribeProductAsAdmin.name();
     pub const LIST_ARTIFACTS: &str = Operation::ListProvisioningArtifacts.name();
     pub const DESCRIBE_ARTIFACT: &str = Operation::DescribeProvisioningArtifact.name();
+    pub const CREATE_SERVICE_ACTION: &str = Operation::CreateServiceAction.name();
+    pub const UPDATE_SERVICE_ACTION: &str = Operation::UpdateServiceAction.name();
+    pub const DELETE_SERVICE_ACTION: &str = Operation::DeleteServiceAction.name();
 }
 
 /// A service action as the list and describe calls summarise it.
@@ -114,6 +129,24 @@ pub struct ActionSummary {
     pub name: Option<String>,
     pub description: Option<String>,
     pub definition_type: Option<String>,
+}
+
+/// A service action with its definition: what DescribeServiceAction, CreateServiceAction and
+/// UpdateServiceAction answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionDetail {
+    pub summary: ActionSummary,
+    /// `Name` (the SSM document), `Version`, `AssumeRole`, `Parameters` (a JSON string).
+    pub definition: BTreeMap<String, String>,
+}
+
+/// A service action as CreateServiceAction and UpdateServiceAction send it (definition type
+/// `SSM_AUTOMATION`, the only one there is).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionSpec {
+    pub name: String,
+    pub description: Option<String>,
+    pub definition: BTreeMap<String, String>,
 }
 
 /// A provisioning artifact seen from a service action (ListProvisioningArtifactsForServiceAction).
@@ -244,6 +277,8 @@ pub enum ErrorKind {
     Duplicate,
     /// ResourceNotFoundException: unknown product, artifact or action, or a mismatched pair.
     NotFound,
+    /// ResourceInUseException: a service action still associated cannot be deleted.
+    InUse,
     /// LimitExceededException: a quota (25 actions per artifact). No retry clears it.
     LimitExceeded,
     /// InvalidParametersException: the request broke the model's rules.
@@ -383,11 +418,33 @@ pub trait Catalog: Send + Sync {
     /// ListServiceActions, every page.
     fn list_service_actions(&self) -> impl Future<Output = ApiResult<Vec<ActionSummary>>> + Send;
 
-    /// DescribeServiceAction.
+    /// DescribeServiceAction: the action and its definition.
     fn describe_service_action(
         &self,
         id: &str,
-    ) -> impl Future<Output = ApiResult<ActionSummary>> + Send;
+    ) -> impl Future<Output = ApiResult<ActionDetail>> + Send;
+
+    /// CreateServiceAction with the given idempotency token.
+    fn create_service_action(
+        &self,
+        spec: &ActionSpec,
+        token: &str,
+    ) -> impl Future<Output = ApiResult<ActionDetail>> + Send;
+
+    /// UpdateServiceAction: the whole definition is sent (whether the service merges or
+    /// replaces it is not documented).
+    fn update_service_action(
+        &self,
+        id: &str,
+        spec: &ActionSpec,
+    ) -> impl Future<Output = ApiResult<ActionDetail>> + Send;
+
+    /// DeleteServiceAction with the given idempotency token.
+    fn delete_service_action(
+        &self,
+        id: &str,
+        token: &str,
+    ) -> impl Future<Output = ApiResult<()>> + Send;
 
     /// SearchProductsAsAdmin, every page, optionally filtered by full-text search.
     fn search_products(

@@ -76,6 +76,7 @@ pub(super) fn kind_of(code: &str, status: Option<u16>) -> ErrorKind {
     match code {
         "DuplicateResourceException" => ErrorKind::Duplicate,
         "ResourceNotFoundException" => ErrorKind::NotFound,
+        "ResourceInUseException" => ErrorKind::InUse,
         "LimitExceededException" => ErrorKind::LimitExceeded,
         "InvalidParametersException" | "ValidationException" => ErrorKind::InvalidParameters,
         code if THROTTLING_CODES.contains(&code) => ErrorKind::Throttled,

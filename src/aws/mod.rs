@@ -15,8 +15,8 @@ mod transport;
 use crate::pace::Pacer;
 pub use crate::seam::SetupError;
 use crate::seam::{
-    ActionSummary, ApiError, ApiResult, ArtifactDetail, ArtifactView, BatchItemFailure, Catalog,
-    ErrorKind, ProductKey, ProductSummary,
+    ActionDetail, ActionSpec, ActionSummary, ApiError, ApiResult, ArtifactDetail, ArtifactView,
+    BatchItemFailure, Catalog, ErrorKind, ProductKey, ProductSummary,
 };
 use crate::triple::Triple;
 use aws_sdk_servicecatalog::Client;
@@ -501,6 +501,44 @@ fn action_summary(summary: &aws_sdk_servicecatalog::types::ServiceActionSummary)
     }
 }
 
+/// A service action's detail as the SDK gives it, in the seam's types.
+fn action_detail(
+    detail: Option<&aws_sdk_servicecatalog::types::ServiceActionDetail>,
+    id: &str,
+) -> ActionDetail {
+    let summary = detail
+        .and_then(|d| d.service_action_summary())
+        .map(action_summary)
+        .unwrap_or(ActionSummary {
+            id: id.to_string(),
+            name: None,
+            description: None,
+            definition_type: None,
+        });
+    let definition = detail
+        .and_then(|d| d.definition())
+        .map(|map| {
+            map.iter()
+                .map(|(key, value)| (key.as_str().to_string(), value.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    ActionDetail {
+        summary,
+        definition,
+    }
+}
+
+/// The definition map in the SDK's key type.
+fn sdk_definition(
+    definition: &BTreeMap<String, String>,
+) -> std::collections::HashMap<aws_sdk_servicecatalog::types::ServiceActionDefinitionKey, String> {
+    definition
+        .iter()
+        .map(|(key, value)| (key.as_str().into(), value.clone()))
+        .collect()
+}
+
 /// The token of the next page, if there is one: an empty token also ends the listing.
 fn next_token(token: Option<&str>) -> Option<String> {
     token.filter(|t| !t.is_empty()).map(str::to_string)
@@ -570,9 +608,10 @@ fn batch_failures(
 }
 
 use crate::seam::operation::{
-    ASSOCIATE, BATCH_ASSOCIATE, BATCH_DISASSOCIATE, DESCRIBE_ARTIFACT, DESCRIBE_PRODUCT,
-    DESCRIBE_SERVICE_ACTION, DISASSOCIATE, LIST_ACTIONS_FOR_ARTIFACT, LIST_ARTIFACTS,
-    LIST_ARTIFACTS_FOR_ACTION, LIST_SERVICE_ACTIONS, SEARCH_PRODUCTS,
+    ASSOCIATE, BATCH_ASSOCIATE, BATCH_DISASSOCIATE, CREATE_SERVICE_ACTION, DELETE_SERVICE_ACTION,
+    DESCRIBE_ARTIFACT, DESCRIBE_PRODUCT, DESCRIBE_SERVICE_ACTION, DISASSOCIATE,
+    LIST_ACTIONS_FOR_ARTIFACT, LIST_ARTIFACTS, LIST_ARTIFACTS_FOR_ACTION, LIST_SERVICE_ACTIONS,
+    SEARCH_PRODUCTS, UPDATE_SERVICE_ACTION,
 };
 
 impl Catalog for AwsCatalog {
@@ -723,7 +762,7 @@ impl Catalog for AwsCatalog {
         .await
     }
 
-    async fn describe_service_action(&self, id: &str) -> ApiResult<ActionSummary> {
+    async fn describe_service_action(&self, id: &str) -> ApiResult<ActionDetail> {
         self.before_call(DESCRIBE_SERVICE_ACTION).await;
         let output = self
             .client
@@ -733,15 +772,59 @@ impl Catalog for AwsCatalog {
             .send()
             .await
             .map_err(|e| self.fail(DESCRIBE_SERVICE_ACTION, e))?;
-        let summary = output
-            .service_action_detail()
-            .and_then(|d| d.service_action_summary());
-        Ok(summary.map(action_summary).unwrap_or(ActionSummary {
-            id: id.to_string(),
-            name: None,
-            description: None,
-            definition_type: None,
-        }))
+        Ok(action_detail(output.service_action_detail(), id))
+    }
+
+    async fn create_service_action(
+        &self,
+        spec: &ActionSpec,
+        token: &str,
+    ) -> ApiResult<ActionDetail> {
+        self.before_call(CREATE_SERVICE_ACTION).await;
+        let output = self
+            .client
+            .create_service_action()
+            .name(&spec.name)
+            .set_description(spec.description.clone())
+            .definition_type(
+                aws_sdk_servicecatalog::types::ServiceActionDefinitionType::SsmAutomation,
+            )
+            .set_definition(Some(sdk_definition(&spec.definition)))
+            .idempotency_token(token)
+            .set_accept_language(self.accept_language.clone())
+            .send()
+            .await
+            .map_err(|e| self.fail(CREATE_SERVICE_ACTION, e))?;
+        Ok(action_detail(output.service_action_detail(), ""))
+    }
+
+    async fn update_service_action(&self, id: &str, spec: &ActionSpec) -> ApiResult<ActionDetail> {
+        self.before_call(UPDATE_SERVICE_ACTION).await;
+        let output = self
+            .client
+            .update_service_action()
+            .id(id)
+            .name(&spec.name)
+            .set_description(spec.description.clone())
+            .set_definition(Some(sdk_definition(&spec.definition)))
+            .set_accept_language(self.accept_language.clone())
+            .send()
+            .await
+            .map_err(|e| self.fail(UPDATE_SERVICE_ACTION, e))?;
+        Ok(action_detail(output.service_action_detail(), id))
+    }
+
+    async fn delete_service_action(&self, id: &str, token: &str) -> ApiResult<()> {
+        self.before_call(DELETE_SERVICE_ACTION).await;
+        self.client
+            .delete_service_action()
+            .id(id)
+            .idempotency_token(token)
+            .set_accept_language(self.accept_language.clone())
+            .send()
+            .await
+            .map_err(|e| self.fail(DELETE_SERVICE_ACTION, e))?;
+        Ok(())
     }
 
     async fn search_products(&self, full_text: Option<&str>) -> ApiResult<Vec<ProductSummary>> {

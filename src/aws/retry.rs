@@ -185,6 +185,9 @@ fn operation_error_code(error: &OperationError) -> Option<&str> {
         describe_product_as_admin::DescribeProductAsAdminError,
         search_products_as_admin::SearchProductsAsAdminError,
         list_provisioning_artifacts::ListProvisioningArtifactsError,
+        create_service_action::CreateServiceActionError,
+        update_service_action::UpdateServiceActionError,
+        delete_service_action::DeleteServiceActionError,
     );
     None
 }
@@ -308,6 +311,9 @@ mod tests {
             OperationError::erase(describe_product_as_admin::DescribeProductAsAdminError::generic(metadata("C"))),
             OperationError::erase(search_products_as_admin::SearchProductsAsAdminError::generic(metadata("C"))),
             OperationError::erase(list_provisioning_artifacts::ListProvisioningArtifactsError::generic(metadata("C"))),
+            OperationError::erase(create_service_action::CreateServiceActionError::generic(metadata("C"))),
+            OperationError::erase(update_service_action::UpdateServiceActionError::generic(metadata("C"))),
+            OperationError::erase(delete_service_action::DeleteServiceActionError::generic(metadata("C"))),
         ];
         // As many as the operations the adapter calls.
         assert_eq!(errors.len(), crate::seam::Operation::ALL.len());

@@ -21,6 +21,7 @@
 //! bucket), `stats` (counters), and `seed` and `accounts` (initial contents).
 
 mod accounts;
+mod actions;
 mod cbor;
 mod error;
 mod faults;
@@ -70,6 +71,9 @@ use wire::{Answer, Op, Protocol, RequestIds, ServiceError};
 /// stand-in keeps its own constant: as the oracle the client is tested against, it must not
 /// borrow the client's idea of the quota.
 pub const DEFAULT_MAX_ACTIONS_PER_ARTIFACT: usize = 25;
+
+/// AWS's quota: 200 service actions per region (the admin guide's figure), the stand-in's own.
+pub const DEFAULT_MAX_ACTIONS_PER_REGION: usize = 200;
 
 /// Largest request body read; AWS's own limits are far below what sc-assoc sends.
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -490,6 +494,41 @@ impl LocalCatalog {
             let mut c = target.catalog.write().unwrap_or_else(|e| e.into_inner());
             c.remove_out_of_band(t)
         })
+    }
+
+    /// Deletes a service action of `account`'s `region` (the default target when `None`) behind
+    /// the API's back, its associations with it; remembered tokens stay (a create replayed
+    /// later answers with the deleted action: the stale-token trap). True if it was there.
+    pub fn delete_action_out_of_band(&self, target: Option<(&str, &str)>, id: &str) -> bool {
+        let target = match target {
+            Some((account, region)) => self.target(account, region),
+            None => self.inner.targets.default_target(),
+        };
+        target.is_some_and(|target| {
+            let mut c = target.catalog.write().unwrap_or_else(|e| e.into_inner());
+            c.delete_action_out_of_band(id)
+        })
+    }
+
+    /// Every service action of `account`'s `region` (the default target when `None`), as the
+    /// truth holds it (no listing lag): id, name and definition.
+    pub fn actions_in(
+        &self,
+        target: Option<(&str, &str)>,
+    ) -> Vec<(String, String, std::collections::BTreeMap<String, String>)> {
+        let target = match target {
+            Some((account, region)) => self.target(account, region),
+            None => self.inner.targets.default_target(),
+        };
+        target
+            .map(|t| {
+                let c = t.catalog.read().unwrap_or_else(|e| e.into_inner());
+                c.actions
+                    .values()
+                    .map(|a| (a.id.clone(), a.name.clone(), a.definition.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Replaces every target's fault knobs (and those of targets created later); each target's

@@ -5,12 +5,14 @@
 //! Each operation takes the catalog lock once, for its whole body and never across an await,
 //! which makes every call — including a 50-item batch — atomic, as a single AWS call appears.
 
+use super::actions::ActionFields;
 use super::faults::{Draw, Faults};
 use super::paging::{cursor, encode, list_identity, page_size};
 use super::state::{Action, Artifact, CatalogState, Product};
 use super::wire::{Answer, Op, ServiceError};
 use crate::triple::Triple;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::RwLock;
 use std::time::Duration;
@@ -38,6 +40,9 @@ pub fn execute(
         Op::DescribeProductAsAdmin => read(catalog, |c| describe_product_as_admin(c, body)),
         Op::SearchProductsAsAdmin => read(catalog, |c| search_products_as_admin(c, body)),
         Op::ListProvisioningArtifacts => read(catalog, |c| list_provisioning_artifacts(c, body)),
+        Op::CreateServiceAction | Op::UpdateServiceAction | Op::DeleteServiceAction => {
+            return action_write(op, body, catalog, draw.listing_lag);
+        }
     };
     match result {
         Ok(v) => Answer::ok(v),
@@ -315,11 +320,11 @@ fn list_artifacts_for_action(c: &CatalogState, body: &Value) -> Result<Value, Se
 fn list_service_actions(c: &CatalogState, body: &Value) -> Result<Value, ServiceError> {
     let list = list_identity(&[&c.scope(), Op::ListServiceActions.name()]);
     let after = cursor(body, &list)?;
-    let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
-    let items = c
-        .actions
-        .range::<String, _>((lower, Bound::Unbounded))
-        .map(|(id, a)| (id, action_summary(a)));
+    let listed = c.listed_actions();
+    let lower = after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+    let items = listed
+        .range::<&str, _>((lower, Bound::Unbounded))
+        .map(|(id, a)| (*id, action_summary(a)));
     let (summaries, next) = page(&list, items, page_size(body), |k| k.to_string());
     Ok(with_token(
         json!({ "ServiceActionSummaries": summaries }),
@@ -327,14 +332,59 @@ fn list_service_actions(c: &CatalogState, body: &Value) -> Result<Value, Service
     ))
 }
 
-fn describe_service_action(c: &CatalogState, body: &Value) -> Result<Value, ServiceError> {
-    let a = c.action(required(body, "Id"))?;
-    Ok(json!({
+/// The detail every action write answers with.
+fn action_detail(a: &Action) -> Value {
+    json!({
         "ServiceActionDetail": {
             "ServiceActionSummary": action_summary(a),
             "Definition": a.definition,
         }
-    }))
+    })
+}
+
+/// The definition map of a request, as the model's validation left it.
+fn definition_of(body: &Value) -> Option<BTreeMap<String, String>> {
+    body.get("Definition")
+        .and_then(Value::as_object)
+        .map(|map| {
+            map.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+}
+
+/// Create, update or delete a service action. Create and delete carry an idempotency token
+/// whose first answer is replayed (a create replayed after the action was deleted out of band
+/// answers with an action that no longer exists, as AWS does); update has none.
+fn action_write(op: Op, body: &Value, catalog: &RwLock<CatalogState>, lag: Duration) -> Answer {
+    let token = text(body, "IdempotencyToken");
+    let mut c = catalog.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(previous) = token.and_then(|tok| c.remembered(op, tok)) {
+        return previous.clone();
+    }
+    let fields = ActionFields {
+        name: text(body, "Name").map(str::to_string),
+        description: text(body, "Description").map(str::to_string),
+        definition: definition_of(body),
+    };
+    let id = required(body, "Id");
+    let result = match op {
+        Op::CreateServiceAction => c.create_action(fields, lag).map(action_detail),
+        Op::UpdateServiceAction => c.update_action(id, fields).map(action_detail),
+        _ => c.delete_action(id, lag).map(|()| json!({})),
+    };
+    let answer = match result {
+        Ok(value) => Answer::ok(value),
+        Err(e) => Answer::error(&e),
+    };
+    if let Some(tok) = token {
+        c.remember(op, tok, &answer);
+    }
+    answer
+}
+
+fn describe_service_action(c: &CatalogState, body: &Value) -> Result<Value, ServiceError> {
+    Ok(action_detail(c.action(required(body, "Id"))?))
 }
 
 /// Product by `{id_member}`, else by `{name_member}`; neither is InvalidParameters.

@@ -91,6 +91,13 @@ pub struct CatalogState {
     pub max_actions_per_artifact: usize,
     /// API writes the listings do not show yet, per triple in the order they were made.
     unlisted: BTreeMap<Triple, Vec<Unlisted>>,
+    /// Service actions created or deleted through the API that `ListServiceActions` does not
+    /// show (or still shows) yet ([`super::actions`]).
+    pub(super) unlisted_actions: BTreeMap<String, super::actions::UnlistedAction>,
+    /// The quota on service actions in this region (`LimitExceededException` beyond it).
+    pub max_actions_per_region: usize,
+    /// Service actions created through the API so far: the next id is drawn from it.
+    pub(super) created_actions: u64,
     /// Whose catalog this is: ARNs name them, and page tokens are bound to them.
     pub account: String,
     pub region: String,
@@ -98,12 +105,17 @@ pub struct CatalogState {
 
 /// A deterministic product view id: AWS's are `prodview-` plus 13 lowercase alphanumerics.
 fn view_id(product_id: &str) -> String {
+    deterministic_id("prodview-", product_id)
+}
+
+/// `prefix` and 13 lowercase alphanumerics drawn from `seed`, as AWS's ids look.
+pub(super) fn deterministic_id(prefix: &str, seed: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in product_id.bytes() {
+    for b in seed.bytes() {
         h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
     }
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut out = String::from("prodview-");
+    let mut out = String::from(prefix);
     for _ in 0..13 {
         out.push(char::from(ALPHABET[(h % 36) as usize]));
         h /= 36;
@@ -137,6 +149,9 @@ impl CatalogState {
             tokens: HashMap::new(),
             max_actions_per_artifact,
             unlisted: BTreeMap::new(),
+            unlisted_actions: BTreeMap::new(),
+            max_actions_per_region: super::DEFAULT_MAX_ACTIONS_PER_REGION,
+            created_actions: 0,
             account: account.to_string(),
             region: region.to_string(),
         };

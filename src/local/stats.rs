@@ -49,7 +49,7 @@ impl Stats {
 /// Lock-free counters behind [`Stats`].
 #[derive(Debug, Default)]
 pub struct Counters {
-    pub calls: [AtomicU64; 12],
+    pub calls: [AtomicU64; Op::ALL.len()],
     pub sts_calls: [AtomicU64; 2],
     pub throttled: AtomicU64,
     pub injected_errors: AtomicU64,

@@ -40,7 +40,7 @@ async fn every_read_operation_answers_in_the_projects_types() {
     let all_actions = sdk.list_service_actions().await.unwrap();
     assert_eq!(all_actions.len(), 4);
     let described = sdk.describe_service_action("act-patch").await.unwrap();
-    assert_eq!(described.name.as_deref(), Some("Patch"));
+    assert_eq!(described.summary.name.as_deref(), Some("Patch"));
 
     let products = sdk.search_products(None).await.unwrap();
     assert_eq!(products.len(), 2);

@@ -5,6 +5,7 @@
 //! below.
 
 mod accounts;
+mod actions;
 mod cbor;
 mod lag;
 mod paging_and_tokens;
