@@ -329,6 +329,15 @@ impl<C: Catalog> Catalog for Guarded<'_, C> {
     fn wire_stats(&self) -> crate::seam::WireStats {
         self.inner.wire_stats()
     }
+
+    fn region(&self) -> Option<String> {
+        self.inner.region()
+    }
+
+    async fn account(&self) -> ApiResult<Option<String>> {
+        let call = self.inner.account();
+        self.control.guard("GetCallerIdentity", call).await
+    }
 }
 
 #[cfg(test)]

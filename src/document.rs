@@ -4,6 +4,7 @@
 //! serialises these to produce exactly what the command line prints. The plan file is
 //! [`crate::saved::SavedPlan`], versioned on its own.
 
+use crate::actions::{ActionCounts, PlannedAction};
 use crate::apply::Failure;
 use crate::control::StopReason;
 use crate::manifest::{ArtifactSelector, Diagnostic};
@@ -60,6 +61,9 @@ pub struct PlanBody<'a> {
     pub already_present: &'a [Triple],
     pub unreadable: Vec<UnreadableEntry<'a>>,
     pub quota_violations: &'a [QuotaViolation],
+    /// The declared service actions and each one's step, made before the associations.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub actions: &'a [PlannedAction],
     pub summary: PlanSummary,
 }
 
@@ -90,6 +94,9 @@ pub struct PlanSummary {
     pub to_remove: usize,
     pub already_present: usize,
     pub unreadable: usize,
+    /// Declared service actions by step; absent when the manifests declare none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actions: Option<ActionCounts>,
 }
 
 impl<'a> PlanBody<'a> {
@@ -118,8 +125,10 @@ impl<'a> PlanBody<'a> {
                 })
                 .collect(),
             quota_violations: &prepared.quota_violations,
+            actions: &prepared.actions.actions,
             summary: PlanSummary {
-                in_sync: !prepared.plan.has_changes(),
+                actions: (!prepared.actions.actions.is_empty()).then(|| prepared.actions.counts()),
+                in_sync: !prepared.has_changes(),
                 desired: prepared.desired_count,
                 to_add: prepared.plan.to_add.len(),
                 to_remove: prepared.plan.to_remove.len(),
@@ -280,7 +289,7 @@ impl<'a> TargetSection<'a> {
             failure,
         };
         if let Ok(planned) = &run.planned {
-            section.in_sync = Some(!planned.prepared.plan.has_changes());
+            section.in_sync = Some(!planned.prepared.has_changes());
             section.plan = Some(PlanBody::new(
                 &planned.prepared,
                 &planned.resolved.expansions,

@@ -121,6 +121,7 @@ pub const VERSION: &str = concat!(
     ")"
 );
 
+pub mod actions;
 pub mod apply;
 pub mod aws;
 mod check;

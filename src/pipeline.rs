@@ -270,7 +270,20 @@ impl TargetRun {
     pub fn has_changes(&self) -> bool {
         self.planned
             .as_ref()
-            .is_ok_and(|p| p.prepared.plan.has_changes())
+            .is_ok_and(|p| p.prepared.has_changes())
+    }
+}
+
+/// What a run removes: associations and service actions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Removals {
+    pub associations: usize,
+    pub actions: usize,
+}
+
+impl Removals {
+    pub fn any(self) -> bool {
+        self.associations + self.actions > 0
     }
 }
 
@@ -299,12 +312,15 @@ impl<C> Planning<C> {
         self.targets.into_iter().map(|(run, _)| run).collect()
     }
 
-    /// Removals planned over every target (what the prune question is about).
-    pub fn removals(&self) -> usize {
-        self.runs()
-            .filter_map(|run| run.planned.as_ref().ok())
-            .map(|planned| planned.prepared.plan.to_remove.len())
-            .sum()
+    /// Removals planned over every target (what the removal guard is about): associations
+    /// (`--prune`'s, and those of `absent` actions) and service actions to delete.
+    pub fn removals(&self) -> Removals {
+        let mut removals = Removals::default();
+        for planned in self.runs().filter_map(|run| run.planned.as_ref().ok()) {
+            removals.associations += planned.prepared.plan.to_remove.len();
+            removals.actions += planned.prepared.actions.counts().delete;
+        }
+        removals
     }
 
     /// True when some target has no plan (or stopped while planning).

@@ -157,7 +157,7 @@ impl fmt::Display for Plan {
         if !changes.is_empty() {
             writeln!(f)?;
         }
-        if self.prune && self.has_changes() {
+        if (self.prune || !self.to_remove.is_empty()) && self.has_changes() {
             write!(
                 f,
                 "Plan: {} to add, {} to remove, {} already present.",

@@ -85,12 +85,31 @@ pub enum ResolveError {
     Api(#[source] ApiError),
 }
 
+/// What the run already knows of the target's service actions when the manifest declares some
+/// (`crate::actions`): the listing, and the id of each declared action, pending for one this run
+/// creates. A reference by name to a declared action resolves to that id.
+#[derive(Debug, Clone, Default)]
+pub struct KnownActions {
+    pub listed: Vec<ActionSummary>,
+    pub declared: BTreeMap<String, String>,
+}
+
 /// Resolves `desired` with at most `concurrency` calls in flight. A manifest of ids only makes no
 /// call at all.
 pub async fn resolve<C: Catalog>(
     catalog: &C,
     desired: &DesiredSet,
     concurrency: usize,
+) -> Result<Resolved, ResolveError> {
+    resolve_with(catalog, desired, concurrency, None).await
+}
+
+/// [`resolve`], with the service actions already listed and those the manifest declares.
+pub async fn resolve_with<C: Catalog>(
+    catalog: &C,
+    desired: &DesiredSet,
+    concurrency: usize,
+    known_actions: Option<&KnownActions>,
 ) -> Result<Resolved, ResolveError> {
     let mut resolved = Resolved {
         triples: desired.triples.clone(),
@@ -108,14 +127,21 @@ pub async fn resolve<C: Catalog>(
     if desired.declarations.is_empty() {
         return Ok(resolved);
     }
-    let lookups = Lookups::fetch(catalog, desired, concurrency.max(1)).await?;
+    let lookups = Lookups::fetch(catalog, desired, concurrency.max(1), known_actions).await?;
     let actions_listed = desired
         .declarations
         .iter()
         .flat_map(|d| &d.actions)
         .any(|a| a.value.as_id().is_none());
     if actions_listed {
-        resolved.known_actions = Some(lookups.actions.iter().map(|a| a.id.clone()).collect());
+        resolved.known_actions = Some(
+            lookups
+                .actions
+                .iter()
+                .map(|a| a.id.clone())
+                .chain(lookups.declared_actions.values().cloned())
+                .collect(),
+        );
     }
     resolved.names = lookups.names();
     let mut errors = Vec::new();
@@ -278,6 +304,8 @@ struct Lookups {
     all_products: Vec<ProductSummary>,
     /// Every service action, read only when an action is referenced by name.
     actions: Vec<ActionSummary>,
+    /// The id of each action the manifest declares (pending for one to create), by name.
+    declared_actions: BTreeMap<String, String>,
     /// Provisioning artifacts by product id, or why they could not be listed.
     artifacts: HashMap<String, Result<Vec<ArtifactDetail>, ApiError>>,
 }
@@ -296,6 +324,7 @@ impl Lookups {
         catalog: &C,
         desired: &DesiredSet,
         concurrency: usize,
+        known_actions: Option<&KnownActions>,
     ) -> Result<Lookups, ResolveError> {
         let declarations = &desired.declarations;
         let product_names: BTreeSet<&str> = declarations
@@ -319,7 +348,9 @@ impl Lookups {
             .buffer_unordered(concurrency)
             .collect::<Vec<_>>();
         let actions = async {
-            if actions_by_name {
+            if let Some(known) = known_actions {
+                Ok(known.listed.clone())
+            } else if actions_by_name {
                 catalog.list_service_actions().await
             } else {
                 Ok(Vec::new())
@@ -329,6 +360,9 @@ impl Lookups {
 
         let mut lookups = Lookups {
             actions: actions.map_err(ResolveError::Api)?,
+            declared_actions: known_actions
+                .map(|k| k.declared.clone())
+                .unwrap_or_default(),
             ..Lookups::default()
         };
         for (name, found) in products {
@@ -387,6 +421,9 @@ impl Lookups {
         for action in &self.actions {
             names.insert_action(&action.id, action.name.as_deref());
         }
+        for (name, id) in &self.declared_actions {
+            names.insert_action(id, Some(name));
+        }
         names
     }
 
@@ -427,6 +464,9 @@ impl Lookups {
             Ref::Id(id) => return Ok(id.clone()),
             Ref::Name(name) => name,
         };
+        if let Some(id) = self.declared_actions.get(name) {
+            return Ok(id.clone());
+        }
         let matching: Vec<&ActionSummary> = self
             .actions
             .iter()

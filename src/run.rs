@@ -5,6 +5,10 @@
 //! `apply` would do, and one [`crate::control::RunControl`] (interrupt, deadline, fatal errors) bounds every
 //! phase. The [`Report`] gathers every triple's outcome, call counts and timings.
 
+use crate::actions::{
+    ActionOutcome, ActionPlan, ActionPlanError, Place, apply_actions, delete_actions, pending_name,
+    plan_actions,
+};
 use crate::apply::{Outcome, Status, apply_changes};
 use crate::check::{Known, check_ids};
 use crate::control::{Guarded, StopReason};
@@ -16,7 +20,7 @@ use crate::plan::{
     MAX_ACTIONS_PER_ARTIFACT, Plan, QuotaViolation, plan, plan_with_prune, quota_violations,
 };
 use crate::progress::{Phase, Reporter};
-use crate::resolve::{ResolveError, Resolved, resolve};
+use crate::resolve::{KnownActions, ResolveError, Resolved, resolve_with};
 use crate::seam::{ApiError, Catalog};
 use crate::settings::{Settings, Verify};
 use crate::triple::Triple;
@@ -35,9 +39,20 @@ pub struct Prepared {
     /// Declared triples whose state could not be read; they are left out of the plan.
     pub unreadable: BTreeMap<Triple, ApiError>,
     pub quota_violations: Vec<QuotaViolation>,
+    /// The declared service actions and what applying does with them; empty when the manifest
+    /// declares none (or for a plan read back from a file that had none).
+    pub actions: ActionPlan,
     pub desired_count: usize,
     pub read_time: Duration,
     pub read_calls: u64,
+}
+
+impl Prepared {
+    /// True when applying would write: an association to make or remove, or a service action
+    /// to create, update or delete.
+    pub fn has_changes(&self) -> bool {
+        self.plan.has_changes() || self.actions.has_changes()
+    }
 }
 
 /// What a run reconciles: the desired triples and, with prune, the artifacts whose undeclared
@@ -79,8 +94,9 @@ pub async fn prepare_target<C: Catalog>(
     let calls_before = total_calls(catalog);
     let desired = &target.desired;
     let mut direction = choose_direction(desired);
-    if target.prune.is_some() {
-        // Pruning must see every action on each in-scope artifact (see `observe`).
+    // Pruning must see every action on each in-scope artifact (see `observe`); an action this
+    // run creates has no id to list its artifacts by.
+    if target.prune.is_some() || desired.iter().any(|t| pending_name(&t.action).is_some()) {
         direction.direction = Direction::ByArtifact;
     }
     tracing::info!(
@@ -121,6 +137,7 @@ pub async fn prepare_target<C: Catalog>(
         plan,
         unreadable: observed.unreadable,
         quota_violations,
+        actions: ActionPlan::default(),
         desired_count: desired.len(),
         read_time: started.elapsed(),
         read_calls: total_calls(catalog) - calls_before,
@@ -138,6 +155,7 @@ pub enum PlanPhase {
     Resolve,
     Read,
     Check,
+    Actions,
 }
 
 impl std::fmt::Display for PlanPhase {
@@ -146,6 +164,7 @@ impl std::fmt::Display for PlanPhase {
             PlanPhase::Resolve => "resolving the manifest's names and selectors",
             PlanPhase::Read => "reading the current associations",
             PlanPhase::Check => "checking that the manifest's ids exist",
+            PlanPhase::Actions => "reading the service actions the manifest declares",
         })
     }
 }
@@ -219,7 +238,20 @@ pub async fn plan_manifest<C: Catalog>(
         Some(reason) => RunError::Stopped { phase, reason },
         None => RunError::Failed { phase, error },
     };
-    let resolved = resolve(&guarded, desired, concurrency)
+    let (actions, known_actions) = if desired.actions.is_empty() {
+        (ActionPlan::default(), None)
+    } else {
+        plan_declared_actions(&guarded, desired, concurrency)
+            .await
+            .map_err(|error| match error {
+                ActionPlanError::Invalid(mut diagnostics) => {
+                    crate::manifest::sort_diagnostics(&mut diagnostics, &desired.files);
+                    RunError::Invalid(ManifestErrors { diagnostics })
+                }
+                ActionPlanError::Api(error) => failed(PlanPhase::Actions, error),
+            })?
+    };
+    let resolved = resolve_with(&guarded, desired, concurrency, known_actions.as_ref())
         .await
         .map_err(|error| match error {
             ResolveError::Invalid(errors) => RunError::Invalid(errors),
@@ -254,7 +286,52 @@ pub async fn plan_manifest<C: Catalog>(
             reason,
         });
     }
+    // Deleting an `absent` action needs it disassociated everywhere first: those removals join
+    // the plan's, under the same guard.
+    let removals: BTreeSet<Triple> = prepared
+        .plan
+        .to_remove
+        .iter()
+        .chain(actions.removals())
+        .cloned()
+        .collect();
+    prepared.plan.to_remove = removals.into_iter().collect();
+    prepared.actions = actions;
     Ok(Planned { resolved, prepared })
+}
+
+/// The declared actions planned (`crate::actions`), and what resolution needs of them: the
+/// listing, and each declared action's id (pending for one to create).
+async fn plan_declared_actions<C: Catalog>(
+    catalog: &C,
+    desired: &DesiredSet,
+    concurrency: usize,
+) -> Result<(ActionPlan, Option<KnownActions>), ActionPlanError> {
+    let listed = catalog
+        .list_service_actions()
+        .await
+        .map_err(ActionPlanError::Api)?;
+    // The account costs a call (STS): asked only when a role ARN names it.
+    let needs_account = desired.actions.values().any(|a| {
+        a.assume_role
+            .as_deref()
+            .is_some_and(|role| role.contains(crate::target::ACCOUNT_PLACEHOLDER))
+    });
+    let account = match needs_account {
+        true => catalog.account().await.map_err(ActionPlanError::Api)?,
+        false => None,
+    };
+    let place = Place {
+        account,
+        region: catalog.region(),
+    };
+    let plan = plan_actions(catalog, &desired.actions, &listed, &place, concurrency).await?;
+    let declared = plan
+        .ids()
+        .into_iter()
+        .map(|(name, id)| (name.to_string(), id))
+        .collect();
+    Ok((plan, Some(KnownActions { listed, declared })))
 }
 
 /// Counts of outcomes by status.
@@ -310,6 +387,9 @@ pub struct Report {
     /// verify.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settle: Option<Settlement>,
+    /// Each declared service action's outcome, by name; empty when the manifest declares none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ActionOutcome>,
 }
 
 impl Report {
@@ -320,6 +400,7 @@ impl Report {
             && self.summary.not_attempted == 0
             && self.summary.unknown == 0
             && self.summary.not_visible == 0
+            && self.actions.iter().all(ActionOutcome::ok_status)
     }
 
     pub fn failures(&self) -> impl Iterator<Item = &Outcome> {
@@ -338,8 +419,49 @@ pub async fn execute<C: Catalog>(
     let plan = &prepared.plan;
     let guarded = Guarded::new(catalog, settings.control.clone());
     let catalog = &guarded;
-    let mut applied =
-        apply_changes(catalog, &plan.to_remove, &plan.to_add, settings, reporter).await;
+    // Actions first: an association may name one this run creates, by its pending id until the
+    // create answers with the real one.
+    let writes = apply_actions(catalog, &prepared.actions, settings).await;
+    let mut waiting: Vec<Outcome> = Vec::new();
+    let to_add: Vec<Triple> = plan
+        .to_add
+        .iter()
+        .filter_map(|triple| {
+            if pending_name(&triple.action).is_none() {
+                return Some(triple.clone());
+            }
+            if let Some(id) = writes.created.get(&triple.action) {
+                return Some(Triple::new(&triple.product, &triple.artifact, id));
+            }
+            // Its action was not created: the association cannot be made.
+            waiting.push(match writes.not_created.get(&triple.action) {
+                Some(error) => Outcome::from_error(triple.clone(), error),
+                None => Outcome::ok(triple.clone(), Status::NotAttempted),
+            });
+            None
+        })
+        .collect();
+    let mut applied = apply_changes(catalog, &plan.to_remove, &to_add, settings, reporter).await;
+    // Deletes last: an action still associated cannot be deleted.
+    let unremoved: BTreeSet<&str> = applied
+        .iter()
+        .filter(|o| {
+            plan.to_remove.contains(&o.triple)
+                && !matches!(o.status, Status::Removed | Status::AlreadyAbsent)
+        })
+        .map(|o| o.triple.action.as_str())
+        .collect();
+    let mut action_outcomes = writes.outcomes;
+    action_outcomes.extend(
+        delete_actions(
+            catalog,
+            &prepared.actions,
+            &|id| unremoved.contains(id),
+            settings,
+        )
+        .await,
+    );
+    action_outcomes.sort_by(|a, b| a.name.cmp(&b.name));
     let apply_time = started.elapsed();
     let started = Instant::now();
     let mut settlement = None;
@@ -365,6 +487,7 @@ pub async fn execute<C: Catalog>(
     }
     let verify_time = started.elapsed();
     let mut outcomes: Vec<Outcome> = applied;
+    outcomes.append(&mut waiting);
     outcomes.extend(
         prepared
             .plan
@@ -420,11 +543,24 @@ pub async fn execute<C: Catalog>(
             verify_ms: verify_time.as_millis() as u64,
         },
         settle: settlement,
+        actions: action_outcomes,
     }
 }
 
-/// Operations that change associations.
+/// Operations that change associations or service actions.
 fn is_write(name: &str) -> bool {
-    use crate::seam::operation::{ASSOCIATE, BATCH_ASSOCIATE, BATCH_DISASSOCIATE, DISASSOCIATE};
-    [ASSOCIATE, DISASSOCIATE, BATCH_ASSOCIATE, BATCH_DISASSOCIATE].contains(&name)
+    use crate::seam::operation::{
+        ASSOCIATE, BATCH_ASSOCIATE, BATCH_DISASSOCIATE, CREATE_SERVICE_ACTION,
+        DELETE_SERVICE_ACTION, DISASSOCIATE, UPDATE_SERVICE_ACTION,
+    };
+    [
+        ASSOCIATE,
+        DISASSOCIATE,
+        BATCH_ASSOCIATE,
+        BATCH_DISASSOCIATE,
+        CREATE_SERVICE_ACTION,
+        UPDATE_SERVICE_ACTION,
+        DELETE_SERVICE_ACTION,
+    ]
+    .contains(&name)
 }

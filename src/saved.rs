@@ -360,6 +360,7 @@ impl SavedTarget {
                 plan,
                 unreadable: BTreeMap::new(),
                 quota_violations: Vec::new(),
+                actions: crate::actions::ActionPlan::default(),
                 read_time: std::time::Duration::ZERO,
                 read_calls: 0,
             },

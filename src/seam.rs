@@ -482,6 +482,18 @@ pub trait Catalog: Send + Sync {
     fn wire_stats(&self) -> WireStats {
         WireStats::default()
     }
+
+    /// The region this client calls, if it can tell: a service action's role ARN may name it
+    /// (`{region}`).
+    fn region(&self) -> Option<String> {
+        None
+    }
+
+    /// The account the client's credentials belong to (STS GetCallerIdentity), if this kind of
+    /// client can tell: a service action's role ARN may name it (`{account}`).
+    fn account(&self) -> impl Future<Output = ApiResult<Option<String>>> + Send {
+        async { Ok(None) }
+    }
 }
 
 /// Makes the client of one target of a run.

@@ -17,6 +17,9 @@ pub const DEFAULT_SESSION_NAME: &str = "sc-assoc";
 /// The placeholder a role ARN template writes for the target's account id.
 pub const ACCOUNT_PLACEHOLDER: &str = "{account}";
 
+/// The placeholder a service action's role ARN writes for the target's region.
+pub const REGION_PLACEHOLDER: &str = "{region}";
+
 /// One account and region, and how to reach it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct TargetSpec {

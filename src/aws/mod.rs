@@ -624,6 +624,14 @@ impl Catalog for AwsCatalog {
         self.wire.snapshot(self.call_counts().values().sum())
     }
 
+    fn region(&self) -> Option<String> {
+        self.client.config().region().map(|r| r.to_string())
+    }
+
+    async fn account(&self) -> ApiResult<Option<String>> {
+        self.caller_account().await.map(Some)
+    }
+
     async fn list_actions_for_artifact(
         &self,
         product: &str,

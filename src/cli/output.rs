@@ -5,6 +5,7 @@
 //! [`super::layout`]'s. Nothing here decides an exit code or touches the network.
 
 use super::colour::Paint;
+use sc_assoc::actions::{ActionPlan, ActionStatus, ActionStep, pending_name};
 use sc_assoc::apply::Status;
 use sc_assoc::plan::Plan;
 use sc_assoc::resolve::{Expansion, Names, Resolved};
@@ -26,6 +27,7 @@ pub fn plan_text(prepared: &Prepared, resolved: &Resolved, paint: Paint) -> Stri
         }
         out.push('\n');
     }
+    actions_text(&mut out, &prepared.actions, paint);
     let plan = &prepared.plan;
     match (plan.to_add.is_empty(), plan.to_remove.is_empty()) {
         (false, true) => out.push_str("sc-assoc will associate these service actions:\n\n"),
@@ -42,7 +44,19 @@ pub fn plan_text(prepared: &Prepared, resolved: &Resolved, paint: Paint) -> Stri
         out.push('\n');
     }
     changes_tree(&mut out, plan, &resolved.names, paint);
-    let _ = writeln!(out, "{}", summary(plan));
+    if !prepared.actions.actions.is_empty() {
+        let _ = writeln!(out, "{}", actions_summary(&prepared.actions));
+    }
+    if prepared.actions.has_changes() && !plan.has_changes() {
+        // "No changes." would deny the action changes above.
+        let _ = writeln!(
+            out,
+            "No association changes. {} association(s) already present.",
+            plan.present.len()
+        );
+    } else {
+        let _ = writeln!(out, "{}", summary(plan));
+    }
     if !prepared.unreadable.is_empty() {
         // Without this, "No changes." above would read as a clean bill of health.
         let _ = writeln!(
@@ -52,6 +66,72 @@ pub fn plan_text(prepared: &Prepared, resolved: &Resolved, paint: Paint) -> Stri
         );
     }
     out
+}
+
+/// The declared service actions that change, one line each (`+` create, `~` update with a line
+/// per field, `-` delete with the associations it takes away), before the associations: they
+/// are made first.
+fn actions_text(out: &mut String, actions: &ActionPlan, paint: Paint) {
+    if !actions.has_changes() {
+        return;
+    }
+    out.push_str("sc-assoc will create (+), update (~) and delete (-) these service actions:\n\n");
+    for planned in &actions.actions {
+        let name = printable(&planned.name);
+        match &planned.step {
+            ActionStep::Create { definition } => {
+                let role = definition.assume_role.as_deref().unwrap_or("(none)");
+                let line = format!(
+                    "+ {name} (new): {} version {}, role {}",
+                    printable(&definition.document),
+                    printable(&definition.version),
+                    printable(role)
+                );
+                let _ = writeln!(out, "  {}", paint.added(&line));
+            }
+            ActionStep::Update { id, changes, .. } => {
+                let _ = writeln!(out, "  ~ {name} ({id})");
+                for change in changes {
+                    let shown = |value: &Option<String>| match value {
+                        Some(value) => format!("`{}`", printable(value)),
+                        None => "(none)".to_string(),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "      {}: {} → {}",
+                        change.field,
+                        shown(&change.from),
+                        shown(&change.to)
+                    );
+                }
+            }
+            ActionStep::Delete { id, associations } => {
+                let line = match associations.len() {
+                    0 => format!("- {name} ({id})"),
+                    count => format!(
+                        "- {name} ({id}), after removing its {count} association(s) listed below"
+                    ),
+                };
+                let _ = writeln!(out, "  {}", paint.removed(&line));
+            }
+            ActionStep::InSync { .. } | ActionStep::AlreadyAbsent => {}
+        }
+    }
+    out.push('\n');
+}
+
+/// `Actions: 1 to create, 1 to update, 0 to delete, 3 in sync.`
+fn actions_summary(actions: &ActionPlan) -> String {
+    let counts = actions.counts();
+    let mut line = format!(
+        "Actions: {} to create, {} to update, {} to delete, {} in sync",
+        counts.create, counts.update, counts.delete, counts.in_sync
+    );
+    if counts.already_absent > 0 {
+        let _ = write!(line, ", {} already absent", counts.already_absent);
+    }
+    line.push('.');
+    line
 }
 
 /// ```text
@@ -97,7 +177,11 @@ pub fn changes_tree(out: &mut String, plan: &Plan, names: &Names, paint: Paint) 
             let name = names.artifact(&triple.product, &triple.artifact);
             let _ = writeln!(out, "    {}", labelled(name, &triple.artifact));
         }
-        let action = labelled(names.action(&triple.action), &triple.action);
+        let action = match pending_name(&triple.action) {
+            // An action this run creates has no id yet.
+            Some(name) => format!("{} (new)", printable(name)),
+            None => labelled(names.action(&triple.action), &triple.action),
+        };
         let line = if *adds {
             paint.added(&format!("+ {action}"))
         } else {
@@ -221,8 +305,28 @@ fn selector_line(expansion: &Expansion) -> String {
 pub fn report_text(report: &Report) -> String {
     let mut out = String::new();
     let failures: Vec<_> = report.failures().collect();
-    if !failures.is_empty() {
+    let failed_actions: Vec<_> = report
+        .actions
+        .iter()
+        .filter(|a| a.status == ActionStatus::Failed)
+        .collect();
+    if !failures.is_empty() || !failed_actions.is_empty() {
         let _ = writeln!(out, "Failed:");
+        for action in &failed_actions {
+            if let Some(error) = &action.error {
+                let _ = write!(
+                    out,
+                    "  ✗ service action {}: {}: {}",
+                    printable(&action.name),
+                    error.code,
+                    error.message
+                );
+                if let Some(id) = &error.request_id {
+                    let _ = write!(out, " (request id {id})");
+                }
+                out.push('\n');
+            }
+        }
         for outcome in &failures {
             if let Some(error) = &outcome.error {
                 let _ = write!(
@@ -259,6 +363,9 @@ pub fn report_text(report: &Report) -> String {
         .iter()
         .filter(|o| o.status == Status::NotAttempted)
         .count();
+    if !report.actions.is_empty() {
+        let _ = writeln!(out, "{}", action_outcomes_line(report));
+    }
     let summary = &report.summary;
     let _ = write!(
         out,
@@ -309,6 +416,29 @@ pub fn report_text(report: &Report) -> String {
         );
     }
     out
+}
+
+/// `Actions: 1 created, 1 updated, 3 in sync, 1 deleted, 0 failed.`
+fn action_outcomes_line(report: &Report) -> String {
+    let count = |status: ActionStatus| report.actions.iter().filter(|a| a.status == status).count();
+    let mut line = format!(
+        "Actions: {} created, {} updated, {} in sync",
+        count(ActionStatus::Created) + count(ActionStatus::Healed),
+        count(ActionStatus::Updated),
+        count(ActionStatus::InSync)
+    );
+    for (status, words) in [
+        (ActionStatus::Deleted, "deleted"),
+        (ActionStatus::AlreadyAbsent, "already absent"),
+        (ActionStatus::NotAttempted, "not attempted"),
+        (ActionStatus::Unknown, "unknown"),
+    ] {
+        if count(status) > 0 {
+            let _ = write!(line, ", {} {words}", count(status));
+        }
+    }
+    let _ = write!(line, ", {} failed.", count(ActionStatus::Failed));
+    line
 }
 
 /// The changes written but not shown by the listings within the settle window, and what to do.

@@ -6,6 +6,7 @@
 //! planned and before any is applied.
 
 use sc_assoc::control::RunControl;
+use sc_assoc::pipeline::Removals;
 use std::io::{BufRead, IsTerminal, Write};
 
 /// The one answer that confirms. Not `y` as well: a removal is not undone by a re-run, and the
@@ -24,9 +25,9 @@ pub enum Guard {
     Refuse,
 }
 
-/// The guard for `removals` planned removals.
-pub fn guard(prune: bool, removals: usize, yes: bool, stdin_tty: bool, stderr_tty: bool) -> Guard {
-    if !prune || removals == 0 || yes {
+/// The guard for the planned `removals` (`--prune`'s, and those `absent: true` declares).
+pub fn guard(removals: Removals, yes: bool, stdin_tty: bool, stderr_tty: bool) -> Guard {
+    if !removals.any() || yes {
         Guard::Proceed
     } else if stdin_tty && stderr_tty {
         Guard::Ask
@@ -44,8 +45,19 @@ pub fn terminal() -> (bool, bool) {
 }
 
 /// The question, left open on its line for the answer.
-pub fn question(removals: usize) -> String {
-    format!("Remove {removals} service-action association(s)? Only \"{CONFIRMATION}\" confirms: ")
+pub fn question(removals: Removals) -> String {
+    let Removals {
+        associations,
+        actions,
+    } = removals;
+    let what = match (associations, actions) {
+        (_, 0) => format!("Remove {associations} service-action association(s)"),
+        (0, _) => format!("Delete {actions} service action(s)"),
+        _ => format!(
+            "Remove {associations} service-action association(s) and delete {actions} service action(s)"
+        ),
+    };
+    format!("{what}? Only \"{CONFIRMATION}\" confirms: ")
 }
 
 /// Whether a line typed in answer confirms. Surrounding blanks and the line end are not part of
@@ -56,7 +68,7 @@ pub fn confirms(line: &str) -> bool {
 
 /// Asks [`question`] on stderr and reads one line from stdin. Anything but `yes`, end of input,
 /// a read error, or the run being stopped (an interrupt, `--deadline`) is "no".
-pub async fn ask(removals: usize, control: &RunControl) -> bool {
+pub async fn ask(removals: Removals, control: &RunControl) -> bool {
     let mut stderr = std::io::stderr().lock();
     let _ = write!(stderr, "{}", question(removals));
     let _ = stderr.flush();
@@ -101,22 +113,32 @@ pub async fn ask(removals: usize, control: &RunControl) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_person_at_a_terminal_is_asked_before_removals() {
-        assert!(guard(true, 2, false, true, true) == Guard::Ask);
+    fn associations(count: usize) -> Removals {
+        Removals {
+            associations: count,
+            actions: 0,
+        }
     }
 
     #[test]
-    fn nothing_to_remove_or_no_prune_asks_nothing() {
-        assert!(guard(true, 0, false, true, true) != Guard::Ask);
-        assert!(guard(false, 0, false, true, true) != Guard::Ask);
-        // Without prune nothing is removed, whatever a count says.
-        assert!(guard(false, 3, false, true, true) != Guard::Ask);
+    fn a_person_at_a_terminal_is_asked_before_removals() {
+        assert!(guard(associations(2), false, true, true) == Guard::Ask);
+        // Deleting a service action (`absent: true`) is a removal too.
+        let delete = Removals {
+            associations: 0,
+            actions: 1,
+        };
+        assert!(guard(delete, false, true, true) == Guard::Ask);
+    }
+
+    #[test]
+    fn nothing_to_remove_asks_nothing() {
+        assert!(guard(associations(0), false, true, true) != Guard::Ask);
     }
 
     #[test]
     fn yes_waives_the_question() {
-        assert!(guard(true, 2, true, true, true) != Guard::Ask);
+        assert!(guard(associations(2), true, true, true) != Guard::Ask);
     }
 
     #[test]
@@ -124,9 +146,18 @@ mod tests {
         // A pipeline: stdin closed or piped, stderr a log; or half a terminal, where either the
         // question would not be seen or the answer could not be typed.
         for (stdin_tty, stderr_tty) in [(false, false), (true, false), (false, true)] {
-            assert_eq!(guard(true, 2, false, stdin_tty, stderr_tty), Guard::Refuse);
-            assert_eq!(guard(true, 2, true, stdin_tty, stderr_tty), Guard::Proceed);
-            assert_eq!(guard(true, 0, false, stdin_tty, stderr_tty), Guard::Proceed);
+            assert_eq!(
+                guard(associations(2), false, stdin_tty, stderr_tty),
+                Guard::Refuse
+            );
+            assert_eq!(
+                guard(associations(2), true, stdin_tty, stderr_tty),
+                Guard::Proceed
+            );
+            assert_eq!(
+                guard(associations(0), false, stdin_tty, stderr_tty),
+                Guard::Proceed
+            );
         }
     }
 
@@ -140,10 +171,18 @@ mod tests {
     }
 
     #[test]
-    fn the_question_names_the_count_and_the_word() {
+    fn the_question_names_the_counts_and_the_word() {
         assert_eq!(
-            question(2),
+            question(associations(2)),
             "Remove 2 service-action association(s)? Only \"yes\" confirms: "
+        );
+        let both = Removals {
+            associations: 3,
+            actions: 1,
+        };
+        assert_eq!(
+            question(both),
+            "Remove 3 service-action association(s) and delete 1 service action(s)? Only \"yes\" confirms: "
         );
     }
 }

@@ -198,12 +198,13 @@ async fn confirm_removals<C>(
 ) -> anyhow::Result<()> {
     let removals = planning.removals();
     let (stdin_tty, stderr_tty) = prompt::terminal();
-    match prompt::guard(settings.prune, removals, yes, stdin_tty, stderr_tty) {
+    match prompt::guard(removals, yes, stdin_tty, stderr_tty) {
         prompt::Guard::Proceed => return Ok(()),
         prompt::Guard::Refuse => anyhow::bail!(
-            "the plan removes {removals} association(s), and no one is at a terminal to confirm \
+            "the plan removes {}, and no one is at a terminal to confirm \
              it; nothing was applied (pass --yes to remove without asking, or apply a reviewed \
-             plan: plan --out plan.json, then apply plan.json)"
+             plan: plan --out plan.json, then apply plan.json)",
+            removal_words(removals)
         ),
         prompt::Guard::Ask => {}
     }
@@ -217,6 +218,17 @@ async fn confirm_removals<C>(
         anyhow::bail!("removals not confirmed; nothing was applied");
     }
     Ok(())
+}
+
+/// `3 association(s)`, `1 service action(s)`, or both.
+fn removal_words(removals: sc_assoc::pipeline::Removals) -> String {
+    match (removals.associations, removals.actions) {
+        (associations, 0) => format!("{associations} association(s)"),
+        (0, actions) => format!("{actions} service action(s)"),
+        (associations, actions) => {
+            format!("{associations} association(s) and {actions} service action(s)")
+        }
+    }
 }
 
 /// An interrupt at the question: nothing was applied, and the exit code says interrupted.

@@ -5,6 +5,7 @@
 //! re-runs the duplicate and quota rules once they are triples.
 
 use super::DesiredSet;
+use super::actions::DeclaredAction;
 use super::declaration::{Declaration, DeclaredArtifacts, Located, Ref};
 use super::diagnostic::{Diagnostic, Location};
 use super::raw::AcceptLanguage;
@@ -32,6 +33,10 @@ pub fn merge(files: Vec<ManifestFile>) -> (DesiredSet, Vec<Diagnostic>) {
         let at = |pos: super::tree::Pos| Location::in_file(&file, pos.line, pos.column);
         if let Some(At { value, pos }) = manifest.accept_language {
             errors.extend(language.add(value, at(pos)));
+        }
+        for entry in &manifest.actions {
+            let declared = DeclaredAction::of(entry, at(entry.name.pos));
+            errors.extend(declare_action(&mut set.actions, declared));
         }
         for association in &manifest.associations {
             let Some(ids) = id_only(association) else {
@@ -67,6 +72,7 @@ pub fn merge(files: Vec<ManifestFile>) -> (DesiredSet, Vec<Diagnostic>) {
         })
         .collect();
     errors.extend(too_many_actions(&set.triples, &artifacts));
+    errors.extend(named_absent(&set));
     set.places.artifacts = artifacts;
     set.accept_language = language.agreed();
     (set, errors)
@@ -141,6 +147,52 @@ fn declaration(
         },
         actions: association.actions.iter().map(locate).collect(),
     }
+}
+
+/// Adds `declared`, unless an action of its name is declared already: the same declaration in
+/// two files is one action; two different ones for one target are an error.
+fn declare_action(
+    actions: &mut BTreeMap<String, DeclaredAction>,
+    declared: DeclaredAction,
+) -> Option<Diagnostic> {
+    match actions.entry(declared.name.clone()) {
+        Entry::Vacant(slot) => {
+            slot.insert(declared);
+            None
+        }
+        Entry::Occupied(first) if first.get().same_as(&declared) => None,
+        Entry::Occupied(first) => Some(Diagnostic::error(
+            Some(declared.location),
+            format!(
+                "service action `{}` is declared differently at {}; a target has one \
+                 definition of each action",
+                first.key(),
+                first.get().location
+            ),
+        )),
+    }
+}
+
+/// An association cannot name an action the same target deletes (`absent: true`).
+fn named_absent(set: &DesiredSet) -> Vec<Diagnostic> {
+    set.declarations
+        .iter()
+        .flat_map(|d| &d.actions)
+        .filter_map(|reference| {
+            let super::Ref::Name(name) = &reference.value else {
+                return None;
+            };
+            let declared = set.actions.get(name).filter(|a| a.absent)?;
+            Some(Diagnostic::error(
+                Some(reference.location.clone()),
+                format!(
+                    "service action `{name}` is declared `absent: true` at {}; an association \
+                     cannot name an action this run deletes",
+                    declared.location
+                ),
+            ))
+        })
+        .collect()
 }
 
 /// Adds `triple`, or warns that it was declared before (naming both places).

@@ -15,6 +15,7 @@
 //!
 //! Every problem is reported, not just the first, each at `file:line:col`.
 
+mod actions;
 mod declaration;
 mod diagnostic;
 mod files;
@@ -26,13 +27,15 @@ mod tree;
 mod validate;
 mod wording;
 
+pub use actions::{DeclaredAction, valid_action_name};
 pub use declaration::{Declaration, DeclaredArtifacts, Located, Ref};
 pub use diagnostic::{Diagnostic, Location, ManifestErrors, Severity};
 pub use files::MAX_FILE_BYTES;
 pub use merge::MAX_ACTIONS_PER_ARTIFACT;
 pub(crate) use merge::{declare, sort_diagnostics, too_many_actions};
 pub use raw::{
-    AcceptLanguage, ArtifactSelector, ID_PATTERN, MANIFEST_VERSION, json_schema, json_schema_string,
+    AcceptLanguage, ArtifactSelector, ID_PATTERN, MANIFEST_VERSION, ParameterType, json_schema,
+    json_schema_string,
 };
 pub(crate) use wording::edit_distance;
 
@@ -58,6 +61,8 @@ pub struct DesiredSet {
     pub files: Vec<PathBuf>,
     /// Where each product and artifact id of `triples` is first given.
     pub places: IdPlaces,
+    /// The service actions the files declare for this target, by name.
+    pub actions: BTreeMap<String, DeclaredAction>,
 }
 
 /// Where each product id and each (product, artifact) is first given in the manifests: a

@@ -25,7 +25,27 @@ pub const ID_PATTERN: &str = "^[a-zA-Z0-9_-]{1,100}$";
 pub const ASSOCIATION_KEYS: [&str; 5] = ["product", "artifact", "artifacts", "action", "actions"];
 
 /// Top-level keys of a manifest, checked against [`RawManifest`]'s schema like the above.
-pub const MANIFEST_KEYS: [&str; 4] = ["version", "accept_language", "targets", "associations"];
+pub const MANIFEST_KEYS: [&str; 5] = [
+    "version",
+    "accept_language",
+    "targets",
+    "actions",
+    "associations",
+];
+
+/// Keys of an `actions` entry, checked against [`RawAction`]'s schema like the above.
+pub const ACTION_KEYS: [&str; 7] = [
+    "name",
+    "description",
+    "document",
+    "version",
+    "assume_role",
+    "parameters",
+    "absent",
+];
+
+/// The API's rule for a service action's name (`ServiceActionName`), matched whole.
+pub const ACTION_NAME_PATTERN: &str = "^[a-zA-Z0-9_\\-.]{1,256}$";
 
 /// Keys of a `targets` entry, checked against [`RawTarget`]'s schema like the above.
 pub const TARGET_KEYS: [&str; 6] = [
@@ -80,10 +100,99 @@ pub struct RawManifest {
     )]
     #[schemars(with = "Vec<RawTarget>", length(min = 1))]
     pub targets: Option<Vec<RawTarget>>,
+    /// The service actions this file's targets have, by name: created where missing, updated
+    /// where their definition differs, deleted where `absent: true`. Actions a manifest does
+    /// not declare are left alone.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Vec<RawAction>", length(min = 1))]
+    pub actions: Option<Vec<RawAction>>,
     /// The desired associations. Each entry names one product and associates every listed action
-    /// with every listed artifact of it.
+    /// with every listed artifact of it. A file may declare only `actions`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(min = 1))]
     pub associations: Vec<RawAssociation>,
+}
+
+/// One service action: an SSM Automation document run as a self-service action. Compared with
+/// the catalog's by meaning (the parameters as data, an absent field as its default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Action")]
+pub struct RawAction {
+    /// The action's name, unique per account and region in a manifest: 1 to 256 letters,
+    /// digits, `_`, `-` or `.` (no spaces).
+    #[schemars(regex(pattern = ACTION_NAME_PATTERN))]
+    pub name: String,
+    /// What the action does, as the console shows it (at most 1024 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
+    pub description: Option<String>,
+    /// The SSM Automation document: its name, or its ARN when shared from another account.
+    /// Required unless `absent: true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 1024))]
+    pub document: Option<String>,
+    /// The document's version: a number, or `$DEFAULT` / `$LATEST`. Required unless
+    /// `absent: true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<RawActionVersion>,
+    /// The role the automation runs as: a role ARN (`{account}` and `{region}` are filled per
+    /// target), or `LAUNCH_ROLE` for the product's launch role.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 1024))]
+    pub assume_role: Option<String>,
+    /// The document's parameters the action passes: `TARGET` (the provisioned product's
+    /// resource) or `TEXT_VALUE` (typed in by the user).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Vec<RawParameter>>,
+    /// Delete the action in every target of the file (after disassociating it everywhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absent: Option<bool>,
+}
+
+/// An action's document version as written: `1` or `"1"`, `"$LATEST"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "ActionVersion")]
+pub enum RawActionVersion {
+    Number(u64),
+    Text(#[schemars(length(min = 1, max = 1024))] String),
+}
+
+/// One parameter of an action's document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Parameter")]
+pub struct RawParameter {
+    #[schemars(length(min = 1))]
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ParameterType,
+}
+
+/// How a parameter is filled.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ParameterType {
+    /// The provisioned product's resource (an instance id, …).
+    Target,
+    /// Typed in by the user who runs the action.
+    TextValue,
+}
+
+impl ParameterType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParameterType::Target => "TARGET",
+            ParameterType::TextValue => "TEXT_VALUE",
+        }
+    }
 }
 
 /// One entry of `targets`: accounts (or the current one), regions (or the default one), and how
@@ -535,6 +644,7 @@ mod tests {
         for (definition, keys) in [
             ("Association", ASSOCIATION_KEYS.as_slice()),
             ("Target", TARGET_KEYS.as_slice()),
+            ("Action", ACTION_KEYS.as_slice()),
         ] {
             let mut entry = property_names(&schema["definitions"][definition]);
             let mut expected: Vec<String> = keys.iter().map(|k| k.to_string()).collect();

@@ -7,6 +7,7 @@
 //! checked when files merge, in `merge`. The `targets:` section is walked by the same checker,
 //! with its rules in `targets`.
 
+use super::actions::ActionEntry;
 use super::declaration::Ref;
 use super::diagnostic::{Diagnostic, Location};
 use super::lines::Lines;
@@ -36,6 +37,8 @@ pub struct ManifestFile {
     /// `None` when the file has no `targets:` section: it applies to the current target.
     pub targets: Option<FileTargets>,
     pub associations: Vec<Association>,
+    /// The `actions:` section's valid entries; empty when there is none.
+    pub actions: Vec<ActionEntry>,
 }
 
 /// A validated association entry: every action in `actions` on every artifact in `artifacts`.
@@ -251,6 +254,7 @@ impl Checker<'_> {
         let mut accept_language = None;
         let mut targets = None;
         let mut associations = None;
+        let mut actions = None;
         for (index, (key, value)) in mapping.iter().enumerate() {
             let (key_pos, cursor) = (key.pos, Cursor::of(value));
             match self.key_name(&key.value, key_pos, &MANIFEST_KEYS) {
@@ -258,6 +262,7 @@ impl Checker<'_> {
                 Some("accept_language") => accept_language = self.accept_language(cursor),
                 Some("targets") => targets = Some(self.targets(key_pos, cursor)),
                 Some("associations") => associations = Some(index),
+                Some("actions") => actions = Some(self.actions(cursor)),
                 _ => {}
             }
         }
@@ -267,16 +272,24 @@ impl Checker<'_> {
             Some(false) => return None,
             Some(true) => {}
         }
-        let Some(index) = associations else {
-            self.error(root.pos, "missing `associations`");
-            return None;
+        // A file may declare only service actions; one with neither section declares nothing.
+        let associations = match (associations, &actions) {
+            (Some(index), _) => self.associations(mapping.swap_remove(index).1)?,
+            (None, Some(_)) => Vec::new(),
+            (None, None) => {
+                self.error(root.pos, "missing `associations` (or `actions`)");
+                return None;
+            }
         };
-        let associations = self.associations(mapping.swap_remove(index).1)?;
         Some(ManifestFile {
             file: self.file.to_path_buf(),
             accept_language,
             targets,
             associations,
+            actions: match actions {
+                None => Vec::new(),
+                Some(entries) => entries?,
+            },
         })
     }
 

@@ -5,6 +5,7 @@ mod adapter;
 mod cli;
 mod completions;
 mod contracts;
+mod declared_actions;
 mod examples;
 mod export;
 mod faults;

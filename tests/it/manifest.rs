@@ -308,7 +308,7 @@ fn missing_keys_are_reported_where_they_belong() {
         errors("accept_language: zh\n"),
         vec![
             "m.yaml:1:1: error: missing `version`; this format is version `1`",
-            "m.yaml:1:1: error: missing `associations`",
+            "m.yaml:1:1: error: missing `associations` (or `actions`)",
         ]
     );
     assert_eq!(
@@ -332,7 +332,7 @@ fn unknown_keys_are_reported_at_the_key_with_a_suggestion_when_close() {
         ),
         vec![
             "m.yaml:2:1: error: unknown key `association`; expected one of `version`, \
-             `accept_language`, `targets`, `associations`; did you mean `associations`?",
+             `accept_language`, `targets`, `actions`, `associations`; did you mean `associations`?",
             // Reports are ordered by position: the entry's missing key comes before its keys.
             "m.yaml:4:5: error: missing `artifact` or `artifacts`",
             "m.yaml:5:5: error: unknown key `artifcts`; expected one of `product`, `artifact`, \
