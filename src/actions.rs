@@ -23,7 +23,7 @@ use crate::seam::{ActionDetail, ActionSpec, ActionSummary, ApiError, Catalog};
 use crate::target::{ACCOUNT_PLACEHOLDER, REGION_PLACEHOLDER};
 use crate::triple::Triple;
 use futures::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -44,28 +44,32 @@ pub fn pending_name(id: &str) -> Option<&str> {
 }
 
 /// The target's account and region, for the `{account}` and `{region}` of a role ARN.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Place {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
 }
 
 /// What a service action is, as compared: its description and definition by meaning.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Definition {
     /// Empty when there is none: the API does not tell an absent description from an empty one.
     pub description: String,
     /// The SSM Automation document (`Name` in the definition).
     pub document: String,
     pub version: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assume_role: Option<String>,
     pub parameters: Parameters,
 }
 
 /// An action's `Parameters`: the list as data (by name), or, when the catalog's JSON is not a
 /// list of `{Name, Type}`, its text as it is (then it differs from every declaration).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Parameters {
     Listed(BTreeMap<String, String>),
@@ -192,7 +196,7 @@ impl Definition {
         let mut field = |name: &'static str, from: Option<String>, to: Option<String>| {
             if from != to {
                 changes.push(FieldChange {
-                    field: name,
+                    field: name.to_string(),
                     from,
                     to,
                 });
@@ -213,7 +217,7 @@ impl Definition {
         );
         if self.parameters != wanted.parameters {
             changes.push(FieldChange {
-                field: "parameters",
+                field: "parameters".to_string(),
                 from: Some(self.parameters.shown()),
                 to: Some(wanted.parameters.shown()),
             });
@@ -271,22 +275,24 @@ fn as_text<S: serde::Serializer>(location: &Location, serializer: S) -> Result<S
 }
 
 /// One field of a definition that an update changes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FieldChange {
-    pub field: &'static str,
+    pub field: String,
     pub from: Option<String>,
     pub to: Option<String>,
 }
 
 /// What the plan does with one declared action.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum ActionStep {
     /// No action has the name: create it.
     Create { definition: Definition },
-    /// The action exists with another definition: update these fields.
+    /// The action exists with another definition (`current`): update these fields.
     Update {
         id: String,
+        current: Definition,
         definition: Definition,
         changes: Vec<FieldChange>,
     },
@@ -501,13 +507,15 @@ pub async fn plan_actions<C: Catalog>(
                     }
                     (Some(existing), Some(definition)) => {
                         let detail = catalog.describe_service_action(&existing.id).await?;
-                        let changes = Definition::observed(&detail).changes(&definition);
+                        let current = Definition::observed(&detail);
+                        let changes = current.changes(&definition);
                         let id = existing.id.clone();
                         Ok(if changes.is_empty() {
                             ActionStep::InSync { id }
                         } else {
                             ActionStep::Update {
                                 id,
+                                current,
                                 definition,
                                 changes,
                             }

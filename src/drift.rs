@@ -83,6 +83,11 @@ pub enum CheckError {
     WrongAccount { expected: String, actual: String },
     #[error("cannot tell which account the credentials belong to: {0}")]
     Account(ApiError),
+    /// A service action the plan changes is not as the plan saw it.
+    #[error("service action `{name}` changed since the plan was made: {what}; plan again")]
+    ActionChanged { name: String, what: String },
+    #[error("cannot read the planned service actions again")]
+    Actions(#[source] ApiError),
 }
 
 #[cfg(test)]

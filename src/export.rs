@@ -4,6 +4,9 @@
 //! Restart and Patch exports as one entry. Ids are the values (they are what the API checks);
 //! names ride along as YAML comments for the reader. Only reads are made.
 
+mod by_name;
+pub use by_name::{read_actions, render_by_name};
+
 use crate::seam::{ApiError, ArtifactDetail, Catalog, ErrorKind, ProductKey, ProductSummary};
 use crate::target::{Access, TargetSpec};
 use crate::triple::check_id;
@@ -120,13 +123,27 @@ pub enum ExportError {
         "none of the {0} product(s) has a service action associated; there is nothing to export"
     )]
     Nothing(usize),
+    #[error("cannot read service action `{id}`")]
+    Action {
+        id: String,
+        #[source]
+        error: ApiError,
+    },
+    /// `--by-name`, but a name is missing or shared.
+    #[error("cannot export by name: {0}")]
+    NotByName(String),
+    #[error("cannot tell which account the credentials belong to")]
+    Account(#[source] ApiError),
 }
 
 impl ExportError {
     /// The service's error behind this one, if any.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            ExportError::List(error) | ExportError::Read { error, .. } => Some(error),
+            ExportError::List(error)
+            | ExportError::Read { error, .. }
+            | ExportError::Action { error, .. }
+            | ExportError::Account(error) => Some(error),
             ExportError::Find {
                 error: FindError::Api(error),
                 ..

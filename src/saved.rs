@@ -9,6 +9,8 @@
 //! The file is JSON with a format marker and version, and a SHA-256 digest over its own content:
 //! a truncated, corrupt, hand-edited or foreign file is refused the same way, before any call.
 
+use crate::actions::{ActionPlan, ActionStep, Place, PlannedAction, pending_id};
+use crate::manifest::Location;
 use crate::observe::{ScopeError, read_planned_scope};
 use crate::pipeline::Planning;
 use crate::plan::Plan;
@@ -77,6 +79,22 @@ pub struct SavedTarget {
     pub changes: Vec<Change>,
     /// Every association on each artifact a change touches, as read at plan time, sorted.
     pub observed: Vec<Triple>,
+    /// The service actions the plan creates, updates or deletes, made before the associations
+    /// (deletes after); associations to an action it creates name it by its pending id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<SavedAction>,
+    /// The account and region the actions' roles and tokens were made for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_place: Option<Place>,
+}
+
+/// One planned service-action change, with where it was declared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedAction {
+    pub name: String,
+    pub declared_at: String,
+    #[serde(flatten)]
+    pub step: ActionStep,
 }
 
 /// How the target is reached. Unlike [`Access`] in output, the external id is kept: applying
@@ -221,9 +239,19 @@ impl SavedPlan {
             });
         }
         for target in &plan.targets {
+            let created: BTreeSet<String> = target
+                .actions
+                .iter()
+                .filter(|a| matches!(a.step, ActionStep::Create { .. }))
+                .map(|a| pending_id(&a.name))
+                .collect();
             for change in &target.changes {
                 let triple = &change.triple;
                 for id in [&triple.product, &triple.artifact, &triple.action] {
+                    // An action the plan creates is named by its pending id until then.
+                    if id == &triple.action && created.contains(id) {
+                        continue;
+                    }
                     crate::triple::check_id(id).map_err(|e| corrupt(format!("{triple}: {e}")))?;
                 }
             }
@@ -311,12 +339,42 @@ impl SavedTarget {
             .map(|t| change(Op::Remove, t))
             .collect();
         changes.extend(plan.to_add.iter().map(|t| change(Op::Add, t)));
+        let action_plan = &planned.prepared.actions;
+        let actions: Vec<SavedAction> = action_plan
+            .actions
+            .iter()
+            .filter(|a| a.changes())
+            .map(|a| SavedAction {
+                name: a.name.clone(),
+                declared_at: a.location.to_string(),
+                step: a.step.clone(),
+            })
+            .collect();
         SavedTarget {
             account: target.account.clone(),
             region: target.region.clone(),
             access,
             changes,
             observed: observed.into_iter().collect(),
+            action_place: (!actions.is_empty()).then(|| action_plan.place.clone()),
+            actions,
+        }
+    }
+
+    /// The planned action changes as the apply phase takes them.
+    pub fn action_plan(&self) -> ActionPlan {
+        ActionPlan {
+            actions: self
+                .actions
+                .iter()
+                .map(|saved| PlannedAction {
+                    name: saved.name.clone(),
+                    location: Location::parse(&saved.declared_at)
+                        .unwrap_or_else(|| Location::new(&saved.declared_at, 0, 0)),
+                    step: saved.step.clone(),
+                })
+                .collect(),
+            place: self.action_place.clone().unwrap_or_default(),
         }
     }
 
@@ -360,7 +418,7 @@ impl SavedTarget {
                 plan,
                 unreadable: BTreeMap::new(),
                 quota_violations: Vec::new(),
-                actions: crate::actions::ActionPlan::default(),
+                actions: self.action_plan(),
                 read_time: std::time::Duration::ZERO,
                 read_calls: 0,
             },
@@ -495,6 +553,8 @@ mod tests {
                     declared_at: Some("m.yaml:3:5".into()),
                 }],
                 observed: vec![],
+                actions: vec![],
+                action_place: None,
             }],
             digest: String::new(),
         }

@@ -276,6 +276,68 @@ def main():
     except ParamValidationError:
         check(True, "botocore rejects a batch of 0 itself")
 
+    # --- Create, Update and Delete ServiceAction ---------------------------------------------
+    definition = {"Name": "AWS-RestartEC2Instance", "Version": "1",
+                  "AssumeRole": "arn:aws:iam::123456789012:role/sc-actions",
+                  "Parameters": '[{"Name":"InstanceId","Type":"TARGET"}]'}
+    made = sc.create_service_action(Name="Restart-EC2", DefinitionType="SSM_AUTOMATION",
+                                    Definition=definition, Description="restart it",
+                                    IdempotencyToken="create-restart-ec2")["ServiceActionDetail"]
+    made_id = made["ServiceActionSummary"]["Id"]
+    check(made_id.startswith("act-") and made["ServiceActionSummary"]["Name"] == "Restart-EC2"
+          and made["ServiceActionSummary"]["DefinitionType"] == "SSM_AUTOMATION"
+          and made["Definition"] == definition, "CreateServiceAction answers with the action and its definition")
+    again = sc.create_service_action(Name="Restart-EC2", DefinitionType="SSM_AUTOMATION",
+                                     Definition=definition, IdempotencyToken="create-restart-ec2")
+    check(again["ServiceActionDetail"]["ServiceActionSummary"]["Id"] == made_id,
+          "CreateServiceAction with the same token answers with the same action")
+    twin = sc.create_service_action(Name="Restart-EC2", DefinitionType="SSM_AUTOMATION",
+                                    Definition=definition, IdempotencyToken="create-restart-ec2-b")
+    check(twin["ServiceActionDetail"]["ServiceActionSummary"]["Id"] != made_id,
+          "names are not unique: another token makes another action of the same name")
+    expect_error("ValidationException", "create without DefinitionType", raw.create_service_action,
+                 Name="X", Definition=definition, IdempotencyToken="create-x")
+    expect_error("ValidationException", "a definition key outside the enum", raw.create_service_action,
+                 Name="X", DefinitionType="SSM_AUTOMATION", Definition={"Name": "D", "Colour": "red"},
+                 IdempotencyToken="create-x2")
+    expect_error("ValidationException", "a definition value of 1025 characters", raw.create_service_action,
+                 Name="X", DefinitionType="SSM_AUTOMATION", Definition={"Name": "D" * 1025},
+                 IdempotencyToken="create-x3")
+    expect_error("ValidationException", "an action name with a space", raw.create_service_action,
+                 Name="Restart EC2", DefinitionType="SSM_AUTOMATION", Definition=definition,
+                 IdempotencyToken="create-x4")
+    updated = sc.update_service_action(Id=made_id, Definition=dict(definition, Version="2"))
+    check(updated["ServiceActionDetail"]["Definition"]["Version"] == "2"
+          and sc.describe_service_action(Id=made_id)["ServiceActionDetail"]["Definition"]["Version"] == "2",
+          "UpdateServiceAction changes the definition")
+    expect_error("ResourceNotFoundException", "update an unknown action", sc.update_service_action,
+                 Id="act-nope", Description="x")
+    expect_error("ResourceInUseException", "delete an associated action", sc.delete_service_action,
+                 Id="act-restart", IdempotencyToken="delete-restart")
+    sc.delete_service_action(Id=twin["ServiceActionDetail"]["ServiceActionSummary"]["Id"],
+                             IdempotencyToken="delete-twin")
+    expect_error("ResourceNotFoundException", "describe a deleted action", sc.describe_service_action,
+                 Id=twin["ServiceActionDetail"]["ServiceActionSummary"]["Id"])
+    replayed = sc.create_service_action(Name="Restart-EC2", DefinitionType="SSM_AUTOMATION",
+                                        Definition=definition, IdempotencyToken="create-restart-ec2-b")
+    check(replayed["ServiceActionDetail"]["ServiceActionSummary"]["Id"]
+          == twin["ServiceActionDetail"]["ServiceActionSummary"]["Id"],
+          "a token replays its first answer even after that action was deleted (the stale-token trap)")
+    count = len(paginate(sc, "list_service_actions", "ServiceActionSummaries")[1])
+    made_more = 0
+    limit = None
+    while made_more < 250:
+        try:
+            sc.create_service_action(Name=f"Filler{made_more}", DefinitionType="SSM_AUTOMATION",
+                                     Definition={"Name": "D", "Version": "1"},
+                                     IdempotencyToken=f"filler-{made_more}")
+            made_more += 1
+        except ClientError as e:
+            limit = e.response["Error"]["Code"]
+            break
+    check(limit == "LimitExceededException" and count + made_more == 200,
+          f"the 201st action in a region is refused: {limit} after {count + made_more}")
+
     # --- Whole-value patterns ---------------------------------------------------------------
     e = expect_error("ValidationException", "an id with a space", sc.describe_service_action, Id="act patch")
     check(e is not None and e.response["Error"]["Message"] == (

@@ -115,7 +115,7 @@ fn a_difference_is_told_field_by_field() {
         Some("old words"),
     );
     let changes = Definition::observed(&catalog).changes(&wanted);
-    let fields: Vec<&str> = changes.iter().map(|c| c.field).collect();
+    let fields: Vec<&str> = changes.iter().map(|c| c.field.as_str()).collect();
     assert_eq!(
         fields,
         ["description", "version", "assume_role", "parameters"]

@@ -9,8 +9,11 @@ use clap::{ArgGroup, Args};
 use sc_assoc::aws::AwsConnector;
 use sc_assoc::control::StopReason;
 use sc_assoc::document::Versioned;
-use sc_assoc::export::{ExportError, Products, read_states, render, render_for_target};
+use sc_assoc::export::{
+    ExportError, Products, read_actions, read_states, render, render_by_name, render_for_target,
+};
 use sc_assoc::pipeline::{TargetError, for_each_target, guarded};
+use sc_assoc::seam::Catalog;
 use sc_assoc::target::TargetSpec;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -40,6 +43,11 @@ pub struct ExportArgs {
     /// (required when there is more than one target).
     #[arg(long, value_name = "DIR", requires = "targets_from")]
     pub out_dir: Option<PathBuf>,
+    /// Name products, artifacts and actions instead of giving ids, and declare the actions the
+    /// associations use with their definitions (a role in this account written `{account}`):
+    /// the form to apply in other accounts, such as a hub's setup copied to its spokes.
+    #[arg(long)]
+    pub by_name: bool,
     #[command(flatten)]
     pub tuning: Tuning,
 }
@@ -113,10 +121,24 @@ pub async fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<u8> {
         |index, reached| {
             let (products, target) = (&products, &targets[index]);
             async move {
-                let states = read_states(&guarded(&reached), products, settings.concurrency)
+                let catalog = guarded(&reached);
+                let states = read_states(&catalog, products, settings.concurrency)
                     .await
                     .map_err(TargetError::Export)?;
-                let rendered = if named {
+                let rendered = if args.by_name {
+                    let actions = read_actions(&catalog, &states, settings.concurrency)
+                        .await
+                        .map_err(TargetError::Export)?;
+                    let account = match &target.account {
+                        Some(account) => Some(account.clone()),
+                        None => catalog
+                            .account()
+                            .await
+                            .map_err(|e| TargetError::Export(ExportError::Account(e)))?,
+                    };
+                    render_by_name(&states, &actions, account.as_deref(), &args.schema_ref)
+                        .map_err(TargetError::Export)?
+                } else if named {
                     render_for_target(&states, &args.schema_ref, target)
                 } else {
                     render(&states, &args.schema_ref)

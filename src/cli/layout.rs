@@ -220,16 +220,28 @@ fn grouped_text(runs: &[&TargetRun], quiet: bool, paint: super::colour::Paint) -
                         if s.not_visible > 0 {
                             let _ = write!(line, ", {} not yet visible", s.not_visible);
                         }
+                        if !report.actions.is_empty() {
+                            let _ = write!(line, "; {}", output::actions_brief(&report.actions));
+                        }
                         line
                     }
                     None => {
                         let plan = &prepared.plan;
-                        format!(
+                        let mut line = format!(
                             "{} to add, {} to remove, {} already present",
                             plan.to_add.len(),
                             plan.to_remove.len(),
                             plan.present.len()
-                        )
+                        );
+                        if prepared.actions.has_changes() {
+                            let counts = prepared.actions.counts();
+                            let _ = write!(
+                                line,
+                                "; actions: {} to create, {} to update, {} to delete",
+                                counts.create, counts.update, counts.delete
+                            );
+                        }
+                        line
                     }
                 };
                 match &run.stop {

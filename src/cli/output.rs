@@ -71,7 +71,7 @@ pub fn plan_text(prepared: &Prepared, resolved: &Resolved, paint: Paint) -> Stri
 /// The declared service actions that change, one line each (`+` create, `~` update with a line
 /// per field, `-` delete with the associations it takes away), before the associations: they
 /// are made first.
-fn actions_text(out: &mut String, actions: &ActionPlan, paint: Paint) {
+pub fn actions_text(out: &mut String, actions: &ActionPlan, paint: Paint) {
     if !actions.has_changes() {
         return;
     }
@@ -416,6 +416,31 @@ pub fn report_text(report: &Report) -> String {
         );
     }
     out
+}
+
+/// `actions: 2 created, 1 in sync`: the action outcomes that happened, for one target's line.
+pub fn actions_brief(actions: &[sc_assoc::actions::ActionOutcome]) -> String {
+    let mut counts: Vec<(ActionStatus, usize)> = Vec::new();
+    for action in actions {
+        match counts
+            .iter_mut()
+            .find(|(status, _)| *status == action.status)
+        {
+            Some((_, count)) => *count += 1,
+            None => counts.push((action.status, 1)),
+        }
+    }
+    let words: Vec<String> = counts
+        .iter()
+        .map(|(status, count)| {
+            let word = serde_json::to_value(status)
+                .ok()
+                .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
+                .unwrap_or_default();
+            format!("{count} {word}")
+        })
+        .collect();
+    format!("actions: {}", words.join(", "))
 }
 
 /// `Actions: 1 created, 1 updated, 3 in sync, 1 deleted, 0 failed.`

@@ -56,15 +56,30 @@ fn text(plan: &SavedPlan, paint: super::colour::Paint) -> String {
             names.insert_artifact(&t.product, &t.artifact, n.artifact.as_deref());
             names.insert_action(&t.action, n.action.as_deref());
         }
+        for action in &target.actions {
+            if let sc_assoc::actions::ActionStep::Create { .. } = action.step {
+                names.insert_action(
+                    &sc_assoc::actions::pending_id(&action.name),
+                    Some(&action.name),
+                );
+            }
+        }
+        super::output::actions_text(&mut out, &target.action_plan(), paint);
         super::output::changes_tree(&mut out, &target.plan(), &names, paint);
         let (add, remove) = counts(target);
         let _ = writeln!(
             out,
             "{}",
-            if add + remove == 0 {
+            if add + remove == 0 && target.actions.is_empty() {
                 "No changes.".to_string()
             } else {
-                format!("Plan: {add} to add, {remove} to remove.")
+                format!(
+                    "Plan: {add} to add, {remove} to remove{}.",
+                    match target.actions.len() {
+                        0 => String::new(),
+                        n => format!(", {n} service action change(s)"),
+                    }
+                )
             }
         );
     }
@@ -90,7 +105,7 @@ fn document(plan: &SavedPlan) -> serde_json::Value {
             let (add, remove) = counts(target);
             section["target"] = label(target).into();
             section["summary"] = json!({
-                "in_sync": add + remove == 0,
+                "in_sync": add + remove == 0 && target.actions.is_empty(),
                 "to_add": add,
                 "to_remove": remove,
             });

@@ -35,6 +35,15 @@ impl Location {
         }
     }
 
+    /// `file:line:col` as [`Display`](fmt::Display) writes it, read back (a saved plan keeps
+    /// locations as text).
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.rsplitn(3, ':');
+        let column = parts.next()?.parse().ok()?;
+        let line = parts.next()?.parse().ok()?;
+        Some(Self::new(parts.next()?, line, column))
+    }
+
     /// The start of `file`, for problems that belong to the file as a whole.
     pub fn start_of(file: &Path) -> Self {
         Self::new(file, 1, 1)

@@ -469,3 +469,134 @@ associations:
         );
     }
 }
+
+#[tokio::test]
+async fn a_saved_plan_carries_the_action_changes_and_is_refused_when_one_moved() {
+    let catalog = start_catalog_with(&seed(0), lagging()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = write_file(dir.path(), "m.yaml", MANIFEST);
+    let manifest = manifest.to_str().expect("utf-8");
+    let plan_file = dir.path().join("plan.json");
+    let plan_file = plan_file.to_str().expect("utf-8");
+
+    let plan = run(&catalog, &["plan", manifest, "--out", plan_file]).await;
+    assert_eq!(plan.code, 0, "{plan:?}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(plan_file).expect("written")).expect("JSON");
+    let steps: Vec<&str> = saved["targets"][0]["actions"]
+        .as_array()
+        .expect("actions saved")
+        .iter()
+        .map(|a| a["step"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(steps, ["delete", "update", "create"], "{saved:#}");
+
+    let apply = run(&catalog, &["apply", plan_file, "--output", "json"]).await;
+    assert_eq!(apply.code, 0, "{apply:?}");
+    let actions = catalog.actions_in(None);
+    assert_eq!(named(&actions, "Restart").len(), 1, "{actions:?}");
+    assert!(named(&actions, "Old").is_empty(), "{actions:?}");
+    assert_eq!(
+        catalog
+            .associations()
+            .iter()
+            .filter(|t| t.action == named(&actions, "Restart")[0].0)
+            .count(),
+        2
+    );
+
+    // A plan whose action to delete went away behind its back is refused before any write.
+    let fresh = start_catalog_with(&seed(0), Faults::default()).await;
+    let plan = run(&fresh, &["plan", manifest, "--out", plan_file]).await;
+    assert_eq!(plan.code, 0, "{plan:?}");
+    assert!(fresh.delete_action_out_of_band(None, "act-old"));
+    let refused = run(&fresh, &["apply", plan_file]).await;
+    assert_ne!(refused.code, 0, "{refused:?}");
+    assert!(
+        refused
+            .stderr
+            .contains("service action `Old` changed since the plan was made: act-old was deleted"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(calls_of(&fresh, CREATE) + calls_of(&fresh, UPDATE), 0);
+}
+
+#[tokio::test]
+async fn the_hub_exported_by_name_and_applied_to_the_spokes_reproduces_its_actions() {
+    let catalog = accounts_catalog().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The hub gets a `Patch` action of its own (role in its own account), on its Web Server v1.
+    let hub = write_file(
+        dir.path(),
+        "hub.yaml",
+        r#"version: 1
+actions:
+  - name: Patch
+    description: "Patch now: \"critical\" only"
+    document: AWS-RunPatchBaseline
+    version: 3
+    assume_role: "arn:aws:iam::111111111111:role/Patcher"
+    parameters: [{name: InstanceId, type: TARGET}, {name: Reason, type: TEXT_VALUE}]
+associations:
+  - {product: {name: Web Server}, artifact: {name: v1}, actions: [{name: Patch}, {name: Restart}]}
+"#,
+    );
+    let apply = as_hub(&catalog, &["apply", hub.to_str().expect("utf-8")]).await;
+    assert_eq!(apply.code, 0, "{apply:?}");
+
+    let export = as_hub(&catalog, &["export", "--all-products", "--by-name"]).await;
+    assert_eq!(export.code, 0, "{export:?}");
+    let text = &export.stdout;
+    for line in [
+        "  - name: \"Patch\"\n    description: \"Patch now: \\\"critical\\\" only\"\n    document: \"AWS-RunPatchBaseline\"\n    version: \"3\"\n    assume_role: \"arn:aws:iam::{account}:role/Patcher\"\n    parameters:\n      - {name: \"InstanceId\", type: \"TARGET\"}\n      - {name: \"Reason\", type: \"TEXT_VALUE\"}\n",
+        "  - product: {name: \"Web Server\"}\n    artifacts:\n      - {name: \"v1\"}\n    actions:\n",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    assert!(
+        !text.contains("prod-hub") && !text.contains("act-hub"),
+        "{text}"
+    );
+
+    // The same file, with the spokes as targets.
+    let spokes = text.replacen(
+        "version: 1\n",
+        "version: 1\ntargets:\n  - accounts: [\"222222222222\"]\n    regions: [us-east-1]\n    role: arn:aws:iam::{account}:role/ServiceCatalogAdmin\n  - accounts: [\"333333333333\"]\n    regions: [eu-west-1]\n    role: arn:aws:iam::{account}:role/ServiceCatalogAdmin\n    external_id: hub-7f3a\n",
+        1,
+    );
+    let spokes = write_file(dir.path(), "spokes.yaml", &spokes);
+    let spokes = spokes.to_str().expect("utf-8");
+    let apply = as_hub(&catalog, &["apply", spokes]).await;
+    assert_eq!(apply.code, 0, "{apply:?}");
+    for (account, region, v1) in [
+        ("222222222222", "us-east-1", "pa-a-web-v1"),
+        ("333333333333", "eu-west-1", "pa-b-web-v1"),
+    ] {
+        let actions = catalog.actions_in(Some((account, region)));
+        let patch = named(&actions, "Patch");
+        assert_eq!(patch.len(), 1, "{account}: {actions:?}");
+        assert_eq!(
+            patch[0].2.get("AssumeRole").map(String::as_str),
+            Some(format!("arn:aws:iam::{account}:role/Patcher").as_str()),
+        );
+        let restart = named(&actions, "Restart");
+        assert_eq!(
+            restart.len(),
+            1,
+            "the spoke's own Restart is adopted: {actions:?}"
+        );
+        let associations = catalog.associations_in(account, region).expect("a target");
+        for action in [&patch[0].0, &restart[0].0] {
+            assert!(
+                associations
+                    .iter()
+                    .any(|t| t.artifact == v1 && &t.action == action),
+                "{account}: {associations:?}"
+            );
+        }
+    }
+    // And nothing is left to do anywhere.
+    let again = as_hub(&catalog, &["plan", spokes, "--detailed-exitcode"]).await;
+    assert_eq!(again.code, 0, "{again:?}");
+}
