@@ -13,6 +13,9 @@
 //! 1. 8 targets × 300 missing triples at 20 calls/s, 30 ms latency: wall ÷ the slowest target's
 //!    floor (target ≤ 1.15), next to the sum of the floors (what one target after another costs).
 //! 2. 200 targets × 25 triples: wall and peak memory of the process (target < 300 MB).
+//! 3. 8 targets whose accounts have none of the service actions yet: the manifest declares 10
+//!    (`actions:`), and the run creates them in every target and makes 500 associations each:
+//!    wall ÷ the slowest target's floor, as in row 1, with listings 1 s behind the writes.
 //!
 //! Run: `cargo build --release && cargo run --release --example targets_bench` (flags: `--help`;
 //! `--bin target/debug/sc-assoc` measures a debug build).
@@ -53,6 +56,15 @@ struct Args {
     /// Skip the first row.
     #[arg(long)]
     skip_few: bool,
+    /// Associations per target in the third row (10 declared actions on each artifact).
+    #[arg(long, default_value_t = 500)]
+    declared_triples: usize,
+    /// Skip the third row.
+    #[arg(long)]
+    skip_declared: bool,
+    /// How long the listings lag the writes in the third row, milliseconds (as AWS's do).
+    #[arg(long, default_value_t = 1000)]
+    listing_lag_ms: u64,
 }
 
 const HUB: &str = "100000000000";
@@ -66,6 +78,7 @@ fn spoke(i: usize) -> String {
 /// One account's catalog: `products` products named `Product N`, each with `artifacts`
 /// versions, and `actions` actions named `Action N`, all ids unique to the account.
 fn region_seed(out: &mut String, account: &str, products: usize, artifacts: usize, actions: usize) {
+    // A region with no action yet: the run creates them (row 3).
     let _ = writeln!(out, "      {REGION}:\n        products:");
     for p in 0..products {
         let _ = writeln!(
@@ -78,6 +91,9 @@ fn region_seed(out: &mut String, account: &str, products: usize, artifacts: usiz
                 "              - {{id: pa-{account}-{p}-{a}, name: v{a}}}"
             );
         }
+    }
+    if actions == 0 {
+        return;
     }
     let _ = writeln!(out, "        actions:");
     for k in 0..actions {
@@ -98,8 +114,10 @@ fn shape(triples: usize) -> (usize, usize, usize) {
     }
 }
 
-fn seed(targets: usize, triples: usize) -> String {
+/// `declared`: the accounts start without actions, which the manifest declares.
+fn seed(targets: usize, triples: usize, declared: bool) -> String {
     let (products, artifacts, actions) = shape(triples);
+    let actions = if declared { 0 } else { actions };
     let mut out = String::from("accounts:\n");
     let _ = writeln!(
         out,
@@ -117,15 +135,30 @@ fn seed(targets: usize, triples: usize) -> String {
     out
 }
 
-fn manifest(targets: usize, triples: usize) -> String {
+fn manifest(targets: usize, triples: usize, declared: bool) -> String {
     let (products, _, actions) = shape(triples);
     let accounts: Vec<String> = (1..=targets).map(|i| format!("\"{}\"", spoke(i))).collect();
     let mut out = format!(
-        "version: 1\ntargets:\n  - accounts: [{}]\n    regions: [{REGION}]\n    role: arn:aws:iam::{{account}}:role/BenchAdmin\nassociations:\n",
+        "version: 1\ntargets:\n  - accounts: [{}]\n    regions: [{REGION}]\n    role: arn:aws:iam::{{account}}:role/BenchAdmin\n",
         accounts.join(", ")
     );
+    if declared {
+        out.push_str("actions:\n");
+        for k in 0..actions {
+            let _ = writeln!(
+                out,
+                "  - name: Action-{k}\n    document: AWS-RestartEC2Instance\n    version: 1\n    \
+                 assume_role: \"arn:aws:iam::{{account}}:role/SelfService\"\n    \
+                 parameters: [{{name: InstanceId, type: TARGET}}]"
+            );
+        }
+    }
+    out.push_str("associations:\n");
     let names: Vec<String> = (0..actions)
-        .map(|k| format!("{{name: Action {k}}}"))
+        .map(|k| match declared {
+            true => format!("{{name: Action-{k}}}"),
+            false => format!("{{name: Action {k}}}"),
+        })
         .collect();
     for p in 0..products {
         let _ = writeln!(
@@ -145,19 +178,28 @@ struct Measured {
     per_target: Vec<(String, u64, u64)>,
 }
 
-async fn measure(args: &Args, targets: usize, triples: usize) -> anyhow::Result<Measured> {
-    let file = SeedFile::from_yaml_str(&seed(targets, triples))?;
+async fn measure(
+    args: &Args,
+    targets: usize,
+    triples: usize,
+    declared: bool,
+) -> anyhow::Result<Measured> {
+    let file = SeedFile::from_yaml_str(&seed(targets, triples, declared))?;
     let mut config = CatalogConfig::from_seed_file(file);
     config.faults = Faults {
         latency: Duration::from_millis(args.latency_ms),
         rate: Some(args.rate),
         burst: args.rate as u32,
+        listing_lag: match declared {
+            true => Duration::from_millis(args.listing_lag_ms),
+            false => Duration::ZERO,
+        },
         ..Faults::default()
     };
     let catalog = LocalCatalog::start(config, ([127, 0, 0, 1], 0).into()).await?;
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("fleet.yaml");
-    std::fs::write(&path, manifest(targets, triples))?;
+    std::fs::write(&path, manifest(targets, triples, declared))?;
     let started = Instant::now();
     let output = tokio::process::Command::new("/usr/bin/time")
         .arg("-f")
@@ -204,6 +246,10 @@ async fn measure(args: &Args, targets: usize, triples: usize) -> anyhow::Result<
         if missing > 0 {
             eprintln!("{account}: {missing} triple(s) not associated after the run");
         }
+        let actions = catalog.actions_in(Some((&account, REGION))).len();
+        if declared && actions != shape(triples).2 {
+            eprintln!("{account}: {actions} service action(s) after the run");
+        }
         per_target.push((
             account,
             stats.total_calls - stats.throttled,
@@ -240,7 +286,7 @@ async fn main() -> anyhow::Result<()> {
         args.latency_ms
     );
     if !args.skip_few {
-        let m = measure(&args, args.targets, args.triples).await?;
+        let m = measure(&args, args.targets, args.triples, false).await?;
         let floors: Vec<f64> = m.per_target.iter().map(|t| floor(t.1, args.rate)).collect();
         let slowest = floors.iter().cloned().fold(0.0, f64::max);
         let sum: f64 = floors.iter().sum();
@@ -264,7 +310,7 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     if !args.skip_many {
-        let m = measure(&args, args.many_targets, args.many_triples).await?;
+        let m = measure(&args, args.many_targets, args.many_triples, false).await?;
         let calls: u64 = m.per_target.iter().map(|t| t.1 + t.2).sum();
         let throttled: u64 = m.per_target.iter().map(|t| t.2).sum();
         let slowest = m
@@ -283,6 +329,30 @@ async fn main() -> anyhow::Result<()> {
             m.code,
             m.wall.as_secs_f64(),
             slowest,
+            100.0 * throttled as f64 / calls.max(1) as f64,
+            m.peak_mb
+        );
+    }
+    if !args.skip_declared {
+        let triples = args.declared_triples;
+        let m = measure(&args, args.targets, triples, true).await?;
+        let floors: Vec<f64> = m.per_target.iter().map(|t| floor(t.1, args.rate)).collect();
+        let slowest = floors.iter().cloned().fold(0.0, f64::max);
+        let calls: u64 = m.per_target.iter().map(|t| t.1 + t.2).sum();
+        let throttled: u64 = m.per_target.iter().map(|t| t.2).sum();
+        println!("\nlistings {} ms behind the writes", args.listing_lag_ms);
+        println!(
+            "| targets × (actions created + associations) | exit | wall | slowest target's floor | wall / slowest floor | throttled | peak RSS |"
+        );
+        println!("|---|---|---|---|---|---|---|");
+        println!(
+            "| {} × ({} + {triples}) | {} | {:.1} s | {:.1} s | {:.2}× | {:.1}% ({throttled}/{calls}) | {:.0} MB |",
+            args.targets,
+            shape(triples).2,
+            m.code,
+            m.wall.as_secs_f64(),
+            slowest,
+            m.wall.as_secs_f64() / slowest,
             100.0 * throttled as f64 / calls.max(1) as f64,
             m.peak_mb
         );
