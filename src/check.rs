@@ -15,6 +15,7 @@
 
 use crate::manifest::{Diagnostic, IdPlaces, Location};
 use crate::observe::Direction;
+use crate::progress::{Phase, Reporter};
 use crate::seam::{ApiError, Catalog, ErrorKind};
 use crate::triple::Triple;
 use futures::StreamExt;
@@ -49,6 +50,7 @@ pub async fn check_ids<C: Catalog>(
     catalog: &C,
     known: &Known<'_>,
     concurrency: usize,
+    reporter: &dyn Reporter,
 ) -> Result<Existence, ApiError> {
     let (triples, direction, unreadable) = (known.triples, known.direction, known.unreadable);
     let mut found = Existence::default();
@@ -102,11 +104,23 @@ pub async fn check_ids<C: Catalog>(
         Direction::ByAction => triples.keys().map(|t| t.product.as_str()).collect(),
     };
     // One ListProvisioningArtifacts per product tells which: the product, or its artifacts.
+    // Seconds at a high latency: shown, so the screen is not blank while it runs.
+    if !in_doubt.is_empty() {
+        reporter.start(Phase::Check, in_doubt.len() as u64);
+    }
+    let doubtful = in_doubt.len();
     let listed: Vec<(&str, Result<Vec<_>, ApiError>)> = futures::stream::iter(in_doubt)
-        .map(|product| async move { (product, catalog.list_provisioning_artifacts(product).await) })
+        .map(|product| async move {
+            let listed = catalog.list_provisioning_artifacts(product).await;
+            reporter.advance(Phase::Check, 1);
+            (product, listed)
+        })
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
+    if doubtful > 0 {
+        reporter.finish(Phase::Check);
+    }
     let mut artifacts: BTreeMap<&str, Result<BTreeSet<String>, ApiError>> = BTreeMap::new();
     let mut artifact_named: BTreeMap<(&str, String), String> = BTreeMap::new();
     for (product, result) in listed {

@@ -15,6 +15,8 @@ pub enum Phase {
     Verify,
     /// Targets (accounts and regions) of a run over several, one unit per target done.
     Targets,
+    /// Proving the manifest's ids exist: one unit per product whose artifacts are listed.
+    Check,
 }
 
 impl Phase {
@@ -24,6 +26,7 @@ impl Phase {
             Phase::Apply => "applying",
             Phase::Verify => "verifying",
             Phase::Targets => "targets",
+            Phase::Check => "checking",
         }
     }
 }

@@ -271,7 +271,7 @@ pub async fn plan_manifest<C: Catalog>(
         actions: resolved.known_actions.as_ref(),
         places: &resolved.places,
     };
-    let existence = check_ids(&guarded, &known, concurrency)
+    let existence = check_ids(&guarded, &known, concurrency, reporter)
         .await
         .map_err(|error| failed(PlanPhase::Check, error))?;
     prepared.read_calls += total_calls(catalog) - calls_before;

@@ -484,6 +484,8 @@ impl Start<'_> {
             "nothing was applied",
         )
         .await?;
+        let mut targeted = targeted;
+        runs::name_current_account(&base, &mut targeted, &self.tuning.targets, &control).await?;
         let job = runs::Job::resolve(targeted, base.default_region(), &self.tuning.targets)?;
         runs::prove_base(&base, job.targets.iter().map(|t| &t.target), &control).await?;
         let with = runs::With {

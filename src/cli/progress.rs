@@ -95,15 +95,23 @@ impl Reporter for CliReporter {
             ProgressMode::Bars => {
                 let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
                 let style = ProgressStyle::with_template(
-                    "{prefix:>10} [{bar:40}] {pos}/{len} {calls_per_sec} eta {eta}",
+                    "{prefix:>10} [{bar:40}] {pos}/{len}{calls_per_sec}",
                 )
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 // indicatif's own `{per_sec}` prints three decimals ("25.508/s"); whole calls
-                // per second read better next to a count of calls.
+                // per second read better next to a count of calls. Before the first call ends
+                // there is no rate and no estimate: `0/s eta 0s` would read as stuck, or done.
                 .with_key(
                     "calls_per_sec",
                     |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
-                        let _ = write!(out, "{:.0}/s", state.per_sec());
+                        if state.pos() > 0 {
+                            let _ = write!(
+                                out,
+                                " {:.0}/s eta {:#}",
+                                state.per_sec(),
+                                indicatif::HumanDuration(state.eta())
+                            );
+                        }
                     },
                 )
                 .progress_chars("=> ");

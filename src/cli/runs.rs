@@ -366,6 +366,34 @@ pub async fn base(
     }
 }
 
+/// Names the implicit current target's account when a `--target` names an account: a manifest
+/// without `targets:` runs in the credentials' account, and `--target 111111111111` picks it
+/// as it would a declared one (and `show` names it so). One STS call, only then.
+pub async fn name_current_account(
+    base: &AwsBase,
+    targeted: &mut Targeted,
+    filters: &[TargetFilter],
+    control: &RunControl,
+) -> anyhow::Result<()> {
+    if targeted.declared || filters.iter().all(|f| f.account == "current") {
+        return Ok(());
+    }
+    let account = tokio::select! {
+        account = base.caller_account() => account
+            .context("cannot tell which account the credentials belong to, which --target names; nothing was applied")?,
+        () = control.stopped() => anyhow::bail!(
+            "{} while checking the AWS credentials; nothing was applied",
+            super::errors::stopped_while(control.reason().as_ref())
+        ),
+    };
+    for declared in &mut targeted.targets {
+        if declared.target.account.is_none() {
+            declared.target.account = Some(account.clone());
+        }
+    }
+    Ok(())
+}
+
 /// Proves the base credentials once, when targets will assume roles with them: refused base
 /// credentials are then one error, before any target, instead of one per target.
 pub async fn prove_base(

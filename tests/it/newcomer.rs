@@ -421,3 +421,43 @@ async fn many_duplicate_triples_are_counted_not_each_printed() {
         "{run:?}"
     );
 }
+
+#[tokio::test]
+async fn target_picks_the_credentials_account_of_a_manifest_without_targets() {
+    let catalog = start_catalog(SMALL_SEED).await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = write_file(
+        dir.path(),
+        "m.yaml",
+        "version: 1\nassociations:\n  - {product: prod-web, artifacts: [pa-web-v1, pa-web-v2], action: act-restart}\n",
+    );
+    let manifest = manifest.to_str().unwrap();
+    let endpoint = catalog.endpoint();
+    let picked = sc_assoc(
+        Some(&endpoint),
+        &["plan", manifest, "--target", "111111111111"],
+    )
+    .await;
+    assert_eq!(picked.code, 0, "{picked:?}");
+    // Named by its account, as `show` names it, and the id check reports its progress.
+    assert!(
+        picked
+            .stdout
+            .contains("== 111111111111/us-east-1 (default credentials) =="),
+        "{picked:?}"
+    );
+    assert!(picked.stderr.contains("checking: "), "{picked:?}");
+    let other = sc_assoc(
+        Some(&endpoint),
+        &["plan", manifest, "--target", "222222222222"],
+    )
+    .await;
+    assert_ne!(other.code, 0, "{other:?}");
+    assert!(
+        other.stderr.contains(
+            "--target 222222222222 matches none of the manifests' targets: 111111111111/us-east-1"
+        ),
+        "{other:?}"
+    );
+    catalog.shutdown().await;
+}
