@@ -134,6 +134,7 @@ pub mod export;
 pub mod local;
 pub mod manifest;
 pub mod observe;
+pub mod org;
 pub mod pace;
 pub mod pipeline;
 pub mod plan;

@@ -7,6 +7,7 @@
 mod attempts;
 mod errors;
 mod https;
+mod org;
 mod paging;
 mod retry;
 mod setup;
@@ -25,6 +26,7 @@ use aws_sdk_servicecatalog::config::timeout::TimeoutConfig;
 use aws_sdk_servicecatalog::types::{ProductViewFilterBy, ServiceActionAssociation};
 use errors::map_error;
 pub use https::https_client;
+pub use org::AwsOrganization;
 use paging::Pages;
 pub use retry::AttemptObserver;
 use retry::{ObserveAttempts, QuotaIsFinal, RetryAtPacedSlot};
@@ -249,7 +251,7 @@ fn sts_error_code(err: &(dyn std::error::Error + 'static)) -> Option<String> {
 }
 
 /// The bounds of every call a client makes, Service Catalog and STS alike.
-fn timeouts(options: &AwsOptions) -> TimeoutConfig {
+pub(super) fn timeouts(options: &AwsOptions) -> TimeoutConfig {
     TimeoutConfig::builder()
         .connect_timeout(options.connect_timeout)
         .operation_attempt_timeout(options.attempt_timeout)

@@ -49,14 +49,16 @@ pub const ONE_HOUR: u32 = 3600;
 pub enum SeedFile {
     /// Products, actions and associations at the top level: [`DEFAULT_ACCOUNT`], every region.
     Single(Seed),
-    /// `accounts:` at the top level.
-    Accounts(Vec<SeedAccount>),
+    /// `accounts:` at the top level, and the organisation they belong to, if any.
+    Accounts(Vec<SeedAccount>, Option<super::SeedOrganization>),
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AccountsForm {
     accounts: Vec<SeedAccount>,
+    #[serde(default)]
+    organization: Option<super::SeedOrganization>,
 }
 
 impl SeedFile {
@@ -86,7 +88,10 @@ impl SeedFile {
         }
         let form: AccountsForm = serde_yaml::from_value(value).context("invalid catalog seed")?;
         validate_accounts(&form.accounts)?;
-        Ok(SeedFile::Accounts(form.accounts))
+        if let Some(organization) = &form.organization {
+            organization.validate()?;
+        }
+        Ok(SeedFile::Accounts(form.accounts, form.organization))
     }
 
     /// Reads, parses and validates a seed file of either form.
@@ -388,7 +393,7 @@ accounts:
 
     #[test]
     fn reads_the_accounts_form_in_order() {
-        let SeedFile::Accounts(accounts) = SeedFile::from_yaml_str(TWO).expect("valid") else {
+        let SeedFile::Accounts(accounts, _) = SeedFile::from_yaml_str(TWO).expect("valid") else {
             panic!("accounts form expected");
         };
         let regions: Vec<&str> = accounts[0].regions.0.iter().map(|r| r.0.as_str()).collect();

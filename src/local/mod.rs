@@ -29,6 +29,7 @@ mod identity;
 mod inspect;
 mod json;
 mod ops;
+mod org;
 mod paging;
 mod seed;
 mod state;
@@ -41,6 +42,7 @@ mod wire;
 pub use accounts::{DEFAULT_ACCOUNT, DEFAULT_REGION, SeedAccount, SeedFile, SeedRole};
 pub use error::LocalError;
 pub use faults::{Faults, SplitMix64};
+pub use org::{SeedMember, SeedOrganization, SeedUnit};
 pub use paging::DEFAULT_PAGE_SIZE;
 pub use seed::{Seed, SeedAction, SeedArtifact, SeedAssociation, SeedFaults, SeedProduct};
 pub use stats::{ServerStats, Stats, TargetStats};
@@ -94,6 +96,9 @@ pub struct CatalogConfig {
     pub expired_access_keys: Vec<String>,
     /// Access key ids answered with `UnrecognizedClientException`.
     pub unrecognized_access_keys: Vec<String>,
+    /// The AWS organisation the accounts belong to, for Organizations' listing operations;
+    /// `None`: the accounts are in no organisation.
+    pub organization: Option<SeedOrganization>,
 }
 
 impl CatalogConfig {
@@ -106,6 +111,7 @@ impl CatalogConfig {
             max_actions_per_artifact: DEFAULT_MAX_ACTIONS_PER_ARTIFACT,
             expired_access_keys: Vec::new(),
             unrecognized_access_keys: Vec::new(),
+            organization: None,
         }
     }
 }
@@ -123,7 +129,10 @@ impl CatalogConfig {
     pub fn from_seed_file(file: SeedFile) -> Self {
         match file {
             SeedFile::Single(seed) => CatalogConfig::new(seed),
-            SeedFile::Accounts(accounts) => CatalogConfig::with_accounts(accounts),
+            SeedFile::Accounts(accounts, organization) => CatalogConfig {
+                organization,
+                ..CatalogConfig::with_accounts(accounts)
+            },
         }
     }
 }
@@ -138,6 +147,10 @@ impl Default for CatalogConfig {
 struct Inner {
     targets: Targets,
     directory: Directory,
+    /// AWS Organizations' listings, at the same endpoint.
+    org: org::OrgService,
+    /// The latency every Organizations call gets (the configured faults' fixed latency).
+    org_latency: Duration,
     /// The server's totals: every target's requests plus those refused before a target was
     /// known, and the STS calls.
     counters: Counters,
@@ -304,6 +317,19 @@ async fn api_handler(
     if protocol == Protocol::Json && method == Method::POST && sts::is_sts(&headers) {
         return inner.sts(&headers, body, &request_id).await;
     }
+    if protocol == Protocol::Json && method == Method::POST && org::is_organizations(&headers) {
+        let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+            .await
+            .unwrap_or_default();
+        if !inner.org_latency.is_zero() {
+            tokio::time::sleep(inner.org_latency).await;
+        }
+        let ctx = org::Context {
+            service: &inner.org,
+            directory: &inner.directory,
+        };
+        return org::answer(&ctx, &headers, &bytes, &request_id);
+    }
     let (op, answer) = inner
         .answer(protocol, &method, uri.path(), &headers, body)
         .await;
@@ -353,9 +379,14 @@ impl LocalCatalog {
             )?;
             (targets, Directory::of(&config.accounts))
         };
+        if let Some(organization) = &config.organization {
+            organization.validate()?;
+        }
         let inner = Arc::new(Inner {
             targets,
             directory,
+            org: org::OrgService::new(config.organization.clone()),
+            org_latency: config.faults.latency,
             counters: Counters::default(),
             ids: RequestIds::new(),
             expired_access_keys: config.expired_access_keys,
@@ -531,6 +562,18 @@ impl LocalCatalog {
             .unwrap_or_default()
     }
 
+    /// Calls of AWS Organizations' operations so far, by name.
+    pub fn organization_calls(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        self.inner.org.calls()
+    }
+
+    /// Places `account` in the organisation under `parent` (the root when `None`) with
+    /// `status`, as an account that joins it does: the next expansion finds it. False when
+    /// there is no organisation or no such parent.
+    pub fn join_organization(&self, account: &str, parent: Option<&str>, status: &str) -> bool {
+        self.inner.org.join(account, parent, status)
+    }
+
     /// Replaces every target's fault knobs (and those of targets created later); each target's
     /// random sequence and token bucket start afresh.
     pub fn set_faults(&self, f: Faults) {
@@ -595,7 +638,7 @@ pub struct ServeOptions {
 /// accounts-form seed gives (only its keys are known), or any key for the original form.
 fn access_key_for(seed: &SeedFile) -> String {
     match seed {
-        SeedFile::Accounts(accounts) => accounts
+        SeedFile::Accounts(accounts, _) => accounts
             .iter()
             .flat_map(|a| a.access_keys.iter())
             .next()
@@ -614,7 +657,7 @@ pub async fn serve_standalone(opts: ServeOptions) -> anyhow::Result<()> {
     let seed = SeedFile::from_file(&opts.seed_path)?;
     let key = access_key_for(&seed);
     let region = match &seed {
-        SeedFile::Accounts(accounts) => accounts
+        SeedFile::Accounts(accounts, _) => accounts
             .iter()
             .find_map(|a| a.regions.0.first().map(|(r, _)| r.clone()))
             .unwrap_or_else(|| DEFAULT_REGION.to_string()),

@@ -8,6 +8,7 @@ mod accounts;
 mod actions;
 mod cbor;
 mod lag;
+mod organizations;
 mod paging_and_tokens;
 mod protocol_and_faults;
 mod seed_forms;
