@@ -16,7 +16,7 @@ use crate::resolve::{ArtifactName, Expansion};
 use crate::run::{Prepared, Report};
 use crate::target::Access;
 use crate::triple::Triple;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The version of every JSON document sc-assoc prints (plan, report, validation, errors). It
 /// changes when a field is removed or changes meaning; new fields may appear without a change.
@@ -187,9 +187,25 @@ pub struct TargetsBody<'a> {
     /// Why nothing was applied at all (a saved plan refused).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorBody>,
+    /// What each organisational unit of the manifests stood for at this run.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub organizational_units: &'a [crate::org::UnitExpansion],
+    /// The slice of the targets this run is (`--shard`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardBody>,
     pub targets: Vec<TargetSection<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<&'a Totals>,
+}
+
+/// `--shard I/N`: which slice, of how many targets in all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardBody {
+    /// 1-based.
+    pub index: u32,
+    pub count: u32,
+    /// Targets of the whole run, every shard together.
+    pub targets_total: usize,
 }
 
 /// Counts over every target of a run, for its total line, its JSON summary and its exit code.

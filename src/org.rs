@@ -112,15 +112,35 @@ pub enum OrgError {
     #[error(
         "the credentials' account is not in an AWS organisation, so `{unit}` cannot be expanded"
     )]
-    NotInUse { unit: String, error: ApiError },
+    NotInUse {
+        unit: String,
+        #[source]
+        error: ApiError,
+    },
     /// Listing is refused: not the management account nor a delegated administrator.
     #[error(
         "AWS Organizations refused to list `{unit}`: only the management account or a delegated administrator can list an organisation's units and accounts"
     )]
-    Denied { unit: String, error: ApiError },
+    Denied {
+        unit: String,
+        #[source]
+        error: ApiError,
+    },
+    /// The credentials themselves were refused (unknown key, bad signature, expired session):
+    /// not a question of Organizations permissions.
+    #[error("AWS Organizations refused the credentials while listing `{unit}`")]
+    Refused {
+        unit: String,
+        #[source]
+        error: ApiError,
+    },
     /// The unit does not exist.
     #[error("organisational unit `{unit}` does not exist in this organisation")]
-    NotFound { unit: String, error: ApiError },
+    NotFound {
+        unit: String,
+        #[source]
+        error: ApiError,
+    },
     /// The walk passed [`MAX_UNITS_VISITED`].
     #[error(
         "expanding `{unit}` visited more than {MAX_UNITS_VISITED} organisational units; nothing was planned"
@@ -141,13 +161,26 @@ impl OrgError {
         match self {
             OrgError::NotInUse { error, .. }
             | OrgError::Denied { error, .. }
+            | OrgError::Refused { error, .. }
             | OrgError::NotFound { error, .. }
             | OrgError::Failed { error, .. } => Some(error),
             OrgError::TooLarge { .. } => None,
         }
     }
 
-    /// What the user can do about it.
+    /// The unit whose expansion failed, as the manifest names it.
+    pub fn unit(&self) -> &str {
+        match self {
+            OrgError::NotInUse { unit, .. }
+            | OrgError::Denied { unit, .. }
+            | OrgError::Refused { unit, .. }
+            | OrgError::NotFound { unit, .. }
+            | OrgError::TooLarge { unit }
+            | OrgError::Failed { unit, .. } => unit,
+        }
+    }
+
+    /// What the user can do about it; for refused credentials, the caller's usual hint.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             OrgError::NotInUse { .. } | OrgError::Denied { .. } => Some(
@@ -168,7 +201,7 @@ impl OrgError {
             "ParentNotFoundException" | "OrganizationalUnitNotFoundException" => {
                 OrgError::NotFound { unit, error }
             }
-            _ if error.kind == ErrorKind::Auth => OrgError::Denied { unit, error },
+            _ if error.kind == ErrorKind::Auth => OrgError::Refused { unit, error },
             _ => OrgError::Failed { unit, error },
         }
     }

@@ -203,6 +203,16 @@ pub struct TargetReporter<'r> {
     outer: &'r dyn Reporter,
 }
 
+impl<'r> TargetReporter<'r> {
+    /// `outer` as one target of `count` sees it: drawn through when alone, named otherwise.
+    pub fn of(outer: &'r dyn Reporter, target: &TargetSpec, count: usize) -> Self {
+        TargetReporter {
+            label: (count != 1).then(|| target.to_string()),
+            outer,
+        }
+    }
+}
+
 impl Clone for TargetReporter<'_> {
     fn clone(&self) -> Self {
         TargetReporter {

@@ -51,6 +51,12 @@ pub struct SavedPlan {
     pub manifests: ManifestsDigest,
     /// Whether removals were planned (`--prune`).
     pub prune: bool,
+    /// What each organisational unit of the manifests stood for when the plan was made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organizational_units: Vec<crate::org::UnitExpansion>,
+    /// The slice of the run's targets the plan is (`--shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<crate::document::ShardBody>,
     pub targets: Vec<SavedTarget>,
     /// SHA-256 (hex) of the file's content with this field empty: a changed byte anywhere is
     /// seen.
@@ -462,6 +468,7 @@ impl SavedPlan {
         reporter: &dyn Reporter,
     ) -> Result<SavedPlan, SaveError> {
         let manifests = digest_manifests(files).map_err(SaveError::Manifests)?;
+        let count = planning.targets.len();
         let captured: Vec<Result<SavedTarget, SaveError>> =
             futures::stream::iter(planning.targets.iter())
                 .map(|(run, client)| async move {
@@ -480,11 +487,14 @@ impl SavedPlan {
                         error: Box::new(error),
                     };
                     let guarded = crate::control::Guarded::new(catalog, control.clone());
+                    // Targets read side by side: only a lone target draws its reads.
+                    let reporter =
+                        crate::pipeline::TargetReporter::of(reporter, &run.target, count);
                     let observed = read_planned_scope(
                         &guarded,
                         &planned.prepared.plan,
                         settings.concurrency,
-                        reporter,
+                        &reporter,
                     )
                     .await
                     .map_err(scope)?;
@@ -510,6 +520,8 @@ impl SavedPlan {
                 .unwrap_or_default(),
             manifests,
             prune: settings.prune,
+            organizational_units: Vec::new(),
+            shard: None,
             targets: captured.into_iter().collect::<Result<_, _>>()?,
             digest: String::new(),
         })
@@ -542,6 +554,8 @@ mod tests {
                 sha256: "00".into(),
             },
             prune: false,
+            organizational_units: vec![],
+            shard: None,
             targets: vec![SavedTarget {
                 account: None,
                 region: Some("us-east-1".into()),

@@ -180,6 +180,56 @@ pub fn is_region(text: &str) -> bool {
         && number.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// `--shard I/N`: the I-th of N deterministic slices of a run's targets, so N pipeline jobs
+/// cover an organisation with no coordination and no account list. A target's slice is a hash
+/// of its account and region, so an account that joins adds targets to some slices and moves
+/// none of the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based.
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// Whether `target` is in this slice.
+    pub fn contains(&self, target: &TargetSpec) -> bool {
+        use sha2::{Digest, Sha256};
+        let account = target.account.as_deref().unwrap_or("current");
+        let region = target.region.as_deref().unwrap_or("");
+        let digest = Sha256::digest(format!("sc-assoc/shard/v1\0{account}\0{region}"));
+        let head = u64::from_be_bytes([
+            digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
+        ]);
+        head % u64::from(self.count) == u64::from(self.index - 1)
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let wrong = || format!("`{text}` is not a shard: write I/N, such as 2/10 (the 2nd of 10)");
+        let (index, count) = text.split_once('/').ok_or_else(wrong)?;
+        let (index, count): (u32, u32) = (
+            index.trim().parse().map_err(|_| wrong())?,
+            count.trim().parse().map_err(|_| wrong())?,
+        );
+        if count == 0 || index == 0 || index > count {
+            return Err(format!(
+                "`{text}` is not a shard: I must be 1 to N, and N at least 1"
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
 /// The account id an IAM role ARN names (`arn:PARTITION:iam::ACCOUNT:role/NAME`), if it is one.
 pub fn role_arn_account(arn: &str) -> Option<&str> {
     let mut fields = arn.splitn(6, ':');
@@ -242,6 +292,69 @@ mod tests {
             "222222222222/US-EAST-1",
         ] {
             assert!(bad.parse::<TargetFilter>().is_err(), "{bad}");
+        }
+    }
+
+    fn account(id: u64, region: &str) -> TargetSpec {
+        TargetSpec {
+            account: Some(format!("{id:012}")),
+            region: Some(region.to_string()),
+            access: Access::Default,
+        }
+    }
+
+    #[test]
+    fn every_target_is_in_exactly_one_shard_and_the_shards_are_even() {
+        let targets: Vec<TargetSpec> = (0..2_000)
+            .flat_map(|n| [account(n, "us-east-1"), account(n, "eu-west-1")])
+            .collect();
+        let shards: Vec<Shard> = (1..=10).map(|index| Shard { index, count: 10 }).collect();
+        let mut sizes = [0usize; 10];
+        for target in &targets {
+            let owners: Vec<usize> = (0..10).filter(|&i| shards[i].contains(target)).collect();
+            assert_eq!(owners.len(), 1, "{target} is in {owners:?}");
+            sizes[owners[0]] += 1;
+        }
+        // 4,000 targets in 10 slices: each within 15% of 400.
+        assert!(sizes.iter().all(|&n| (340..=460).contains(&n)), "{sizes:?}");
+        let whole = Shard { index: 1, count: 1 };
+        assert!(targets.iter().all(|t| whole.contains(t)));
+    }
+
+    #[test]
+    fn a_shard_depends_on_account_and_region_only_so_new_accounts_move_no_others() {
+        let before: Vec<TargetSpec> = (0..300).map(|n| account(n, "us-east-1")).collect();
+        let slice = |t: &TargetSpec| (1..=7).find(|&index| Shard { index, count: 7 }.contains(t));
+        let placed: Vec<_> = before.iter().map(slice).collect();
+        // The same targets, with others around them and another access, land where they were.
+        let mut after: Vec<TargetSpec> = (300..400).map(|n| account(n, "us-east-1")).collect();
+        after.extend(before.iter().cloned().map(|mut t| {
+            t.access = Access::Profile("spoke".into());
+            t
+        }));
+        let replaced: Vec<_> = after[100..].iter().map(slice).collect();
+        assert_eq!(placed, replaced);
+    }
+
+    #[test]
+    fn shards_are_written_i_of_n() {
+        assert_eq!(
+            "2/10".parse::<Shard>(),
+            Ok(Shard {
+                index: 2,
+                count: 10
+            })
+        );
+        assert_eq!(
+            Shard {
+                index: 2,
+                count: 10
+            }
+            .to_string(),
+            "2/10"
+        );
+        for bad in ["0/3", "4/3", "1/0", "2", "a/b", "-1/3", ""] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
         }
     }
 

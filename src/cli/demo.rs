@@ -204,7 +204,7 @@ pub async fn run(global: &GlobalArgs, service: DemoService) -> anyhow::Result<u8
             "\n$ sc-assoc plan {}   # a second run: nothing left to do\n",
             manifest_path.display()
         ))?;
-        layout::render(global, job.layout, &again, Shown::Plans, None)?;
+        layout::render(global, job.layout, &again, Shown::Plans, job.about())?;
         let stats = catalog.stats();
         emit(&format!(
             "\nThe catalog answered {} calls ({} throttled) and now holds {} associations.\n",
@@ -232,6 +232,7 @@ fn demo_tuning() -> super::Tuning {
         call_timeout: super::DEFAULT_CALL_TIMEOUT_SECS,
         deadline: None,
         targets: Vec::new(),
+        shard: None,
         target_concurrency: super::DEFAULT_TARGET_CONCURRENCY,
     }
 }
@@ -257,7 +258,7 @@ async fn hub_and_spokes(
         .context("cannot set up the AWS client for the embedded catalog")?;
     if !global.quiet {
         emit(&format!(
-            "\nA hub and two spokes, each in two regions (another embedded catalog, at {}):\n\
+            "\nA hub and the spokes of its Spokes unit, each in two regions (another embedded catalog, at {}):\n\
              $ sc-assoc apply {}\n\n",
             catalog.endpoint(),
             manifest_path.display()
@@ -269,8 +270,46 @@ async fn hub_and_spokes(
         reporter: first.reporter,
         settings: first.settings.clone(),
     };
-    let job = runs::Job::resolve(targeted, base.default_region(), &[])?;
-    let code = runs::run(global, &with, job, runs::Verb::Apply { yes: false }).await;
+    let control = &with.settings.control;
+    let expanded = runs::expand_units(&base, targeted.clone(), with.tuning, control).await?;
+    let job = runs::Job::resolve(expanded, base.default_region(), &[])?;
+    let code = runs::run(global, &with, job, runs::Verb::Apply { yes: false }).await?;
+    if code != EXIT_OK {
+        catalog.shutdown().await;
+        return Ok(code);
+    }
+    // An account joins the spokes' unit: the same manifest, planned again, finds it, and
+    // nothing else to do.
+    catalog.join_organization("444444444444", Some(SPOKES_UNIT), "ACTIVE");
+    if !global.quiet {
+        emit(&format!(
+            "
+spoke-c (444444444444) joins the Spokes unit ({SPOKES_UNIT}); the next plan finds it:
+             $ sc-assoc plan {}
+
+",
+            manifest_path.display()
+        ))?;
+    }
+    let expanded = runs::expand_units(&base, targeted, with.tuning, control).await?;
+    let job = runs::Job::resolve(expanded, base.default_region(), &[])?;
+    let make_pacer = || with.tuning.pacer();
+    let connector = AwsConnector {
+        base: &base,
+        pacer: &make_pacer,
+    };
+    let again = pipeline::plan(&connector, &job.targets, &with.settings, with.reporter)
+        .await
+        .into_runs();
+    layout::render(global, job.layout, &again, Shown::Plans, job.about())?;
     catalog.shutdown().await;
-    code
+    // Only the account that joined has anything to do.
+    let as_expected = again.iter().all(|run| {
+        !run.failed()
+            && run.has_changes() == (run.target.account.as_deref() == Some("444444444444"))
+    });
+    Ok(if as_expected { EXIT_OK } else { EXIT_FAILURE })
 }
+
+/// The unit of the hub-and-spoke seed the spokes are in.
+const SPOKES_UNIT: &str = "ou-d3m0-spokes01";

@@ -205,6 +205,11 @@ fn api_error(err: &anyhow::Error) -> Option<&ApiError> {
                 Some(CheckError::Account(error)) => Some(error),
                 _ => None,
             })
+            .or_else(|| {
+                cause
+                    .downcast_ref::<sc_assoc::org::OrgError>()
+                    .and_then(sc_assoc::org::OrgError::api_error)
+            })
             .or_else(|| match cause.downcast_ref::<TargetError>() {
                 // Transparent: the chain goes on from the wrapped error's source, not from it.
                 Some(TargetError::Plan(error)) => error.api_error(),
@@ -234,6 +239,13 @@ const LOG_IN: &str = "log in (`aws sso login`, `aws configure`, or AWS_ACCESS_KE
 
 /// A next step the user can take, when the failure says what it is.
 fn hint(err: &anyhow::Error) -> Option<&'static str> {
+    if let Some(hint) = err
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<sc_assoc::org::OrgError>())
+        .and_then(sc_assoc::org::OrgError::hint)
+    {
+        return Some(hint);
+    }
     if let Some(setup) = setup_error(err) {
         return Some(match setup {
             SetupError::NoRegion => {

@@ -86,7 +86,9 @@ pub async fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<u8> {
     .await?;
     let targets: Vec<TargetSpec> = match targeted {
         Some(targeted) => {
+            let targeted = runs::expand_units(&base, targeted, &args.tuning, &control).await?;
             runs::Job::resolve(targeted, base.default_region(), &args.tuning.targets)?
+                .shard(args.tuning.shard)
                 .targets
                 .into_iter()
                 .map(|t| t.target)

@@ -7,7 +7,7 @@
 use super::{GlobalArgs, OutputFormat, emit, errors, output};
 use sc_assoc::control::StopReason;
 use sc_assoc::document::{
-    ErrorBody, PlanBody, ReportBody, TargetSection, TargetsBody, Totals, Versioned,
+    ErrorBody, PlanBody, ReportBody, ShardBody, TargetSection, TargetsBody, Totals, Versioned,
 };
 use sc_assoc::drift::CheckError;
 use sc_assoc::pipeline::{TargetError, TargetRun};
@@ -34,21 +34,34 @@ pub enum Shown {
     Reports,
 }
 
-/// Prints `runs` in `layout`. `plan_file` names the saved plan applied, if one was.
+/// What a run's output says besides its targets.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct About<'a> {
+    /// The saved plan applied, if one was.
+    pub plan_file: Option<&'a str>,
+    /// What each organisational unit of the manifests stood for.
+    pub units: &'a [sc_assoc::org::UnitExpansion],
+    /// The slice of the targets this run is (`--shard`), and how many the whole run has.
+    pub shard: Option<(sc_assoc::target::Shard, usize)>,
+}
+
+/// Prints `runs` in `layout`, with what `about` adds.
 pub fn render(
     global: &GlobalArgs,
     layout: Layout,
     runs: &[impl std::borrow::Borrow<TargetRun>],
     shown: Shown,
-    plan_file: Option<&str>,
+    about: About<'_>,
 ) -> anyhow::Result<()> {
+    let plan_file = about.plan_file;
     let runs: Vec<&TargetRun> = runs.iter().map(|r| r.borrow()).collect();
     match (layout, runs.as_slice()) {
         (Layout::Single, [run]) => single(global, run, shown),
         _ if shown == Shown::PlanAhead => Ok(()),
         _ => match global.output {
             OutputFormat::Text => {
-                let mut out = grouped_text(&runs, global.quiet, global.paint());
+                let mut out = about_text(&about, runs.len());
+                out.push_str(&grouped_text(&runs, global.quiet, global.paint()));
                 if let Some(file) = plan_file {
                     let failed = runs.iter().filter(|r| r.failed()).count();
                     let _ = writeln!(
@@ -64,6 +77,12 @@ pub fn render(
                 let body = TargetsBody {
                     plan_file: plan_file.map(str::to_string),
                     error: None,
+                    organizational_units: about.units,
+                    shard: about.shard.map(|(shard, total)| ShardBody {
+                        index: shard.index,
+                        count: shard.count,
+                        targets_total: total,
+                    }),
                     targets: runs.iter().map(|run| section(run, false)).collect(),
                     summary: Some(&totals),
                 };
@@ -71,6 +90,25 @@ pub fn render(
             }
         },
     }
+}
+
+/// What each unit stood for and which slice of the targets this is, before the targets.
+fn about_text(about: &About<'_>, targets: usize) -> String {
+    let mut out = String::new();
+    if !about.units.is_empty() {
+        out.push_str("Organizational units expanded to their active accounts:\n");
+        for unit in about.units {
+            let _ = writeln!(out, "  {}", redact(&unit.line()));
+        }
+        out.push('\n');
+    }
+    if let Some((shard, total)) = about.shard {
+        let _ = writeln!(
+            out,
+            "Shard {shard}: {targets} of the run's {total} target(s).\n"
+        );
+    }
+    out
 }
 
 /// One implicit target: its plan or report, or its error.
@@ -327,6 +365,8 @@ pub fn refused(global: &GlobalArgs, path: &Path, runs: &[&TargetRun]) -> anyhow:
                 message: summary,
                 ..ErrorBody::default()
             }),
+            organizational_units: &[],
+            shard: None,
             targets: refused.iter().map(|run| section(run, true)).collect(),
             summary: None,
         };

@@ -28,10 +28,14 @@ pub fn validate(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<u8> {
         .flat_map(|t| t.desired.declarations.iter().map(|d| &d.location))
         .collect::<std::collections::BTreeSet<_>>()
         .len();
-    let for_targets = if targeted.declared {
-        format!(" (over {} target(s))", targeted.targets.len())
-    } else {
-        String::new()
+    let for_targets = match (targeted.declared, targeted.units.len()) {
+        (false, _) => String::new(),
+        (true, 0) => format!(" (over {} target(s))", targeted.targets.len()),
+        (true, units) => format!(
+            " (over {} target(s), and the accounts of {units} organizational unit(s), found at \
+             plan time)",
+            targeted.targets.len()
+        ),
     };
     match global.output {
         OutputFormat::Text if pending == 0 => emit(&format!(
@@ -51,6 +55,14 @@ pub fn validate(global: &GlobalArgs, paths: &[PathBuf]) -> anyhow::Result<u8> {
             });
             if pending > 0 {
                 document["entries_to_resolve"] = pending.into();
+            }
+            if !targeted.units.is_empty() {
+                document["organizational_units"] = targeted
+                    .units
+                    .iter()
+                    .map(|u| u.value.clone())
+                    .collect::<Vec<_>>()
+                    .into();
             }
             if targeted.declared {
                 document["targets"] = targeted

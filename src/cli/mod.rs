@@ -484,9 +484,10 @@ impl Start<'_> {
             "nothing was applied",
         )
         .await?;
-        let mut targeted = targeted;
+        let mut targeted = runs::expand_units(&base, targeted, self.tuning, &control).await?;
         runs::name_current_account(&base, &mut targeted, &self.tuning.targets, &control).await?;
-        let job = runs::Job::resolve(targeted, base.default_region(), &self.tuning.targets)?;
+        let job = runs::Job::resolve(targeted, base.default_region(), &self.tuning.targets)?
+            .shard(self.tuning.shard);
         runs::prove_base(&base, job.targets.iter().map(|t| &t.target), &control).await?;
         let with = runs::With {
             base: &base,

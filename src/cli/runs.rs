@@ -40,6 +40,34 @@ pub struct Job {
     pub targets: Vec<TargetDesired>,
     pub files: Vec<PathBuf>,
     pub layout: Layout,
+    /// What each organisational unit stood for.
+    pub units: Vec<sc_assoc::org::UnitExpansion>,
+    /// `--shard`, and how many targets the run has before it.
+    pub shard: Option<(sc_assoc::target::Shard, usize)>,
+}
+
+impl Job {
+    /// What the output says besides the targets.
+    pub fn about(&self) -> layout::About<'_> {
+        layout::About {
+            plan_file: None,
+            units: &self.units,
+            shard: self.shard,
+        }
+    }
+
+    /// Keeps the targets of `shard` (after `--target`), noting how many there were.
+    pub fn shard(mut self, shard: Option<sc_assoc::target::Shard>) -> Job {
+        let Some(shard) = shard else {
+            return self;
+        };
+        let total = self.targets.len();
+        self.targets.retain(|t| shard.contains(&t.target));
+        // A slice is one of many: its output names its targets, as a multi-target run does.
+        self.layout = Layout::Grouped;
+        self.shard = Some((shard, total));
+        self
+    }
 }
 
 impl Job {
@@ -85,6 +113,8 @@ impl Job {
             targets,
             files: targeted.files,
             layout,
+            units: targeted.expanded,
+            shard: None,
         })
     }
 }
@@ -124,14 +154,14 @@ pub async fn run(global: &GlobalArgs, with: &With<'_>, job: Job, verb: Verb) -> 
         } => {
             let saved = match &out {
                 Some(out) if !planning.any_failed() => Some(
-                    save(&connector, &planning, &job.files, with, out)
+                    save(&connector, &planning, &job, with, out)
                         .await
                         .map(|()| out.clone()),
                 ),
                 _ => None,
             };
             let runs = planning.into_runs();
-            layout::render(global, job.layout, &runs, Shown::Plans, None)?;
+            layout::render(global, job.layout, &runs, Shown::Plans, job.about())?;
             match (&saved, &out) {
                 (Some(Ok(out)), _) if !global.quiet => eprintln!(
                     "Saved the plan to {}: review it with `sc-assoc show {0}`, apply it with `sc-assoc apply {0}`.",
@@ -166,12 +196,12 @@ pub async fn run(global: &GlobalArgs, with: &With<'_>, job: Job, verb: Verb) -> 
                     Layout::Single,
                     &runs_of(&planning),
                     Shown::PlanAhead,
-                    None,
+                    job.about(),
                 )?;
             }
             confirm_removals(&planning, settings, yes, shown).await?;
             let runs = planning.apply(settings, with.reporter).await;
-            layout::render(global, job.layout, &runs, Shown::Reports, None)?;
+            layout::render(global, job.layout, &runs, Shown::Reports, job.about())?;
             Ok(exit_code(
                 global,
                 job.layout,
@@ -240,12 +270,26 @@ pub struct Interrupted;
 async fn save<K: sc_assoc::seam::Connect>(
     connector: &K,
     planning: &Planning<K::Catalog>,
-    files: &[PathBuf],
+    job: &Job,
     with: &With<'_>,
     out: &Path,
 ) -> anyhow::Result<()> {
-    let plan =
-        SavedPlan::capture(connector, planning, files, &with.settings, with.reporter).await?;
+    let mut plan = SavedPlan::capture(
+        connector,
+        planning,
+        &job.files,
+        &with.settings,
+        with.reporter,
+    )
+    .await?;
+    plan.organizational_units = job.units.clone();
+    plan.shard = job
+        .shard
+        .map(|(shard, total)| sc_assoc::document::ShardBody {
+            index: shard.index,
+            count: shard.count,
+            targets_total: total,
+        });
     plan.write(out)?;
     Ok(())
 }
@@ -272,7 +316,19 @@ pub async fn apply_plan_file(
     }
     let runs = planning.apply(settings, with.reporter).await;
     let file = path.display().to_string();
-    layout::render(global, Layout::Grouped, &runs, Shown::Reports, Some(&file))?;
+    // What the plan's units stood for and its slice, as when it was made.
+    let about = layout::About {
+        plan_file: Some(&file),
+        units: &plan.organizational_units,
+        shard: plan.shard.map(|s| {
+            let shard = sc_assoc::target::Shard {
+                index: s.index,
+                count: s.count,
+            };
+            (shard, s.targets_total)
+        }),
+    };
+    layout::render(global, Layout::Grouped, &runs, Shown::Reports, about)?;
     Ok(exit_code(
         global,
         Layout::Grouped,
@@ -364,6 +420,51 @@ pub async fn base(
             super::errors::stopped_while(control.reason().as_ref())
         )),
     }
+}
+
+/// The accounts of the organisational units the manifests name, found with AWS Organizations
+/// (the base credentials: the management account or a delegated administrator), made targets;
+/// nothing to do when no unit is named. Bounded by the run's stop switch; a unit that cannot be
+/// expanded stops the run before any target is planned, since a partial organisation would
+/// read as the whole.
+pub async fn expand_units(
+    base: &AwsBase,
+    targeted: Targeted,
+    tuning: &Tuning,
+    control: &RunControl,
+) -> anyhow::Result<Targeted> {
+    if !targeted.needs_units() {
+        return Ok(targeted);
+    }
+    let organization = base.organization(tuning.pacer());
+    let units: Vec<String> = targeted.units.iter().map(|u| u.value.clone()).collect();
+    let expanded = tokio::select! {
+        expanded = sc_assoc::org::expand(&organization, &units, tuning.concurrency as usize) => {
+            expanded.map_err(|error| {
+                // Say where the manifest names the unit that failed.
+                let at = targeted
+                    .units
+                    .iter()
+                    .find(|u| u.value == error.unit())
+                    .map(|u| format!(" (at {})", u.location))
+                    .unwrap_or_default();
+                let unit = error.unit().to_string();
+                anyhow::Error::new(error).context(format!(
+                    "cannot expand the organizational unit `{unit}`{at}; nothing was applied"
+                ))
+            })?
+        }
+        () = control.stopped() => anyhow::bail!(
+            "{} while expanding the organizational units; nothing was applied",
+            super::errors::stopped_while(control.reason().as_ref())
+        ),
+    };
+    for unit in &expanded {
+        tracing::info!(unit = %unit.unit, accounts = unit.accounts.len(), skipped = unit.skipped.len(), "expanded");
+    }
+    targeted
+        .with_units(expanded)
+        .map_err(|errors| super::errors::ManifestInvalid(errors).into())
 }
 
 /// Names the implicit current target's account when a `--target` names an account: a manifest

@@ -46,6 +46,22 @@ fn text(plan: &SavedPlan, paint: super::colour::Paint) -> String {
         &plan.manifests.sha256[..plan.manifests.sha256.len().min(12)],
         if plan.prune { ", with --prune" } else { "" }
     );
+    if !plan.organizational_units.is_empty() {
+        out.push_str("\nOrganizational units expanded to their active accounts:\n");
+        for unit in &plan.organizational_units {
+            let _ = writeln!(out, "  {}", unit.line());
+        }
+    }
+    if let Some(shard) = &plan.shard {
+        let _ = writeln!(
+            out,
+            "\nShard {}/{}: {} of the run's {} target(s).",
+            shard.index,
+            shard.count,
+            plan.targets.len(),
+            shard.targets_total
+        );
+    }
     for target in &plan.targets {
         let _ = writeln!(out, "\n== {} ==", label(target));
         // The same tree `plan` prints, from the names the plan file kept.

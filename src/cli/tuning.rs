@@ -27,14 +27,18 @@ pub struct Tuning {
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub deadline: Option<u64>,
     /// Run only this target of the manifests' `targets:`: an account (all its regions) or one
-    /// region of it, `current` for the default credentials' account. Repeat for several; a
-    /// pipeline matrix shards a large organisation this way.
+    /// region of it, `current` for the default credentials' account. Repeat for several.
     #[arg(
         long = "target",
         value_name = "ACCOUNT[/REGION]",
         help_heading = "Targets"
     )]
     pub targets: Vec<TargetFilter>,
+    /// Run only slice I of N of the targets (after `--target`), such as 2/10: N pipeline jobs,
+    /// each with its own I, cover every target once with no account list. A target's slice
+    /// depends on its account and region only, so accounts that join move no others.
+    #[arg(long, value_name = "I/N", help_heading = "Targets")]
+    pub shard: Option<sc_assoc::target::Shard>,
     /// Targets worked on at once; each is paced on its own (its own rate budget).
     #[arg(long, default_value_t = DEFAULT_TARGET_CONCURRENCY, help_heading = "Targets", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub target_concurrency: u32,

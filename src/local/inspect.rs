@@ -5,7 +5,10 @@
 //! behind the API's back (the console, another tool): `{"op": "add" | "remove", "product",
 //! "artifact", "action"}`, plus `account` and `region` for another target than the default.
 //! Such a change is listed at once and keeps the idempotency memory, as an out-of-band change
-//! in AWS does (the stale-token trap).
+//! in AWS does (the stale-token trap). `POST /_organization` places an account in the seed's
+//! organisation, as an account that joins (or moves, or is suspended) does:
+//! `{"account", "parent"?: "ou-…" (the root if absent), "status"?: "ACTIVE" | "SUSPENDED" |
+//! "PENDING_CLOSURE"}`.
 
 use super::Inner;
 use axum::extract::{Query, State};
@@ -124,5 +127,48 @@ pub async fn change(State(inner): State<Arc<Inner>>, body: axum::body::Bytes) ->
         &inner,
         StatusCode::OK,
         serde_json::json!({ "changed": changed }).to_string(),
+    )
+}
+
+/// `POST /_organization`'s body.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Join {
+    account: String,
+    parent: Option<String>,
+    status: Option<String>,
+}
+
+/// `POST /_organization`: places an account in the organisation. Answers `{"changed": true}`,
+/// 404 when there is no organisation or no such parent, 400 for a body it cannot read.
+pub async fn join(State(inner): State<Arc<Inner>>, body: axum::body::Bytes) -> Response {
+    let bad = |message: String| {
+        let body = serde_json::json!({ "message": message });
+        json_response(&inner, StatusCode::BAD_REQUEST, body.to_string())
+    };
+    let join: Join = match serde_json::from_slice(&body) {
+        Ok(join) => join,
+        Err(error) => return bad(format!("cannot read the change: {error}")),
+    };
+    let status = join.status.as_deref().unwrap_or("ACTIVE");
+    if !crate::target::is_account_id(&join.account) {
+        return bad(format!("`{}` is not a 12-digit account id", join.account));
+    }
+    if !["ACTIVE", "SUSPENDED", "PENDING_CLOSURE"].contains(&status) {
+        return bad(format!(
+            "`status` is ACTIVE, SUSPENDED or PENDING_CLOSURE, not `{status}`"
+        ));
+    }
+    if !inner
+        .org
+        .join(&join.account, join.parent.as_deref(), status)
+    {
+        let body = serde_json::json!({"message": "no organisation in the seed, or no such parent"});
+        return json_response(&inner, StatusCode::NOT_FOUND, body.to_string());
+    }
+    json_response(
+        &inner,
+        StatusCode::OK,
+        serde_json::json!({ "changed": true }).to_string(),
     )
 }

@@ -13,12 +13,13 @@
 //! This file owns the running server: configuration, the request pipeline (protocol by path →
 //! STS or Service Catalog → operation → signature → access key → account and region → token
 //! bucket → latency → injected error → body → validation → operation → lost reply), the handle
-//! tests hold, and the standalone entry point. The pieces live beside it: `wire` (what both
+//! tests hold. The pieces live beside it: `standalone` (`sc-assoc local-catalog`), `wire` (what both
 //! Service Catalog protocols share: operations, errors, answers, auth), `json` and `cbor`
 //! (each protocol's routing and bodies), `sts` (STS's Query protocol), `identity` (keys,
 //! roles, sessions), `targets` (the catalog of each account and region), `validate` (the
 //! model), `ops` and `state` (semantics), `paging` (page tokens), `faults` (knobs, PRNG,
-//! bucket), `stats` (counters), and `seed` and `accounts` (initial contents).
+//! bucket), `stats` (counters), `org` (AWS Organizations' listings), `inspect` (the control
+//! endpoints), and `seed` and `accounts` (initial contents).
 
 mod accounts;
 mod actions;
@@ -32,6 +33,7 @@ mod ops;
 mod org;
 mod paging;
 mod seed;
+mod standalone;
 mod state;
 mod stats;
 mod sts;
@@ -45,6 +47,7 @@ pub use faults::{Faults, SplitMix64};
 pub use org::{SeedMember, SeedOrganization, SeedUnit};
 pub use paging::DEFAULT_PAGE_SIZE;
 pub use seed::{Seed, SeedAction, SeedArtifact, SeedAssociation, SeedFaults, SeedProduct};
+pub use standalone::{ServeOptions, serve_standalone};
 pub use stats::{ServerStats, Stats, TargetStats};
 
 use crate::triple::Triple;
@@ -58,9 +61,7 @@ use axum::routing::get;
 use axum::serve::ListenerExt;
 use identity::{Directory, Refusal};
 use stats::{Counters, InFlight};
-use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -385,7 +386,14 @@ impl LocalCatalog {
         let inner = Arc::new(Inner {
             targets,
             directory,
-            org: org::OrgService::new(config.organization.clone()),
+            org: org::OrgService::new(
+                config.organization.clone(),
+                config
+                    .accounts
+                    .iter()
+                    .filter_map(|a| Some((a.id.clone(), a.name.clone()?)))
+                    .collect(),
+            ),
             org_latency: config.faults.latency,
             counters: Counters::default(),
             ids: RequestIds::new(),
@@ -403,6 +411,7 @@ impl LocalCatalog {
         let router = Router::new()
             .route("/_stats", get(inspect::stats))
             .route("/_state", get(inspect::state).post(inspect::change))
+            .route("/_organization", axum::routing::post(inspect::join))
             .fallback(api_handler)
             .with_state(inner.clone());
         let (shutdown, signal) = oneshot::channel::<()>();
@@ -624,83 +633,4 @@ pub fn declared_errors(operation: &str) -> Vec<String> {
     validate::model()
         .map(|model| model.errors_of(operation))
         .unwrap_or_default()
-}
-
-/// What `sc-assoc local-catalog` passes to [`serve_standalone`].
-#[derive(Debug, Clone)]
-pub struct ServeOptions {
-    pub listen: SocketAddr,
-    pub seed_path: PathBuf,
-    pub faults: Faults,
-}
-
-/// The access key the environment [`serve_standalone`] prints uses: the first base key an
-/// accounts-form seed gives (only its keys are known), or any key for the original form.
-fn access_key_for(seed: &SeedFile) -> String {
-    match seed {
-        SeedFile::Accounts(accounts, _) => accounts
-            .iter()
-            .flat_map(|a| a.access_keys.iter())
-            .next()
-            .cloned()
-            .unwrap_or_else(|| "AKIDLOCALCATALOG".to_string()),
-        SeedFile::Single(_) => "AKIDLOCALCATALOG".to_string(),
-    }
-}
-
-/// Serves a catalog seeded from a file until SIGINT or SIGTERM. The first line on stdout is
-/// exactly `listening on http://HOST:PORT`, so a parent process can read the port; then, on
-/// stdout too, the shell lines that point sc-assoc, the AWS CLI or boto3 at it (the catalog
-/// checks that requests are signed, not the secret, but the SDKs will not sign without keys and
-/// a region).
-pub async fn serve_standalone(opts: ServeOptions) -> anyhow::Result<()> {
-    let seed = SeedFile::from_file(&opts.seed_path)?;
-    let key = access_key_for(&seed);
-    let region = match &seed {
-        SeedFile::Accounts(accounts, _) => accounts
-            .iter()
-            .find_map(|a| a.regions.0.first().map(|(r, _)| r.clone()))
-            .unwrap_or_else(|| DEFAULT_REGION.to_string()),
-        SeedFile::Single(_) => DEFAULT_REGION.to_string(),
-    };
-    let config = CatalogConfig {
-        faults: opts.faults,
-        ..CatalogConfig::from_seed_file(seed)
-    };
-    let catalog = LocalCatalog::start(config, opts.listen).await?;
-    let endpoint = catalog.endpoint();
-    {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "listening on {endpoint}")?;
-        writeln!(
-            out,
-            "# point sc-assoc (or the AWS CLI, boto3) at it: no real credentials are used\n\
-             export AWS_ENDPOINT_URL={endpoint} AWS_REGION={region} \
-             AWS_ACCESS_KEY_ID={key} AWS_SECRET_ACCESS_KEY=local-catalog-secret\n\
-             # inspect it: curl {endpoint}/_state ; curl {endpoint}/_stats\n\
-             # change it behind the API's back: curl -X POST {endpoint}/_state \\\n\
-             #   -d '{{\"op\": \"remove\", \"product\": \"prod-…\", \"artifact\": \"pa-…\", \"action\": \"act-…\"}}'"
-        )?;
-        out.flush()?;
-    }
-    wait_for_signal().await?;
-    catalog.shutdown().await;
-    Ok(())
-}
-
-#[cfg(unix)]
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r?,
-        _ = term.recv() => {}
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signal() -> anyhow::Result<()> {
-    tokio::signal::ctrl_c().await?;
-    Ok(())
 }

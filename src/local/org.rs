@@ -157,12 +157,23 @@ impl SeedOrganization {
 pub struct OrgService {
     organization: RwLock<Option<SeedOrganization>>,
     calls: [AtomicU64; OPERATIONS.len()],
+    /// The seed's account names: a member without a name of its own goes by its account's.
+    names: BTreeMap<String, String>,
 }
 
 impl OrgService {
-    pub fn new(organization: Option<SeedOrganization>) -> Self {
+    pub fn new(organization: Option<SeedOrganization>, names: BTreeMap<String, String>) -> Self {
+        let organization = organization.map(|mut organization| {
+            for member in &mut organization.members {
+                if member.name.is_none() {
+                    member.name = names.get(&member.account).cloned();
+                }
+            }
+            organization
+        });
         OrgService {
             organization: RwLock::new(organization),
+            names,
             ..OrgService::default()
         }
     }
@@ -193,7 +204,7 @@ impl OrgService {
         org.members.retain(|m| m.account != account);
         org.members.push(SeedMember {
             account: account.to_string(),
-            name: None,
+            name: self.names.get(account).cloned(),
             parent: parent.map(str::to_string),
             status: status.to_string(),
         });

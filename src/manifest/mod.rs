@@ -104,6 +104,49 @@ pub struct Targeted {
     pub warnings: Vec<Diagnostic>,
     /// The language all files agree on.
     pub accept_language: Option<AcceptLanguage>,
+    /// The organisational units the files' `targets:` name, each once, in first-named order:
+    /// their accounts are targets only once [`Targeted::with_units`] is given what each unit
+    /// expanded to ([`crate::org::expand`]). Empty when no file names one.
+    pub units: Vec<Located<String>>,
+    /// What each unit stood for, once expanded.
+    pub expanded: Vec<crate::org::UnitExpansion>,
+    /// The files as validated, kept while units wait for their expansion.
+    pending: Option<Box<PendingUnits>>,
+}
+
+/// What [`Targeted::with_units`] assembles again.
+#[derive(Debug, Clone)]
+struct PendingUnits {
+    valid: Vec<validate::ManifestFile>,
+    diagnostics: Vec<Diagnostic>,
+    files: Vec<PathBuf>,
+}
+
+impl Targeted {
+    /// True when units still wait for their expansion: the targets above lack their accounts.
+    pub fn needs_units(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The manifests' targets with the accounts of each unit: `expanded` holds what each of
+    /// [`Targeted::units`] stood for. An account reached by a unit and listed by id too is one
+    /// target (the two must reach it the same way); excluded accounts are left out.
+    pub fn with_units(
+        self,
+        expanded: Vec<crate::org::UnitExpansion>,
+    ) -> Result<Targeted, ManifestErrors> {
+        let Some(pending) = self.pending else {
+            return Ok(self);
+        };
+        let PendingUnits {
+            valid,
+            diagnostics,
+            files,
+        } = *pending;
+        let mut targeted = targets::assemble(valid, diagnostics, files, Some(&expanded))?;
+        targeted.expanded = expanded;
+        Ok(targeted)
+    }
 }
 
 /// One target and what the files naming it ask for there.
@@ -133,7 +176,7 @@ pub fn load(paths: &[PathBuf]) -> Result<DesiredSet, ManifestErrors> {
 /// failure the error lists every problem in every file, each once.
 pub fn load_targets(paths: &[PathBuf]) -> Result<Targeted, ManifestErrors> {
     let (valid, diagnostics, found) = read_all(paths);
-    targets::assemble(valid, diagnostics, found)
+    targets::assemble(valid, diagnostics, found, None)
 }
 
 /// Validates one manifest held in memory, as if read from `file`, into its targets.
@@ -159,6 +202,7 @@ pub fn parse_str_targets(file: &Path, text: &str) -> Result<Targeted, ManifestEr
         manifest.into_iter().collect(),
         diagnostics,
         vec![file.to_path_buf()],
+        None,
     )
 }
 

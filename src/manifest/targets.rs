@@ -11,9 +11,11 @@
 //! hides it.
 
 mod assemble;
+mod units;
 
 use assemble::{Identity, conflict};
 pub(super) use assemble::{assemble, refuse_targets};
+pub use units::UnitTargets;
 
 use super::raw::{RawAccountId, RawExternalId, RawRegion, RawRole, RawSessionName, TARGET_KEYS};
 use super::tree::{Pos, Value, deserialize_leaf};
@@ -40,6 +42,9 @@ const SESSION_NAME_SYMBOLS: &str = "_+=,.@-";
 pub struct FileTargets {
     pub key: Pos,
     pub targets: Vec<At<TargetSpec>>,
+    /// Entries with `organizational_units`, whose accounts are known only once AWS
+    /// Organizations is asked (at plan time).
+    pub units: Vec<UnitTargets>,
 }
 
 /// One key of an entry: where the key is, and its value if the value was valid.
@@ -49,6 +54,8 @@ type Given<T> = Option<(Pos, Option<T>)>;
 #[derive(Default)]
 struct Entry {
     accounts: Given<Vec<At<String>>>,
+    units: Given<Vec<At<String>>>,
+    exclude: Given<Vec<At<String>>>,
     regions: Given<Vec<At<String>>>,
     role: Given<At<String>>,
     external_id: Given<String>,
@@ -68,6 +75,7 @@ impl Checker<'_> {
         let mut section = FileTargets {
             key,
             targets: Vec::new(),
+            units: Vec::new(),
         };
         let Value::Sequence(entries) = at.value else {
             let message = format!(
@@ -87,7 +95,9 @@ impl Checker<'_> {
         }
         let mut first: HashMap<Identity, usize> = HashMap::new();
         for entry in entries {
-            for target in self.target_entry(Cursor::of(entry)) {
+            let (targets, units) = self.target_entry(Cursor::of(entry));
+            section.units.extend(units);
+            for target in targets {
                 match first.get(&Identity::of(&target.value)) {
                     Some(&index) => {
                         let earlier = &section.targets[index];
@@ -112,17 +122,17 @@ impl Checker<'_> {
         section
     }
 
-    /// One entry's targets, accounts × regions; none if anything in it is wrong (all of which
-    /// is reported).
-    fn target_entry(&mut self, at: Cursor<'_>) -> Vec<At<TargetSpec>> {
+    /// One entry's targets, accounts × regions, and its organisational units if it names
+    /// some; none if anything in it is wrong (all of which is reported).
+    fn target_entry(&mut self, at: Cursor<'_>) -> (Vec<At<TargetSpec>>, Option<UnitTargets>) {
         let Value::Mapping(mapping) = at.value else {
             let message = format!(
-                "a target must be a mapping with `accounts`, `regions`, `role` or `profile`; \
-                 found {}",
+                "a target must be a mapping with `accounts`, `organizational_units`, `regions`, \
+                 `role` or `profile`; found {}",
                 describe(at.value)
             );
             self.error(at.pos, message);
-            return Vec::new();
+            return (Vec::new(), None);
         };
         let errors_before = self.errors.len();
         let mut entry = Entry::default();
@@ -130,6 +140,12 @@ impl Checker<'_> {
             let (key_pos, cursor) = (key.pos, Cursor::of(value));
             match self.key_name(&key.value, key_pos, &TARGET_KEYS) {
                 Some("accounts") => entry.accounts = Some((key_pos, self.accounts(cursor))),
+                Some("organizational_units") => {
+                    entry.units = Some((key_pos, self.units(cursor)));
+                }
+                Some("exclude_accounts") => {
+                    entry.exclude = Some((key_pos, self.exclude_accounts(cursor)));
+                }
                 Some("regions") => entry.regions = Some((key_pos, self.regions(cursor))),
                 Some("role") => entry.role = Some((key_pos, self.role(cursor))),
                 Some("external_id") => {
@@ -143,10 +159,16 @@ impl Checker<'_> {
             }
         }
         self.access_rules(&entry);
+        self.unit_rules(&entry);
         if self.errors.len() != errors_before {
-            return Vec::new();
+            return (Vec::new(), None);
         }
-        expand(entry, at.pos)
+        let units = UnitTargets::of(&entry);
+        // An entry of units alone names no account by id: it is not the current account.
+        if entry.accounts.is_none() && units.is_some() {
+            return (Vec::new(), units);
+        }
+        (expand(entry, at.pos), units)
     }
 
     /// The rules between keys: how the accounts are reached, and what goes with what.
@@ -159,10 +181,11 @@ impl Checker<'_> {
         }
         if let Some((role, _)) = &entry.role
             && entry.accounts.is_none()
+            && entry.units.is_none()
         {
             self.error(
                 *role,
-                "`role` needs `accounts`: the accounts to assume it in",
+                "`role` needs `accounts` or `organizational_units`: the accounts to assume it in",
             );
         }
         if let Some((accounts, _)) = &entry.accounts

@@ -18,6 +18,7 @@ mod man;
 mod manifest;
 mod names;
 mod newcomer;
+mod org_targets;
 mod pacing;
 mod prompt;
 mod prune;

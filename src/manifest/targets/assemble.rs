@@ -5,11 +5,14 @@
 //! the files moved into it. What makes two targets the same ([`Identity`]) and how a conflict
 //! between them is told ([`conflict`]) live here too, since the walk of one file asks the same.
 
+use crate::manifest::declaration::Located;
 use crate::manifest::diagnostic::{Diagnostic, Location, ManifestErrors, Severity};
 use crate::manifest::merge::{self, Language};
 use crate::manifest::validate::{At, ManifestFile};
 use crate::manifest::{TargetDesired, Targeted};
+use crate::org::UnitExpansion;
 use crate::target::{Access, TargetSpec};
+use std::collections::BTreeMap;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
@@ -106,7 +109,23 @@ pub(in crate::manifest) fn assemble(
     mut valid: Vec<ManifestFile>,
     mut diagnostics: Vec<Diagnostic>,
     files: Vec<PathBuf>,
+    expanded: Option<&[UnitExpansion]>,
 ) -> Result<Targeted, ManifestErrors> {
+    // Units' accounts become targets of their file once known; until then the files are kept
+    // to assemble again with them.
+    let units = named_units(&valid);
+    let pending = match expanded {
+        None if !units.is_empty() => Some(Box::new(super::super::PendingUnits {
+            valid: valid.clone(),
+            diagnostics: diagnostics.clone(),
+            files: files.clone(),
+        })),
+        None => None,
+        Some(expanded) => {
+            add_unit_targets(&mut valid, expanded, &mut diagnostics);
+            None
+        }
+    };
     if valid.iter().all(|file| file.targets.is_none()) {
         // The run as before targets: one merge, the files moved into it.
         let desired = crate::manifest::merge_all(valid, diagnostics, files.clone())?;
@@ -120,6 +139,9 @@ pub(in crate::manifest) fn assemble(
             }],
             declared: false,
             files,
+            units,
+            expanded: Vec::new(),
+            pending,
         });
     }
 
@@ -226,7 +248,70 @@ pub(in crate::manifest) fn assemble(
         // Only warnings are left: any error returned above.
         warnings: diagnostics,
         accept_language,
+        units,
+        expanded: Vec::new(),
+        pending,
     })
+}
+
+/// Every unit the files' `targets:` name, each once, where it is first named.
+fn named_units(valid: &[ManifestFile]) -> Vec<Located<String>> {
+    let mut units: Vec<Located<String>> = Vec::new();
+    for file in valid {
+        let Some(section) = &file.targets else {
+            continue;
+        };
+        for unit in section.units.iter().flat_map(|entry| &entry.units) {
+            if !units.iter().any(|u| u.value == unit.value) {
+                units.push(Located {
+                    value: unit.value.clone(),
+                    location: Location::new(&file.file, unit.pos.line, unit.pos.column),
+                });
+            }
+        }
+    }
+    units
+}
+
+/// Each file's unit entries made targets of the file, from what each unit expanded to. An
+/// account the file names already (by id, or through another unit) stays one target; reached
+/// another way, it is the conflict any target reached two ways is.
+fn add_unit_targets(
+    valid: &mut [ManifestFile],
+    expanded: &[UnitExpansion],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let by_unit: BTreeMap<&str, &UnitExpansion> =
+        expanded.iter().map(|e| (e.unit.as_str(), e)).collect();
+    for file in valid.iter_mut() {
+        let Some(section) = file.targets.as_mut() else {
+            continue;
+        };
+        let entries = std::mem::take(&mut section.units);
+        for entry in &entries {
+            for target in entry.targets(&by_unit) {
+                let identity = Identity::of(&target.value);
+                match section
+                    .targets
+                    .iter()
+                    .find(|t| Identity::of(&t.value) == identity)
+                {
+                    None => section.targets.push(target),
+                    Some(first) => {
+                        let first_at =
+                            Location::new(&file.file, first.pos.line, first.pos.column).to_string();
+                        if let Some(message) =
+                            conflict(&target.value, &first.value.access, &first_at)
+                        {
+                            let at = Location::new(&file.file, target.pos.line, target.pos.column);
+                            diagnostics.push(Diagnostic::error(Some(at), message));
+                        }
+                    }
+                }
+            }
+        }
+        section.units = entries;
+    }
 }
 
 /// Diagnostics already reported, so a problem of a file that feeds several targets is told

@@ -138,3 +138,70 @@ async fn who_may_list_and_what_exists_are_told_as_organizations_tells_them() {
     );
     alone.shutdown().await;
 }
+
+/// `POST /_organization` to the catalog's control endpoint: the status and the JSON answer.
+async fn post_join(catalog: &LocalCatalog, body: &str) -> (u16, serde_json::Value) {
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Bytes;
+    let http = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+    let request = hyper::Request::post(format!("{}/_organization", catalog.endpoint()))
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("request");
+    let response = http.request(request).await.expect("http");
+    let status = response.status().as_u16();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or_default())
+}
+
+#[tokio::test]
+async fn the_control_endpoint_moves_an_account_as_joining_or_suspension_does() {
+    let catalog = start(true).await;
+    let org = base(&catalog, "AKIDMGMT").await.organization(None);
+    let (status, answer) = post_join(
+        &catalog,
+        r#"{"account": "399999999999", "parent": "ou-ab12-00000003"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, &answer["changed"]),
+        (200, &serde_json::json!(true))
+    );
+    let sandbox = expand(&org, &["ou-ab12-00000003".to_string()], 2)
+        .await
+        .expect("expands");
+    assert_eq!(sandbox[0].accounts[0].id, "399999999999");
+
+    // Suspended in place: skipped and named.
+    let (status, _) = post_join(
+        &catalog,
+        r#"{"account": "399999999999", "parent": "ou-ab12-00000003", "status": "SUSPENDED"}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let sandbox = expand(&org, &["ou-ab12-00000003".to_string()], 2)
+        .await
+        .expect("expands");
+    assert!(sandbox[0].accounts.is_empty());
+    assert_eq!(sandbox[0].skipped[0].status, "SUSPENDED");
+
+    for (body, expected) in [
+        (r#"{"account": "3999"}"#, 400),
+        (r#"{"account": "399999999999", "status": "GONE"}"#, 400),
+        (
+            r#"{"account": "399999999999", "parent": "ou-ab12-99999999"}"#,
+            404,
+        ),
+        ("not json", 400),
+    ] {
+        let (status, answer) = post_join(&catalog, body).await;
+        assert_eq!(status, expected, "{body}: {answer}");
+        assert!(answer["message"].is_string(), "{body}: {answer}");
+    }
+    catalog.shutdown().await;
+}

@@ -428,7 +428,15 @@ fn the_schema_declares_targets() {
     assert_eq!(target["properties"]["regions"]["minItems"], 1);
     assert_eq!(
         target["dependencies"]["role"],
-        serde_json::json!(["accounts"])
+        serde_json::json!({ "anyOf": [
+            { "required": ["accounts"] },
+            { "required": ["organizational_units"] }
+        ] })
+    );
+    assert_eq!(target["properties"]["organizational_units"]["minItems"], 1);
+    assert_eq!(
+        target["dependencies"]["exclude_accounts"],
+        serde_json::json!(["organizational_units"])
     );
     assert_eq!(
         target["dependencies"]["external_id"],

@@ -50,10 +50,10 @@ fn targets_is_a_non_empty_list_of_mappings() {
     assert_eq!(
         target_errors("  - us-east-1\n  - [a]\n"),
         vec![
-            "m.yaml:3:5: error: a target must be a mapping with `accounts`, `regions`, `role` or \
-             `profile`; found string `us-east-1`",
-            "m.yaml:4:5: error: a target must be a mapping with `accounts`, `regions`, `role` or \
-             `profile`; found a list",
+            "m.yaml:3:5: error: a target must be a mapping with `accounts`, `organizational_units`, \
+             `regions`, `role` or `profile`; found string `us-east-1`",
+            "m.yaml:4:5: error: a target must be a mapping with `accounts`, `organizational_units`, \
+             `regions`, `role` or `profile`; found a list",
         ]
     );
 }
@@ -63,10 +63,10 @@ fn unknown_keys_in_a_target_are_reported_with_a_suggestion() {
     assert_eq!(
         target_errors("  - regoins: [us-east-1]\n    colour: blue\n"),
         vec![
-            "m.yaml:3:5: error: unknown key `regoins`; expected one of `accounts`, `regions`, \
-             `role`, `external_id`, `session_name`, `profile`; did you mean `regions`?",
-            "m.yaml:4:5: error: unknown key `colour`; expected one of `accounts`, `regions`, \
-             `role`, `external_id`, `session_name`, `profile`",
+            "m.yaml:3:5: error: unknown key `regoins`; expected one of `accounts`, \
+             `organizational_units`, `exclude_accounts`, `regions`, `role`, `external_id`, `session_name`, `profile`; did you mean `regions`?",
+            "m.yaml:4:5: error: unknown key `colour`; expected one of `accounts`, \
+             `organizational_units`, `exclude_accounts`, `regions`, `role`, `external_id`, `session_name`, `profile`",
         ]
     );
 }
@@ -165,7 +165,10 @@ fn role_and_profile_are_one_or_the_other() {
 fn a_role_needs_accounts_to_assume_it_in() {
     assert_eq!(
         target_errors(&format!("  - regions: [us-east-1]\n    role: \"{ROLE}\"\n")),
-        vec!["m.yaml:4:5: error: `role` needs `accounts`: the accounts to assume it in"]
+        vec![
+            "m.yaml:4:5: error: `role` needs `accounts` or `organizational_units`: the accounts \
+             to assume it in"
+        ]
     );
 }
 
@@ -388,8 +391,8 @@ fn every_problem_in_the_section_is_reported_at_once() {
             "m.yaml:6:18: error: invalid `external_id`: STS takes 2 to 1224 letters, digits or \
              `_+=,.@:/-`; this one is 1 long",
             "m.yaml:8:5: error: `session_name` only goes with `role`: it names the role's session",
-            "m.yaml:9:5: error: unknown key `region`; expected one of `accounts`, `regions`, \
-             `role`, `external_id`, `session_name`, `profile`; did you mean `regions`?",
+            "m.yaml:9:5: error: unknown key `region`; expected one of `accounts`, \
+             `organizational_units`, `exclude_accounts`, `regions`, `role`, `external_id`, `session_name`, `profile`; did you mean `regions`?",
         ]
     );
     // A key given twice stops the file from being judged further, as anywhere in a manifest.
