@@ -9,7 +9,8 @@
 //! release binary as a whole process, default flags, `plan`:
 //!
 //! 1. One job over the whole organisation: wall, peak RSS, Organizations calls (the expansion),
-//!    targets planned, and the expansion alone timed in process through the same SDK client.
+//!    targets planned; beside it, a job that keeps one target (`--target`: what every job pays
+//!    before its targets) and the expansion alone timed in process through the same SDK client.
 //! 2. `--shard I/N` for I = 1..N (default N = 10), one job after another as a matrix would run
 //!    them side by side: each job's targets and wall, and a check that every target was planned by
 //!    exactly one job.
@@ -66,7 +67,7 @@ fn seed(args: &Args) -> String {
     let mut out = String::from("accounts:\n");
     let _ = writeln!(
         out,
-        "  - id: \"{MANAGEMENT}\"\n    name: management\n    access_keys: [AKIDBENCHMGMT]\n    regions:\n      {REGION}: {{}}"
+        "  - id: \"{MANAGEMENT}\"\n    name: management\n    access_keys: [AKIDBENCHMGMT]\n    regions:\n      {REGION}:\n        products:\n          - id: prod-{MANAGEMENT}\n            name: Web Server\n            artifacts: [{{id: pa-{MANAGEMENT}-0, name: v0}}]\n        actions:\n          - {{id: act-{MANAGEMENT}, name: Restart}}\n    roles:\n      - name: BenchAdmin"
     );
     for i in 0..args.accounts {
         let id = account(i);
@@ -132,6 +133,7 @@ async fn plan(
     catalog: &LocalCatalog,
     manifest: &Path,
     shard: Option<String>,
+    extra: &[&str],
 ) -> anyhow::Result<Job> {
     let before: u64 = catalog.organization_calls().values().sum();
     let started = Instant::now();
@@ -146,6 +148,7 @@ async fn plan(
     if let Some(shard) = &shard {
         command.args(["--shard", shard]);
     }
+    command.args(extra);
     let output = command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -169,7 +172,15 @@ async fn plan(
     let code = output.status.code().unwrap_or(-1);
     let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
     if code != 0 {
-        eprintln!("the run exited {code}:\n{stderr}");
+        // What failed, per target, from the JSON document.
+        let failed: Vec<String> = document["targets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|t| t["status"] != "ok")
+            .map(|t| format!("{}: {}", t["target"], t["error"]))
+            .collect();
+        eprintln!("the run exited {code}: {}", failed.join("\n"));
     }
     let targets: Vec<String> = document["targets"]
         .as_array()
@@ -253,9 +264,35 @@ async fn main() -> anyhow::Result<()> {
         expansion.as_secs_f64()
     );
 
-    let whole = plan(&args, &catalog, &manifest, None).await?;
+    // What every job pays before its targets: the process, the expansion, one target.
+    let one = plan(&args, &catalog, &manifest, None, &["--target", MANAGEMENT]).await?;
+    let unpaced = plan(
+        &args,
+        &catalog,
+        &manifest,
+        None,
+        &["--target", MANAGEMENT, "--rate", "unlimited"],
+    )
+    .await?;
+    let whole = plan(&args, &catalog, &manifest, None, &[]).await?;
     println!("| job | exit | targets | wall | Organizations calls | peak RSS |");
     println!("|---|---|---|---|---|---|");
+    println!(
+        "| one target (`--target {MANAGEMENT}`) | {} | {} | {:.1} s | {} | {:.0} MB |",
+        one.code,
+        one.targets.len(),
+        one.wall.as_secs_f64(),
+        one.org_calls,
+        one.peak_mb
+    );
+    println!(
+        "| the same, `--rate unlimited` | {} | {} | {:.1} s | {} | {:.0} MB |",
+        unpaced.code,
+        unpaced.targets.len(),
+        unpaced.wall.as_secs_f64(),
+        unpaced.org_calls,
+        unpaced.peak_mb
+    );
     println!(
         "| whole organisation | {} | {} | {:.1} s | {} | {:.0} MB |",
         whole.code,
@@ -272,7 +309,7 @@ async fn main() -> anyhow::Result<()> {
     let mut walls = Vec::new();
     for index in 1..=args.shards {
         let shard = format!("{index}/{}", args.shards);
-        let job = plan(&args, &catalog, &manifest, Some(shard.clone())).await?;
+        let job = plan(&args, &catalog, &manifest, Some(shard.clone()), &[]).await?;
         println!(
             "| --shard {shard} | {} | {} of {} | {:.1} s | {} | {:.0} MB |",
             job.code,

@@ -270,6 +270,16 @@ impl Pacer {
         }
     }
 
+    /// Attempts whose answer an adaptive pacer was told of (0 for a fixed one): what it learns
+    /// from, so a client that paces its calls but never reports answers is seen.
+    pub fn answers(&self) -> u64 {
+        self.state
+            .lock()
+            .ok()
+            .and_then(|state| state.adaptive.as_ref().map(|a| a.answered))
+            .unwrap_or(0)
+    }
+
     /// An HTTP attempt goes out: a call that passed [`Pacer::acquire`], or one of the SDK's
     /// retries (which do not).
     pub fn on_attempt_sent(&self) {

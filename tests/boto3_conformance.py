@@ -15,7 +15,8 @@ its associations), once per wire protocol:
 and once more as `... accounts` against a fresh server seeded with
 tests/fixtures/catalog/accounts.yaml: boto3's own STS client (Query protocol, XML) assumes roles
 at the same endpoint, and Service Catalog clients built from the credentials it returns see the
-role's account, region by region.
+role's account, region by region. `... organizations` against tests/fixtures/catalog/organization.yaml
+drives AWS Organizations' listings (AWS JSON 1.1) through boto3's own client and paginators.
 
 Protocols: Service Catalog serves AWS JSON 1.1 and Smithy RPC v2 CBOR; the newest botocore model
 lists `protocols: ["smithy-rpc-v2-cbor", "json"]`, and botocore picks the first of those found in
@@ -123,13 +124,14 @@ def paginate(sc, op, key, **kwargs):
 def main():
     endpoint = (sys.argv[1] if len(sys.argv) > 1 else None) or os.environ.get("SC_ASSOC_ENDPOINT")
     wire = sys.argv[2] if len(sys.argv) > 2 else "json"
-    if endpoint and wire == "accounts":
+    if endpoint and wire in ("accounts", "organizations"):
         speak("json")
-        accounts(endpoint)
+        (accounts if wire == "accounts" else organizations)(endpoint)
         print(f"\nboto3-{wire}: {len(PASSED)} passed, {len(FAILURES)} failed")
         sys.exit(1 if FAILURES else 0)
     if not endpoint or wire not in PROTOCOLS:
-        sys.exit("usage: boto3_conformance.py ENDPOINT_URL [json|cbor|accounts] (or set SC_ASSOC_ENDPOINT)")
+        sys.exit("usage: boto3_conformance.py ENDPOINT_URL [json|cbor|accounts|organizations] "
+                 "(or set SC_ASSOC_ENDPOINT)")
     protocol = PROTOCOLS[wire]
     speak(protocol)
     print(f"botocore {botocore.__version__}, protocol {protocol}")
@@ -460,6 +462,67 @@ def accounts(endpoint):
     expect_error("InvalidClientTokenId", "an unknown access key", sts_client(endpoint, "AKIDNOBODY").get_caller_identity)
     expect_error("MissingAuthenticationToken", "an unsigned STS request",
                  sts_client(endpoint, "AKIDHUB", signature_version=UNSIGNED).get_caller_identity)
+
+
+def organizations(endpoint):
+    """AWS Organizations' listings (seed: tests/fixtures/catalog/organization.yaml)."""
+    print(f"botocore {botocore.__version__}, AWS Organizations over AWS JSON 1.1")
+
+    def org_as(key, **config):
+        return SESSION.client("organizations", endpoint_url=endpoint, region_name="us-east-1",
+                              aws_access_key_id=key, aws_secret_access_key="x", config=Config(**config))
+
+    org = org_as("AKIDMGMT")
+    described = org.describe_organization()["Organization"]
+    check(described["MasterAccountId"] == "111111111111" and described["Id"].startswith("o-"),
+          f"DescribeOrganization names the management account ({described})")
+    roots = org.list_roots()["Roots"]
+    check([r["Id"] for r in roots] == ["r-c0nf"], f"ListRoots ({roots})")
+    check(roots[0].get("Arn", "").startswith("arn:aws:organizations::111111111111:root/o-"),
+          f"a root has its ARN ({roots[0]})")
+    top = [u["Id"] for u in org.list_organizational_units_for_parent(ParentId="r-c0nf")["OrganizationalUnits"]]
+    check(top == ["ou-c0nf-00000001", "ou-c0nf-00000003"], f"the root's units ({top})")
+    below = org.list_organizational_units_for_parent(ParentId="ou-c0nf-00000001")["OrganizationalUnits"]
+    check([u["Id"] for u in below] == ["ou-c0nf-00000002"] and below[0]["Name"] == "Prod"
+          and below[0].get("Arn", "").endswith("/ou-c0nf-00000002"), f"a nested unit ({below})")
+    unit = org.describe_organizational_unit(OrganizationalUnitId="ou-c0nf-00000002")["OrganizationalUnit"]
+    check(unit["Name"] == "Prod", f"DescribeOrganizationalUnit ({unit})")
+
+    # 25 accounts below Prod: boto3's paginator follows the server's NextToken.
+    pages = list(org.get_paginator("list_accounts_for_parent").paginate(ParentId="ou-c0nf-00000002"))
+    accounts = [a for page in pages for a in page["Accounts"]]
+    check(len(pages) == 2 and len(pages[0]["Accounts"]) == 20, f"pages of at most 20 ({[len(p['Accounts']) for p in pages]})")
+    check(len(accounts) == 25 and len({a["Id"] for a in accounts}) == 25, "every account once")
+    suspended = [a for a in accounts if a["Status"] != "ACTIVE"]
+    check([(a["Id"], a["Status"], a.get("State")) for a in suspended] == [("400000000007", "SUSPENDED", "SUSPENDED")],
+          f"a suspended account carries Status and State ({suspended})")
+    first = accounts[0]
+    check(first.get("Arn", "").startswith("arn:aws:organizations::111111111111:account/o-")
+          and first["Arn"].endswith("/" + first["Id"]) and "@" in first.get("Email", ""),
+          f"an account has its ARN and email ({first})")
+    small = org.list_accounts_for_parent(ParentId="ou-c0nf-00000002", MaxResults=5)
+    check(len(small["Accounts"]) == 5 and "NextToken" in small, "MaxResults is honoured")
+    children = list(org.get_paginator("list_children").paginate(ParentId="r-c0nf", ChildType="ACCOUNT"))
+    check([c["Id"] for page in children for c in page["Children"]] == ["111111111111"], "ListChildren of accounts")
+    children = org.list_children(ParentId="r-c0nf", ChildType="ORGANIZATIONAL_UNIT")["Children"]
+    check([c["Type"] for c in children] == ["ORGANIZATIONAL_UNIT"] * 2, "ListChildren of units")
+    delegated = org_as("AKIDDELEGATE").list_accounts_for_parent(ParentId="ou-c0nf-00000001")["Accounts"]
+    check([a["Id"] for a in delegated] == ["222222222222"], "a delegated administrator may list")
+
+    # Refusals, in Organizations' codes.
+    expect_error("AccessDeniedException", "a member account", org_as("AKIDMEMBER").list_roots)
+    expect_error("ParentNotFoundException", "an OU that does not exist", org.list_accounts_for_parent,
+                 ParentId="ou-c0nf-99999999")
+    expect_error("OrganizationalUnitNotFoundException", "DescribeOrganizationalUnit of an unknown OU",
+                 org.describe_organizational_unit, OrganizationalUnitId="ou-c0nf-99999999")
+    raw = org_as("AKIDMGMT", parameter_validation=False)
+    expect_error("InvalidInputException", "a ParentId outside the pattern", raw.list_accounts_for_parent,
+                 ParentId="222222222222")
+    expect_error("InvalidInputException", "MaxResults above 20", raw.list_accounts_for_parent,
+                 ParentId="r-c0nf", MaxResults=21)
+    expect_error("InvalidInputException", "a page token the server did not make", org.list_accounts_for_parent,
+                 ParentId="r-c0nf", NextToken="forged")
+    expect_error("UnrecognizedClientException", "an unknown access key", org_as("AKIDNOBODY").list_roots)
 
 
 if __name__ == "__main__":

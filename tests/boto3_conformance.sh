@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs tests/boto3_conformance.py against a fresh `sc-assoc local-catalog`, once over each of
 # Service Catalog's wire protocols (AWS JSON 1.1, then Smithy RPC v2 CBOR), then once for STS
-# AssumeRole and per-account, per-region catalogs (accounts.yaml): boto3 is a client this
+# AssumeRole and per-account, per-region catalogs (accounts.yaml), then for AWS Organizations'
+# listings (organization.yaml): boto3 is a client this
 # project did not write, generated from the same AWS model, so it checks the catalog's wire
 # faithfulness independently of the Rust SDK. Fails on any mismatch. If boto3 cannot be
 # installed at all (no package index reachable), says so loudly and skips.
@@ -53,3 +54,4 @@ run_over() {
 run_over json
 run_over cbor
 run_over accounts accounts
+run_over organizations organization

@@ -7,10 +7,13 @@
 
 use super::errors::map_error;
 use super::paging::Pages;
+use super::retry::{ObserveAttempts, RetryAtPacedSlot};
+use super::transport::UnreachableIsFinal;
 use super::{AwsBase, timeouts};
 use crate::org::{OrgAccount, OrgUnit, Organization};
 use crate::pace::Pacer;
 use crate::seam::ApiResult;
+use aws_sdk_organizations::config::retry::RetryConfig;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -32,7 +35,20 @@ impl AwsBase {
     /// An Organizations client with the base credentials, paced by `pacer`.
     pub fn organization(&self, pacer: Option<Arc<Pacer>>) -> AwsOrganization {
         // The aws partition's Organizations endpoint is global, in us-east-1.
-        let config = aws_sdk_organizations::config::Builder::from(&self.shared)
+        let mut config = aws_sdk_organizations::config::Builder::from(&self.shared);
+        // The pacer learns from every attempt's answer, as Service Catalog's does: without it
+        // an adaptive pacer never leaves its cautious start (102 listings took 4 s, not 0.2).
+        if let Some(pacer) = &pacer {
+            config = config.interceptor(ObserveAttempts(pacer.clone()));
+        }
+        let config = config
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(self.options.max_attempts)
+                    .with_max_backoff(self.options.max_backoff),
+            )
+            .retry_classifier(RetryAtPacedSlot)
+            .retry_classifier(UnreachableIsFinal)
             .timeout_config(timeouts(&self.options))
             .region(aws_config::Region::new("us-east-1"))
             .build();

@@ -149,6 +149,21 @@ impl SeedOrganization {
     fn parent_of<'a>(&'a self, parent: &'a Option<String>) -> &'a str {
         parent.as_deref().unwrap_or(&self.root)
     }
+
+    /// The organisation's id, `o-` and the root's suffix: stable for a seed.
+    fn id(&self) -> String {
+        format!("o-{}", &self.root[2..])
+    }
+
+    /// An Organizations ARN as AWS forms it:
+    /// `arn:aws:organizations::MANAGEMENT:KIND/o-ID/RESOURCE`.
+    fn arn(&self, kind: &str, resource: &str) -> String {
+        format!(
+            "arn:aws:organizations::{}:{kind}/{}/{resource}",
+            self.management_account,
+            self.id()
+        )
+    }
 }
 
 /// The organisation the catalog serves, changeable while it runs (an account joins), and its
@@ -301,12 +316,18 @@ fn handle(ctx: &Context<'_>, headers: &HeaderMap, body: &[u8]) -> Result<Value, 
     let string = |key: &str| request.get(key).and_then(Value::as_str).map(str::to_string);
     match operation.as_str() {
         "DescribeOrganization" => Ok(json!({"Organization": {
-            "Id": format!("o-{}", &org.root[2..]),
+            "Id": org.id(),
+            "Arn": format!("arn:aws:organizations::{0}:organization/{1}", org.management_account, org.id()),
             "MasterAccountId": org.management_account,
             "FeatureSet": "ALL",
         }})),
         "ListRoots" => {
-            let items = vec![json!({"Id": org.root, "Name": "Root"})];
+            let items = vec![json!({
+                "Id": org.root,
+                "Arn": org.arn("root", &org.root),
+                "Name": "Root",
+                "PolicyTypes": [],
+            })];
             page(&request, "Roots", items, "roots")
         }
         "DescribeOrganizationalUnit" => {
@@ -321,7 +342,11 @@ fn handle(ctx: &Context<'_>, headers: &HeaderMap, body: &[u8]) -> Result<Value, 
                     "You specified an organizational unit that doesn't exist.",
                 )
             })?;
-            Ok(json!({"OrganizationalUnit": {"Id": unit.id, "Name": unit.name}}))
+            Ok(json!({"OrganizationalUnit": {
+                "Id": unit.id,
+                "Arn": org.arn("ou", &unit.id),
+                "Name": unit.name,
+            }}))
         }
         _ => {
             let parent = string("ParentId").unwrap_or_default();
@@ -351,7 +376,7 @@ fn handle(ctx: &Context<'_>, headers: &HeaderMap, body: &[u8]) -> Result<Value, 
                 "ListOrganizationalUnitsForParent" => {
                     let items = units()
                         .into_iter()
-                        .map(|u| json!({"Id": u.id, "Name": u.name}))
+                        .map(|u| json!({"Id": u.id, "Arn": org.arn("ou", &u.id), "Name": u.name}))
                         .collect();
                     page(&request, "OrganizationalUnits", items, &parent)
                 }
@@ -359,11 +384,16 @@ fn handle(ctx: &Context<'_>, headers: &HeaderMap, body: &[u8]) -> Result<Value, 
                     let items = members()
                         .into_iter()
                         .map(|m| {
+                            // The seed has no e-mail addresses: a placeholder of the
+                            // account's, as the shape has one for every account.
                             json!({
                                 "Id": m.account,
+                                "Arn": org.arn("account", &m.account),
+                                "Email": format!("aws+{}@example.com", m.account),
                                 "Name": m.name.clone().unwrap_or_else(|| m.account.clone()),
                                 "Status": m.status,
                                 "State": m.status,
+                                "JoinedMethod": "CREATED",
                             })
                         })
                         .collect();

@@ -205,3 +205,19 @@ async fn the_control_endpoint_moves_an_account_as_joining_or_suspension_does() {
     }
     catalog.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_adaptive_pacer_is_told_every_answer_so_it_can_leave_its_cautious_start() {
+    let catalog = start(true).await;
+    let pacer = std::sync::Arc::new(sc_assoc::pace::Pacer::adaptive());
+    let org = base(&catalog, "AKIDMGMT")
+        .await
+        .organization(Some(pacer.clone()));
+    expand(&org, &["r-ab12".to_string()], 4)
+        .await
+        .expect("expands");
+    let calls: u64 = catalog.organization_calls().values().sum();
+    assert!(calls >= 8, "{calls}");
+    assert_eq!(pacer.answers(), calls);
+    catalog.shutdown().await;
+}
