@@ -128,6 +128,23 @@ struct Job {
     org_calls: u64,
 }
 
+impl Job {
+    /// The job's line of the table; a slice's targets are "n of all".
+    fn row(&self, name: &str) {
+        let targets = match self.total as usize == self.targets.len() {
+            true => self.targets.len().to_string(),
+            false => format!("{} of {}", self.targets.len(), self.total),
+        };
+        println!(
+            "| {name} | {} | {targets} | {:.1} s | {} | {:.0} MB |",
+            self.code,
+            self.wall.as_secs_f64(),
+            self.org_calls,
+            self.peak_mb
+        );
+    }
+}
+
 async fn plan(
     args: &Args,
     catalog: &LocalCatalog,
@@ -277,30 +294,9 @@ async fn main() -> anyhow::Result<()> {
     let whole = plan(&args, &catalog, &manifest, None, &[]).await?;
     println!("| job | exit | targets | wall | Organizations calls | peak RSS |");
     println!("|---|---|---|---|---|---|");
-    println!(
-        "| one target (`--target {MANAGEMENT}`) | {} | {} | {:.1} s | {} | {:.0} MB |",
-        one.code,
-        one.targets.len(),
-        one.wall.as_secs_f64(),
-        one.org_calls,
-        one.peak_mb
-    );
-    println!(
-        "| the same, `--rate unlimited` | {} | {} | {:.1} s | {} | {:.0} MB |",
-        unpaced.code,
-        unpaced.targets.len(),
-        unpaced.wall.as_secs_f64(),
-        unpaced.org_calls,
-        unpaced.peak_mb
-    );
-    println!(
-        "| whole organisation | {} | {} | {:.1} s | {} | {:.0} MB |",
-        whole.code,
-        whole.targets.len(),
-        whole.wall.as_secs_f64(),
-        whole.org_calls,
-        whole.peak_mb
-    );
+    one.row(&format!("one target (`--target {MANAGEMENT}`)"));
+    unpaced.row("the same, `--rate unlimited`");
+    whole.row("whole organisation");
     if args.shards == 0 {
         catalog.shutdown().await;
         return Ok(());
@@ -310,15 +306,7 @@ async fn main() -> anyhow::Result<()> {
     for index in 1..=args.shards {
         let shard = format!("{index}/{}", args.shards);
         let job = plan(&args, &catalog, &manifest, Some(shard.clone()), &[]).await?;
-        println!(
-            "| --shard {shard} | {} | {} of {} | {:.1} s | {} | {:.0} MB |",
-            job.code,
-            job.targets.len(),
-            job.total,
-            job.wall.as_secs_f64(),
-            job.org_calls,
-            job.peak_mb
-        );
+        job.row(&format!("--shard {shard}"));
         walls.push(job.wall.as_secs_f64());
         for target in job.targets {
             *seen.entry(target).or_default() += 1;
