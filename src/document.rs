@@ -190,12 +190,36 @@ pub struct TargetsBody<'a> {
     /// What each organisational unit of the manifests stood for at this run.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub organizational_units: &'a [crate::org::UnitExpansion],
+    /// Accounts of those units that `exclude_accounts` left out, with where.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excluded_accounts: Vec<ExcludedBody>,
     /// The slice of the targets this run is (`--shard`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard: Option<ShardBody>,
     pub targets: Vec<TargetSection<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<&'a Totals>,
+}
+
+/// An account of the units left out by `exclude_accounts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExcludedBody {
+    pub account: String,
+    /// `file:line:col` of the exclusion.
+    pub at: String,
+}
+
+impl ExcludedBody {
+    /// The exclusions of a run, as the manifests place them.
+    pub fn of(excluded: &[crate::manifest::Located<String>]) -> Vec<ExcludedBody> {
+        excluded
+            .iter()
+            .map(|e| ExcludedBody {
+                account: e.value.clone(),
+                at: e.location.to_string(),
+            })
+            .collect()
+    }
 }
 
 /// `--shard I/N`: which slice, of how many targets in all.

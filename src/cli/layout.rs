@@ -41,6 +41,8 @@ pub struct About<'a> {
     pub plan_file: Option<&'a str>,
     /// What each organisational unit of the manifests stood for.
     pub units: &'a [sc_assoc::org::UnitExpansion],
+    /// Accounts of those units that `exclude_accounts` left out.
+    pub excluded: &'a [sc_assoc::manifest::Located<String>],
     /// The slice of the targets this run is (`--shard`), and how many the whole run has.
     pub shard: Option<(sc_assoc::target::Shard, usize)>,
 }
@@ -78,6 +80,7 @@ pub fn render(
                     plan_file: plan_file.map(str::to_string),
                     error: None,
                     organizational_units: about.units,
+                    excluded_accounts: sc_assoc::document::ExcludedBody::of(about.excluded),
                     shard: about.shard.map(|(shard, total)| ShardBody {
                         index: shard.index,
                         count: shard.count,
@@ -99,6 +102,18 @@ fn about_text(about: &About<'_>, targets: usize) -> String {
         out.push_str("Organizational units expanded to their active accounts:\n");
         for unit in about.units {
             let _ = writeln!(out, "  {}", redact(&unit.line()));
+        }
+        if !about.excluded.is_empty() {
+            let excluded: Vec<String> = about
+                .excluded
+                .iter()
+                .map(|e| format!("{} ({})", e.value, e.location))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  left out by `exclude_accounts`: {}",
+                excluded.join(", ")
+            );
         }
         out.push('\n');
     }
@@ -366,6 +381,7 @@ pub fn refused(global: &GlobalArgs, path: &Path, runs: &[&TargetRun]) -> anyhow:
                 ..ErrorBody::default()
             }),
             organizational_units: &[],
+            excluded_accounts: Vec::new(),
             shard: None,
             targets: refused.iter().map(|run| section(run, true)).collect(),
             summary: None,

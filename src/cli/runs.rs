@@ -42,6 +42,8 @@ pub struct Job {
     pub layout: Layout,
     /// What each organisational unit stood for.
     pub units: Vec<sc_assoc::org::UnitExpansion>,
+    /// Accounts of the units that `exclude_accounts` left out.
+    pub excluded: Vec<sc_assoc::manifest::Located<String>>,
     /// `--shard`, and how many targets the run has before it.
     pub shard: Option<(sc_assoc::target::Shard, usize)>,
 }
@@ -52,6 +54,7 @@ impl Job {
         layout::About {
             plan_file: None,
             units: &self.units,
+            excluded: &self.excluded,
             shard: self.shard,
         }
     }
@@ -114,6 +117,7 @@ impl Job {
             files: targeted.files,
             layout,
             units: targeted.expanded,
+            excluded: targeted.excluded,
             shard: None,
         })
     }
@@ -320,6 +324,7 @@ pub async fn apply_plan_file(
     let about = layout::About {
         plan_file: Some(&file),
         units: &plan.organizational_units,
+        excluded: &[],
         shard: plan.shard.map(|s| {
             let shard = sc_assoc::target::Shard {
                 index: s.index,

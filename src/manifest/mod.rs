@@ -110,6 +110,9 @@ pub struct Targeted {
     pub units: Vec<Located<String>>,
     /// What each unit stood for, once expanded.
     pub expanded: Vec<crate::org::UnitExpansion>,
+    /// The accounts of the units that `exclude_accounts` left out, each where the exclusion is
+    /// written (an exclusion that left nothing out is not here).
+    pub excluded: Vec<Located<String>>,
     /// The files as validated, kept while units wait for their expansion.
     pending: Option<Box<PendingUnits>>,
 }

@@ -165,6 +165,21 @@ async fn an_account_reached_by_id_and_through_a_unit_is_one_target_and_exclusion
     );
     let run = as_hub(&catalog, &["plan", &manifest, "--output", "json"]).await;
     assert_eq!(run.code, 0, "{run:?}");
+    // The exclusion is named with its place, so the unit's line does not mislead.
+    let excluded = &run.json()["excluded_accounts"];
+    assert_eq!(excluded[0]["account"], "333333333333", "{run:?}");
+    assert!(
+        excluded[0]["at"]
+            .as_str()
+            .is_some_and(|at| at.ends_with("org.yaml:15:24")),
+        "{run:?}"
+    );
+    let text = as_hub(&catalog, &["plan", &manifest]).await;
+    assert!(
+        text.stdout
+            .contains("  left out by `exclude_accounts`: 333333333333 ("),
+        "{text:?}"
+    );
     assert_eq!(
         target_labels(&run.json()),
         BTreeSet::from([

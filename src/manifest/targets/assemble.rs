@@ -114,6 +114,7 @@ pub(in crate::manifest) fn assemble(
     // Units' accounts become targets of their file once known; until then the files are kept
     // to assemble again with them.
     let units = named_units(&valid);
+    let mut excluded = Vec::new();
     let pending = match expanded {
         None if !units.is_empty() => Some(Box::new(super::super::PendingUnits {
             valid: valid.clone(),
@@ -122,7 +123,7 @@ pub(in crate::manifest) fn assemble(
         })),
         None => None,
         Some(expanded) => {
-            add_unit_targets(&mut valid, expanded, &mut diagnostics);
+            excluded = add_unit_targets(&mut valid, expanded, &mut diagnostics);
             None
         }
     };
@@ -141,6 +142,7 @@ pub(in crate::manifest) fn assemble(
             files,
             units,
             expanded: Vec::new(),
+            excluded,
             pending,
         });
     }
@@ -250,6 +252,7 @@ pub(in crate::manifest) fn assemble(
         accept_language,
         units,
         expanded: Vec::new(),
+        excluded,
         pending,
     })
 }
@@ -280,7 +283,8 @@ fn add_unit_targets(
     valid: &mut [ManifestFile],
     expanded: &[UnitExpansion],
     diagnostics: &mut Vec<Diagnostic>,
-) {
+) -> Vec<Located<String>> {
+    let mut excluded = Vec::new();
     let by_unit: BTreeMap<&str, &UnitExpansion> =
         expanded.iter().map(|e| (e.unit.as_str(), e)).collect();
     for file in valid.iter_mut() {
@@ -289,6 +293,12 @@ fn add_unit_targets(
         };
         let entries = std::mem::take(&mut section.units);
         for entry in &entries {
+            for account in entry.excluded(&by_unit) {
+                excluded.push(Located {
+                    location: Location::new(&file.file, account.pos.line, account.pos.column),
+                    value: account.value,
+                });
+            }
             for target in entry.targets(&by_unit) {
                 let identity = Identity::of(&target.value);
                 match section
@@ -312,6 +322,7 @@ fn add_unit_targets(
         }
         section.units = entries;
     }
+    excluded
 }
 
 /// Diagnostics already reported, so a problem of a file that feeds several targets is told

@@ -20,8 +20,8 @@ use std::collections::BTreeMap;
 pub struct UnitTargets {
     /// The units, each where it is written.
     pub units: Vec<At<String>>,
-    /// Accounts to leave out.
-    pub exclude: Vec<String>,
+    /// Accounts to leave out, each where it is written.
+    pub exclude: Vec<At<String>>,
     /// The regions (`None`: the default one).
     pub regions: Vec<Option<String>>,
     /// The role ARN template, with `{account}`.
@@ -37,9 +37,7 @@ impl UnitTargets {
         let role = valid(&entry.role)?.value.clone();
         Some(UnitTargets {
             units,
-            exclude: valid(&entry.exclude)
-                .map(|e| e.iter().map(|a| a.value.clone()).collect())
-                .unwrap_or_default(),
+            exclude: valid(&entry.exclude).cloned().unwrap_or_default(),
             regions: match valid(&entry.regions) {
                 Some(regions) => regions.iter().map(|r| Some(r.value.clone())).collect(),
                 None => vec![None],
@@ -64,7 +62,7 @@ impl UnitTargets {
                 continue;
             };
             for account in &expansion.accounts {
-                if self.exclude.contains(&account.id)
+                if self.exclude.iter().any(|e| e.value == account.id)
                     || accounts.iter().any(|(id, _)| *id == account.id)
                 {
                     continue;
@@ -91,6 +89,25 @@ impl UnitTargets {
             }
         }
         targets
+    }
+}
+
+impl UnitTargets {
+    /// The exclusions that left an account of these units out (an exclusion of an account no
+    /// unit reached left nothing out), each where it is written.
+    pub fn excluded(&self, expanded: &BTreeMap<&str, &UnitExpansion>) -> Vec<At<String>> {
+        let reached = |id: &str| {
+            self.units.iter().any(|unit| {
+                expanded
+                    .get(unit.value.as_str())
+                    .is_some_and(|e| e.accounts.iter().chain(&e.skipped).any(|a| a.id == id))
+            })
+        };
+        self.exclude
+            .iter()
+            .filter(|e| reached(&e.value))
+            .cloned()
+            .collect()
     }
 }
 
