@@ -232,6 +232,16 @@ pub struct ShardBody {
     pub targets_total: usize,
 }
 
+impl ShardBody {
+    /// `Shard 2/10: 61 of the run's 600 target(s).`, for a slice of `targets` targets.
+    pub fn line(&self, targets: usize) -> String {
+        format!(
+            "Shard {}/{}: {targets} of the run's {} target(s).",
+            self.index, self.count, self.targets_total
+        )
+    }
+}
+
 /// Counts over every target of a run, for its total line, its JSON summary and its exit code.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {

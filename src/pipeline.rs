@@ -171,10 +171,7 @@ where
     };
     let outcome = match connected {
         Ok(catalog) => {
-            let reporter = TargetReporter {
-                label: (!alone).then(|| target.to_string()),
-                outer,
-            };
+            let reporter = TargetReporter::of(outer, target, alone);
             work(Reached {
                 catalog,
                 control: control.clone(),
@@ -204,10 +201,11 @@ pub struct TargetReporter<'r> {
 }
 
 impl<'r> TargetReporter<'r> {
-    /// `outer` as one target of `count` sees it: drawn through when alone, named otherwise.
-    pub fn of(outer: &'r dyn Reporter, target: &TargetSpec, count: usize) -> Self {
+    /// `outer` as `target` sees it: drawn through when it is the run's only target, named
+    /// otherwise.
+    pub fn of(outer: &'r dyn Reporter, target: &TargetSpec, alone: bool) -> Self {
         TargetReporter {
-            label: (count != 1).then(|| target.to_string()),
+            label: (!alone).then(|| target.to_string()),
             outer,
         }
     }
@@ -354,10 +352,7 @@ impl<C: Catalog> Planning<C> {
                 .map(|(index, (run, client))| async move {
                     let run = match client {
                         Some((catalog, control)) => {
-                            let reporter = TargetReporter {
-                                label: (!alone).then(|| run.target.to_string()),
-                                outer: reporter,
-                            };
+                            let reporter = TargetReporter::of(reporter, &run.target, alone);
                             apply_one(run, &catalog, control, settings, &reporter).await
                         }
                         None => run,

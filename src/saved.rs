@@ -468,7 +468,7 @@ impl SavedPlan {
         reporter: &dyn Reporter,
     ) -> Result<SavedPlan, SaveError> {
         let manifests = digest_manifests(files).map_err(SaveError::Manifests)?;
-        let count = planning.targets.len();
+        let alone = planning.targets.len() == 1;
         let captured: Vec<Result<SavedTarget, SaveError>> =
             futures::stream::iter(planning.targets.iter())
                 .map(|(run, client)| async move {
@@ -489,7 +489,7 @@ impl SavedPlan {
                     let guarded = crate::control::Guarded::new(catalog, control.clone());
                     // Targets read side by side: only a lone target draws its reads.
                     let reporter =
-                        crate::pipeline::TargetReporter::of(reporter, &run.target, count);
+                        crate::pipeline::TargetReporter::of(reporter, &run.target, alone);
                     let observed = read_planned_scope(
                         &guarded,
                         &planned.prepared.plan,

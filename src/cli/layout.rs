@@ -44,7 +44,7 @@ pub struct About<'a> {
     /// Accounts of those units that `exclude_accounts` left out.
     pub excluded: &'a [sc_assoc::manifest::Located<String>],
     /// The slice of the targets this run is (`--shard`), and how many the whole run has.
-    pub shard: Option<(sc_assoc::target::Shard, usize)>,
+    pub shard: Option<ShardBody>,
 }
 
 /// Prints `runs` in `layout`, with what `about` adds.
@@ -81,11 +81,7 @@ pub fn render(
                     error: None,
                     organizational_units: about.units,
                     excluded_accounts: sc_assoc::document::ExcludedBody::of(about.excluded),
-                    shard: about.shard.map(|(shard, total)| ShardBody {
-                        index: shard.index,
-                        count: shard.count,
-                        targets_total: total,
-                    }),
+                    shard: about.shard,
                     targets: runs.iter().map(|run| section(run, false)).collect(),
                     summary: Some(&totals),
                 };
@@ -96,7 +92,7 @@ pub fn render(
 }
 
 /// What each unit stood for and which slice of the targets this is, before the targets.
-fn about_text(about: &About<'_>, targets: usize) -> String {
+pub fn about_text(about: &About<'_>, targets: usize) -> String {
     let mut out = String::new();
     if !about.units.is_empty() {
         out.push_str("Organizational units expanded to their active accounts:\n");
@@ -117,11 +113,8 @@ fn about_text(about: &About<'_>, targets: usize) -> String {
         }
         out.push('\n');
     }
-    if let Some((shard, total)) = about.shard {
-        let _ = writeln!(
-            out,
-            "Shard {shard}: {targets} of the run's {total} target(s).\n"
-        );
+    if let Some(shard) = about.shard {
+        let _ = writeln!(out, "{}\n", shard.line(targets));
     }
     out
 }

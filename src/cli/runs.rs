@@ -45,7 +45,7 @@ pub struct Job {
     /// Accounts of the units that `exclude_accounts` left out.
     pub excluded: Vec<sc_assoc::manifest::Located<String>>,
     /// `--shard`, and how many targets the run has before it.
-    pub shard: Option<(sc_assoc::target::Shard, usize)>,
+    pub shard: Option<sc_assoc::document::ShardBody>,
 }
 
 impl Job {
@@ -68,7 +68,11 @@ impl Job {
         self.targets.retain(|t| shard.contains(&t.target));
         // A slice is one of many: its output names its targets, as a multi-target run does.
         self.layout = Layout::Grouped;
-        self.shard = Some((shard, total));
+        self.shard = Some(sc_assoc::document::ShardBody {
+            index: shard.index,
+            count: shard.count,
+            targets_total: total,
+        });
         self
     }
 }
@@ -287,13 +291,7 @@ async fn save<K: sc_assoc::seam::Connect>(
     )
     .await?;
     plan.organizational_units = job.units.clone();
-    plan.shard = job
-        .shard
-        .map(|(shard, total)| sc_assoc::document::ShardBody {
-            index: shard.index,
-            count: shard.count,
-            targets_total: total,
-        });
+    plan.shard = job.shard;
     plan.write(out)?;
     Ok(())
 }
@@ -325,13 +323,7 @@ pub async fn apply_plan_file(
         plan_file: Some(&file),
         units: &plan.organizational_units,
         excluded: &[],
-        shard: plan.shard.map(|s| {
-            let shard = sc_assoc::target::Shard {
-                index: s.index,
-                count: s.count,
-            };
-            (shard, s.targets_total)
-        }),
+        shard: plan.shard,
     };
     layout::render(global, Layout::Grouped, &runs, Shown::Reports, about)?;
     Ok(exit_code(

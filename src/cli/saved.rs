@@ -46,21 +46,15 @@ fn text(plan: &SavedPlan, paint: super::colour::Paint) -> String {
         &plan.manifests.sha256[..plan.manifests.sha256.len().min(12)],
         if plan.prune { ", with --prune" } else { "" }
     );
-    if !plan.organizational_units.is_empty() {
-        out.push_str("\nOrganizational units expanded to their active accounts:\n");
-        for unit in &plan.organizational_units {
-            let _ = writeln!(out, "  {}", unit.line());
-        }
-    }
-    if let Some(shard) = &plan.shard {
-        let _ = writeln!(
-            out,
-            "\nShard {}/{}: {} of the run's {} target(s).",
-            shard.index,
-            shard.count,
-            plan.targets.len(),
-            shard.targets_total
-        );
+    // What the plan's units stood for and its slice, as the plan said when it was made.
+    let about = super::layout::About {
+        units: &plan.organizational_units,
+        shard: plan.shard,
+        ..super::layout::About::default()
+    };
+    let about = super::layout::about_text(&about, plan.targets.len());
+    if !about.is_empty() {
+        let _ = writeln!(out, "\n{}", about.trim_end());
     }
     for target in &plan.targets {
         let _ = writeln!(out, "\n== {} ==", label(target));

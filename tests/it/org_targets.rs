@@ -22,8 +22,15 @@ fn demo_seed() -> String {
 }
 
 async fn catalog_of(seed: &str) -> LocalCatalog {
+    catalog_lagging(seed, std::time::Duration::ZERO).await
+}
+
+/// The catalog whose listings show a write only `lag` after it, as AWS's do.
+async fn catalog_lagging(seed: &str, lag: std::time::Duration) -> LocalCatalog {
     let file = SeedFile::from_yaml_str(seed).expect("the seed parses");
-    crate::support::start_config(CatalogConfig::from_seed_file(file)).await
+    let mut config = CatalogConfig::from_seed_file(file);
+    config.faults.listing_lag = lag;
+    crate::support::start_config(config).await
 }
 
 /// The binary with the key `key` (the hub's is the demo's).
@@ -110,7 +117,9 @@ async fn a_unit_stands_for_its_active_accounts_and_the_plan_says_what_it_stood_f
 
 #[tokio::test]
 async fn an_account_that_joins_the_unit_is_planned_by_the_next_run_and_converges() {
-    let catalog = catalog_of(&demo_seed()).await;
+    // Listings behind the writes, as in AWS: apply waits for them, so a plan right after
+    // finds nothing.
+    let catalog = catalog_lagging(&demo_seed(), std::time::Duration::from_millis(400)).await;
     let manifest = demo_manifest();
     let apply = as_hub(&catalog, &["apply", &manifest]).await;
     assert_eq!(apply.code, 0, "{apply:?}");
