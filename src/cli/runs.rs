@@ -251,7 +251,7 @@ async fn confirm_removals<C>(
     }
     if !prompt::ask(removals, &settings.control).await {
         if matches!(settings.control.reason(), Some(StopReason::Interrupted)) {
-            return Err(Interrupted.into());
+            return Err(Interrupted("interrupted; nothing was applied".to_string()).into());
         }
         anyhow::bail!("removals not confirmed; nothing was applied");
     }
@@ -269,10 +269,25 @@ fn removal_words(removals: sc_assoc::pipeline::Removals) -> String {
     }
 }
 
-/// An interrupt at the question: nothing was applied, and the exit code says interrupted.
+/// An interrupt before anything was applied (at the question, or before any target): the
+/// message says what was under way, and the exit code says interrupted (130).
 #[derive(Debug, thiserror::Error)]
-#[error("interrupted; nothing was applied")]
-pub struct Interrupted;
+#[error("{0}")]
+pub struct Interrupted(String);
+
+/// The error of a run stopped `doing` something before its targets: exit 130 when it was
+/// interrupted, 1 at the deadline, as for a stop in any other phase.
+fn stopped_before(control: &RunControl, doing: &str, nothing: &str) -> anyhow::Error {
+    let reason = control.reason();
+    let message = format!(
+        "{} while {doing}; {nothing}",
+        super::errors::stopped_while(reason.as_ref())
+    );
+    match reason {
+        Some(StopReason::Interrupted) | None => Interrupted(message).into(),
+        Some(_) => anyhow::Error::msg(message),
+    }
+}
 
 /// Writes the plan file for `planning`, whole or not at all.
 async fn save<K: sc_assoc::seam::Connect>(
@@ -412,9 +427,10 @@ pub async fn base(
     let options = super::aws_options(global, language, tuning);
     tokio::select! {
         base = AwsBase::load(&options) => base.context("cannot set up the AWS client"),
-        () = control.stopped() => Err(anyhow::anyhow!(
-            "{} while setting up the AWS client (finding credentials); {nothing}",
-            super::errors::stopped_while(control.reason().as_ref())
+        () = control.stopped() => Err(stopped_before(
+            control,
+            "setting up the AWS client (finding credentials)",
+            nothing,
         )),
     }
 }
@@ -451,10 +467,11 @@ pub async fn expand_units(
                 ))
             })?
         }
-        () = control.stopped() => anyhow::bail!(
-            "{} while expanding the organizational units; nothing was applied",
-            super::errors::stopped_while(control.reason().as_ref())
-        ),
+        () = control.stopped() => Err(stopped_before(
+            control,
+            "expanding the organizational units",
+            "nothing was applied",
+        ))?,
     };
     for unit in &expanded {
         tracing::info!(unit = %unit.unit, accounts = unit.accounts.len(), skipped = unit.skipped.len(), "expanded");
@@ -479,10 +496,11 @@ pub async fn name_current_account(
     let account = tokio::select! {
         account = base.caller_account() => account
             .context("cannot tell which account the credentials belong to, which --target names; nothing was applied")?,
-        () = control.stopped() => anyhow::bail!(
-            "{} while checking the AWS credentials; nothing was applied",
-            super::errors::stopped_while(control.reason().as_ref())
-        ),
+        () = control.stopped() => Err(stopped_before(
+            control,
+            "checking the AWS credentials",
+            "nothing was applied",
+        ))?,
     };
     for declared in &mut targeted.targets {
         if declared.target.account.is_none() {
@@ -510,9 +528,10 @@ pub async fn prove_base(
         proven = base.caller_account() => proven
             .map(|_| ())
             .context("the base AWS credentials, which assume every target's role, were refused; nothing was applied"),
-        () = control.stopped() => Err(anyhow::anyhow!(
-            "{} while checking the AWS credentials; nothing was applied",
-            super::errors::stopped_while(control.reason().as_ref())
+        () = control.stopped() => Err(stopped_before(
+            control,
+            "checking the AWS credentials",
+            "nothing was applied",
         )),
     }
 }

@@ -322,6 +322,7 @@ async fn api_handler(
         let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
             .await
             .unwrap_or_default();
+        inner.org.arrived(&headers);
         if !inner.org_latency.is_zero() {
             tokio::time::sleep(inner.org_latency).await;
         }

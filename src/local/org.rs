@@ -203,6 +203,16 @@ impl OrgService {
             .collect()
     }
 
+    /// Counts a request for its operation as it arrives, before the latency the catalog adds:
+    /// every request is counted whatever its fate, as Service Catalog's are, and a test can see
+    /// a call under way.
+    pub fn arrived(&self, headers: &HeaderMap) {
+        let operation = operation_of(headers);
+        if let Some(index) = OPERATIONS.iter().position(|o| *o == operation) {
+            self.calls[index].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Places `account` under `parent` (the root when `None`), as an account that joins (or
     /// moves within) the organisation. False when there is no organisation or no such parent.
     pub fn join(&self, account: &str, parent: Option<&str>, status: &str) -> bool {
@@ -225,6 +235,16 @@ impl OrgService {
         });
         true
     }
+}
+
+/// The operation a request names (`X-Amz-Target`), empty if none.
+fn operation_of(headers: &HeaderMap) -> String {
+    headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|t| t.strip_prefix(&format!("{TARGET_PREFIX}.")))
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Whether a JSON request is meant for Organizations.
@@ -251,20 +271,14 @@ pub fn answer(ctx: &Context<'_>, headers: &HeaderMap, body: &[u8], request_id: &
 }
 
 fn handle(ctx: &Context<'_>, headers: &HeaderMap, body: &[u8]) -> Result<Value, ServiceError> {
-    let operation = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|t| t.strip_prefix(&format!("{TARGET_PREFIX}.")))
-        .unwrap_or_default()
-        .to_string();
-    let Some(index) = OPERATIONS.iter().position(|o| *o == operation) else {
+    let operation = operation_of(headers);
+    if !OPERATIONS.contains(&operation.as_str()) {
         return Err(ServiceError::new(
             400,
             "UnknownOperationException",
             format!("Operation {operation} is not supported by this local catalog"),
         ));
     };
-    ctx.service.calls[index].fetch_add(1, Ordering::Relaxed);
     let caller = wire::check_auth(headers)?;
     if caller.service != "organizations" {
         return Err(ServiceError::new(

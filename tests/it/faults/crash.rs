@@ -225,3 +225,44 @@ async fn sigint_stops_dispatching_reports_partially_exits_130_and_the_rerun_fini
 async fn sigterm_stops_dispatching_reports_partially_exits_130_and_the_rerun_finishes() {
     interrupted_apply_reports_partially_and_the_rerun_finishes("TERM").await;
 }
+
+/// An interrupt before any target (here while AWS Organizations is slow to list the units) is
+/// an interrupt as in any other phase: one message saying what was under way, nothing applied,
+/// exit 130.
+#[tokio::test]
+async fn an_interrupt_while_units_are_expanded_exits_130_with_nothing_applied() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let seed =
+        sc_assoc::local::SeedFile::from_file(&root.join("examples/hub-and-spoke-catalog.yaml"))
+            .expect("the demo seed parses");
+    let mut config = sc_assoc::local::CatalogConfig::from_seed_file(seed);
+    config.faults.latency = Duration::from_secs(30);
+    let catalog = crate::support::start_config(config).await;
+    let manifest = root.join("examples/manifests/hub-and-spoke.yaml");
+    let child = crate::support::command(
+        Some(&catalog.endpoint()),
+        &["apply", manifest.to_str().expect("utf-8")],
+    )
+    .env("AWS_ACCESS_KEY_ID", "AKIDLOCALDEMO")
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .kill_on_drop(true)
+    .spawn()
+    .expect("the binary starts");
+    wait_until("an Organizations listing", || {
+        !catalog.organization_calls().is_empty()
+    })
+    .await;
+    send_signal(&child, "INT");
+    let stopped = finish(child).await;
+    assert_eq!(stopped.code, 130, "{stopped:?}");
+    assert!(
+        stopped.stderr.contains(
+            "error: interrupted while expanding the organizational units; nothing was applied"
+        ),
+        "{stopped:?}"
+    );
+    assert_eq!(catalog.stats().total_calls, 0, "no Service Catalog call");
+    catalog.shutdown().await;
+}
