@@ -104,52 +104,68 @@ fn named(account: &OrgAccount) -> String {
     }
 }
 
+/// Where an expansion failed: the unit the manifest names and, when the listing that failed
+/// was of a unit below it, that one. Shown as `` `ou-a` `` or `` `ou-a` (at `ou-b`) ``.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitAt {
+    pub unit: String,
+    pub listing: Option<String>,
+}
+
+impl std::fmt::Display for UnitAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}`", self.unit)?;
+        match &self.listing {
+            Some(listing) => write!(f, " (at `{listing}`)"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// Why the units could not be expanded. Nothing is planned from a partial expansion.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum OrgError {
     /// The credentials' account is in no organisation.
-    #[error(
-        "the credentials' account is not in an AWS organisation, so `{unit}` cannot be expanded"
-    )]
+    #[error("the credentials' account is not in an AWS organisation, so {unit} cannot be expanded")]
     NotInUse {
-        unit: String,
+        unit: UnitAt,
         #[source]
         error: ApiError,
     },
     /// Listing is refused: not the management account nor a delegated administrator.
     #[error(
-        "AWS Organizations refused to list `{unit}`: only the management account or a delegated administrator can list an organisation's units and accounts"
+        "AWS Organizations refused to list {unit}: only the management account or a delegated administrator can list an organisation's units and accounts"
     )]
     Denied {
-        unit: String,
+        unit: UnitAt,
         #[source]
         error: ApiError,
     },
     /// The credentials themselves were refused (unknown key, bad signature, expired session):
     /// not a question of Organizations permissions.
-    #[error("AWS Organizations refused the credentials while listing `{unit}`")]
+    #[error("AWS Organizations refused the credentials while listing {unit}")]
     Refused {
-        unit: String,
+        unit: UnitAt,
         #[source]
         error: ApiError,
     },
     /// The unit does not exist.
-    #[error("organisational unit `{unit}` does not exist in this organisation")]
+    #[error("organisational unit {unit} does not exist in this organisation")]
     NotFound {
-        unit: String,
+        unit: UnitAt,
         #[source]
         error: ApiError,
     },
     /// The walk passed [`MAX_UNITS_VISITED`].
     #[error(
-        "expanding `{unit}` visited more than {MAX_UNITS_VISITED} organisational units; nothing was planned"
+        "expanding {unit} visited more than {MAX_UNITS_VISITED} organisational units; nothing was planned"
     )]
-    TooLarge { unit: String },
+    TooLarge { unit: UnitAt },
     /// Another failure (throttling past the retries, the network).
-    #[error("cannot list the accounts below `{unit}`")]
+    #[error("cannot list the accounts below {unit}")]
     Failed {
-        unit: String,
+        unit: UnitAt,
         #[source]
         error: ApiError,
     },
@@ -170,6 +186,11 @@ impl OrgError {
 
     /// The unit whose expansion failed, as the manifest names it.
     pub fn unit(&self) -> &str {
+        &self.at().unit
+    }
+
+    /// Where the expansion failed: the unit, and the unit below it being listed.
+    pub fn at(&self) -> &UnitAt {
         match self {
             OrgError::NotInUse { unit, .. }
             | OrgError::Denied { unit, .. }
@@ -193,8 +214,7 @@ impl OrgError {
         }
     }
 
-    fn of(unit: &str, error: ApiError) -> OrgError {
-        let unit = unit.to_string();
+    fn of(unit: UnitAt, error: ApiError) -> OrgError {
         match error.code.as_str() {
             "AWSOrganizationsNotInUseException" => OrgError::NotInUse { unit, error },
             "AccessDeniedException" => OrgError::Denied { unit, error },
@@ -248,12 +268,11 @@ async fn expand_one<O: Organization>(
         for (parent, result) in listed {
             let (children, found) = result.map_err(|error| {
                 // The unit asked for is named; a failure deeper down names both.
-                let at = if parent == unit {
-                    unit.to_string()
-                } else {
-                    format!("{unit}` (at `{parent}`")
+                let at = UnitAt {
+                    unit: unit.to_string(),
+                    listing: (parent != unit).then_some(parent),
                 };
-                OrgError::of(&at, error)
+                OrgError::of(at, error)
             })?;
             for child in children {
                 if visited.insert(child.id.clone()) {
@@ -265,7 +284,10 @@ async fn expand_one<O: Organization>(
             }
             if visited.len() > MAX_UNITS_VISITED {
                 return Err(OrgError::TooLarge {
-                    unit: unit.to_string(),
+                    unit: UnitAt {
+                        unit: unit.to_string(),
+                        listing: None,
+                    },
                 });
             }
         }

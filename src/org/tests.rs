@@ -8,6 +8,8 @@ struct Tree {
     accounts: BTreeMap<String, Vec<OrgAccount>>,
     calls: Mutex<usize>,
     refuse: Option<&'static str>,
+    /// A unit that is listed as a child but is gone when listed itself (moved mid-walk).
+    gone: Option<&'static str>,
 }
 
 impl Tree {
@@ -38,6 +40,9 @@ impl Tree {
         *self.calls.lock().unwrap() += 1;
         if let Some(code) = self.refuse {
             return Err(error(code));
+        }
+        if self.gone == Some(parent) {
+            return Err(error("ParentNotFoundException"));
         }
         if parent.starts_with("r-") || self.units.values().flatten().any(|u| u.id == parent) {
             Ok(())
@@ -169,4 +174,26 @@ fn unit_ids_follow_the_api_pattern() {
     ] {
         assert!(!is_unit_id(bad), "{bad}");
     }
+}
+
+#[tokio::test]
+async fn a_failure_below_the_unit_names_the_unit_and_where_below_it() {
+    let tree = Tree {
+        gone: Some("ou-ab12-00000002"),
+        ..Tree::default()
+            .unit("r-ab12", "ou-ab12-00000001")
+            .unit("ou-ab12-00000001", "ou-ab12-00000002")
+    };
+    let error = expand(&tree, &["ou-ab12-00000001".to_string()], 2)
+        .await
+        .expect_err("a unit below went away");
+    assert!(matches!(error, OrgError::NotFound { .. }), "{error:?}");
+    // The manifest's unit, for its location; the one below, for the message.
+    assert_eq!(error.unit(), "ou-ab12-00000001");
+    assert_eq!(error.at().listing.as_deref(), Some("ou-ab12-00000002"));
+    assert_eq!(
+        error.to_string(),
+        "organisational unit `ou-ab12-00000001` (at `ou-ab12-00000002`) does not exist in this \
+         organisation"
+    );
 }
