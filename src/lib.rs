@@ -60,8 +60,9 @@
 //!     ..AwsOptions::default()
 //! })
 //! .await?;
-//! // Each target gets a pacer of its own (rates are per account); none here.
-//! let pacer = || None;
+//! // Each target gets a pacer of its own (rates are per account), given what names its rate
+//! // budget (`sc_assoc::pace::RateBook::pacer` shares what they learn); none here.
+//! let pacer = |_: Option<&str>| None;
 //! let connector = AwsConnector { base: &base, pacer: &pacer };
 //!
 //! let manifest = sc_assoc::manifest::parse_str_targets(

@@ -12,9 +12,11 @@
 //!
 //! 1. **discovers**: starts at a few calls per second and doubles every 250 ms, while it is what
 //!    limits the calls, until the first throttled reply, with at most 16 calls in progress (so
-//!    the calls caught in flight when the bucket runs dry do not grow with `--concurrency`). The bucket's initial burst is spent on
-//!    the way, and no estimate is taken from it: what was accepted before the first throttle says
-//!    nothing about R;
+//!    the calls caught in flight when the bucket runs dry do not grow with `--concurrency`).
+//!    The bucket's initial burst is spent on the way, and no estimate is taken from it: what was
+//!    accepted before the first throttle says nothing about R. A lone throttle before four calls
+//!    were accepted does not end it (no bucket gives less: it was emptied by others a moment
+//!    ago, or the throttle is not the bucket's);
 //! 2. **measures**: every throttling episode after that closes a window, and R is estimated over
 //!    the most recent one holding at least 40 accepted calls (else the longest, up to 30 s);
 //! 3. **tracks**: after each episode it drops to 95% of the estimate (or stays where it is, if
@@ -36,56 +38,45 @@
 //! a throttled call neither holds a worker idle for half a second nor lands on top of the rate
 //! at a random moment. After [`PACED_RETRIES`] throttled attempts in a row the call falls back
 //! to the SDK's backoff (see [`crate::aws`]).
+//!
+//! **Throttles that are not the bucket's.** An account shared with other callers, or a proxy,
+//! throttles calls whatever this client's pace; read as "the bucket is empty", each one would
+//! cut the rate, and the rate would fall without end (a 129-write apply with 30% of calls
+//! throttled at random took 326 s instead of 13). The bucket and those throttles answer one
+//! question differently: *does sending slower stop them?* A bucket that refused at most half the
+//! calls at rate x has a token for every call at x/2; random throttles keep their share. So
+//! when periods between reactions stay short (three in a row with fewer than 20 accepted calls:
+//! the rate keeps being cut and the throttles keep coming), or two throttles come below a
+//! measured estimate (where the dip left tokens), the pacer halves its rate for a few calls —
+//! until throttles coming at the suspect share would have shown three times, at most 40 — and
+//! looks. None, or far fewer: it was the bucket (its rate fell), and the pacer measures it again
+//! from there. About as many: they are not the bucket's; the pacer keeps their share, goes back
+//! to the rate before the test and finds the rate anew, counting a throttle as a signal only when
+//! more come than that share explains (a cumulative sum of each answer's excess over the share,
+//! see `adaptive`), and retries such throttled calls at their slot for twice as many attempts.
+//! A bucket measured right never meets the test's condition, and a real bucket never passes it
+//! as foreign: at half a rate it refused at most half of, it throttles nothing.
+//!
+//! **What one pacer learns serves the others.** A [`RateBook`] gives the targets of one run
+//! their pacers: a pacer starts from what its account's own earlier run remembered (the rate
+//! cache, [`cache`]) or else from what its siblings measured (accounts of one organisation
+//! usually share quotas), discovering from that rate rather than from 10 calls per second, and
+//! settling just under it at its first throttle instead of halving blind. A prior is a guess:
+//! the first windows measure the account's own rate, and a run that never throttles remembers
+//! only the rate it took, of which the next run starts at half.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
+mod adaptive;
+pub mod book;
+pub mod cache;
+
+use adaptive::Adaptive;
+pub use book::{Prior, RateBook, Remembered};
+use std::sync::{Mutex, Weak};
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Where discovery starts, in calls per second: an account allowing 5 calls per second then
-/// loses one or two throttled replies to discovery, and one allowing 200 reaches its rate within
-/// about 1.1 s (doubling every [`DOUBLING`]).
-const START_RATE: f64 = 10.0;
-/// Discovery doubles the rate this often. Before the first throttle the bucket is still full
-/// and overflows while the client sends below R: slower growth wastes the account's rate, faster
-/// growth overshoots further when the bucket runs dry.
-const DOUBLING: Duration = Duration::from_millis(250);
-/// Cut when discovery ends without an estimate: the rate that emptied the bucket is at most about
-/// twice R (it doubled since the last rate that did not).
-const DISCOVERY_CUT: f64 = 0.5;
-/// Cut when an episode comes before a window long enough to measure: halving finds a rate
-/// below R in as few throttled replies as possible.
-const BLIND_CUT: f64 = 0.5;
-/// Without an estimate the ramp grows by this share of its base per second: fast enough to be
-/// back at R before the bucket overflows, slow enough to overshoot little.
-const BLIND_SLOPE: f64 = 0.25;
-/// After an episode the pacer drops this far below the estimate: the dip builds a cushion that
-/// absorbs jitter, and is spent by the ramp that follows.
-const DIP: f64 = 0.05;
-/// The ramp crosses the estimate this long after the dip, or after [`CROSS_CALLS`] calls if that
-/// takes longer: probing is gentle, and costs a small share of the calls even at a low rate.
-const CROSS_SECS: f64 = 2.5;
-const CROSS_CALLS: f64 = 100.0;
-/// A window with fewer accepted calls is not measured. A short window is uncertain (one token
-/// of error is a third of three calls), which the ramp after it makes up for: it grows faster
-/// by that share (see [`Adaptive::react`]).
-const MIN_WINDOW_CALLS: u64 = 3;
-/// Timing error of a window's ends, from latency jitter: part of its uncertainty.
-const WINDOW_TIMING: Duration = Duration::from_millis(20);
-/// The estimate comes from the most recent window with this many accepted calls (one token is
-/// then 2.5% of it), or from the longest one if none has as many.
-const GOOD_WINDOW_CALLS: u64 = 40;
-/// Windows start no longer ago than this, so the estimate follows an account whose rate changes
-/// (other callers share it).
-const MAX_WINDOW: Duration = Duration::from_secs(30);
-/// Calls in progress at most until the first throttle. When the bucket runs dry, every call in
-/// flight is throttled: this keeps that overshoot the same at `--concurrency 64` as at the
-/// default 16.
-const DISCOVERY_IN_FLIGHT: u64 = 16;
-/// The cap doubles after holding callers back this long without a throttle, so an account that
-/// allows more than 16 calls per latency is still found.
-const CAP_DOUBLING: Duration = Duration::from_secs(1);
-/// A caller held by the cap looks again at least this often (an answer wakes it sooner).
+/// A caller held by the discovery's in-flight cap looks again at least this often (an answer
+/// wakes it sooner).
 const CAP_RECHECK: Duration = Duration::from_millis(50);
 /// Throttled attempts of one call that are retried at their paced slot; later ones wait for the
 /// SDK's exponential backoff. A call throttled this often in a row meets an account busy with
@@ -95,53 +86,6 @@ pub const PACED_RETRIES: u32 = 3;
 /// Bounds of an adaptive rate, in calls per second.
 const MIN_RATE: f64 = 0.5;
 const MAX_RATE: f64 = 5_000.0;
-
-/// What the adaptive pacer knows and is doing.
-#[derive(Debug)]
-struct Adaptive {
-    /// True until the first throttling episode.
-    discovering: bool,
-    /// Growth of the rate in calls per second, per second, while tracking.
-    slope: f64,
-    /// Last time the rate grew (or was cut).
-    grown_at: Instant,
-    /// HTTP attempts sent, replies received, and replies that were not throttled.
-    sent: u64,
-    answered: u64,
-    accepted: u64,
-    /// Replies numbered up to this answer attempts sent before the last reaction.
-    episode_end: u64,
-    /// (time, accepted replies so far) at the first throttle of each recent episode, oldest
-    /// first: each is a moment the bucket was empty.
-    empty_at: VecDeque<(Instant, u64)>,
-    /// The last measured refill rate.
-    estimate: Option<f64>,
-    /// Its relative uncertainty: one token, and the timing of the window's ends.
-    uncertainty: f64,
-    /// Slots handed out: calls started. Calls in progress are those not yet accepted.
-    granted: u64,
-    /// Calls in progress allowed while discovering, and since when that cap holds callers back.
-    cap: u64,
-    cap_held_since: Option<Instant>,
-}
-
-impl Adaptive {
-    /// While discovering, whether a caller must wait for an answer first: the cap doubles for
-    /// every second it holds callers back without a throttle (a slow, unthrottled account).
-    fn capped(&mut self, now: Instant) -> bool {
-        if !self.discovering || self.granted.saturating_sub(self.accepted) < self.cap {
-            self.cap_held_since = None;
-            return false;
-        }
-        let since = *self.cap_held_since.get_or_insert(now);
-        if now.saturating_duration_since(since) >= CAP_DOUBLING {
-            self.cap *= 2;
-            self.cap_held_since = None;
-            return false;
-        }
-        true
-    }
-}
 
 /// The pacer's state, behind one short-held lock.
 #[derive(Debug)]
@@ -159,38 +103,45 @@ pub struct Pacer {
     state: Mutex<State>,
     /// Woken at every answer, for callers held by the discovery's in-flight cap.
     answers: tokio::sync::Notify,
+    /// The run's shared knowledge of rates, if this pacer is one of a [`RateBook`]'s.
+    book: Option<Weak<RateBook>>,
 }
 
 impl Pacer {
     /// A fixed rate: never more than `rate` calls per second.
     pub fn fixed(rate: f64) -> Self {
-        Self::new(rate.max(0.001), None)
+        Self::new(rate.max(0.001), None, None)
     }
 
-    /// Finds the server's rate from its throttled replies (see the module documentation).
+    /// Finds the server's rate from its throttled replies (see the module documentation),
+    /// starting from nothing.
     pub fn adaptive() -> Self {
-        let now = Instant::now();
-        Self::new(
-            START_RATE,
-            Some(Adaptive {
-                discovering: true,
-                slope: 0.0,
-                grown_at: now,
-                sent: 0,
-                answered: 0,
-                accepted: 0,
-                episode_end: 0,
-                empty_at: VecDeque::new(),
-                estimate: None,
-                uncertainty: 1.0,
-                granted: 0,
-                cap: DISCOVERY_IN_FLIGHT,
-                cap_held_since: None,
-            }),
-        )
+        Self::adaptive_in(None, None)
     }
 
-    fn new(rate: f64, adaptive: Option<Adaptive>) -> Self {
+    /// Finds the server's rate, starting from `prior` (see [`Prior`]).
+    pub fn adaptive_from(prior: Option<Prior>) -> Self {
+        Self::adaptive_in(prior, None)
+    }
+
+    pub(crate) fn adaptive_in(prior: Option<Prior>, book: Option<Weak<RateBook>>) -> Self {
+        let now = Instant::now();
+        let (start, measured) = match prior {
+            Some(Prior::Measured(rate)) => (rate, Some(rate.clamp(MIN_RATE, MAX_RATE))),
+            // A rate taken without a throttle says nothing of how much higher the account
+            // goes, nor whether the bucket was fuller then: half of it is a careful start.
+            Some(Prior::Unthrottled(rate)) => (rate * 0.5, None),
+            None => (adaptive::START_RATE, None),
+        };
+        let start = if start.is_finite() {
+            start.clamp(adaptive::START_RATE, MAX_RATE)
+        } else {
+            adaptive::START_RATE
+        };
+        Self::new(start, Some(Adaptive::new(now, measured)), book)
+    }
+
+    fn new(rate: f64, adaptive: Option<Adaptive>, book: Option<Weak<RateBook>>) -> Self {
         Self {
             state: Mutex::new(State {
                 rate,
@@ -198,6 +149,7 @@ impl Pacer {
                 adaptive,
             }),
             answers: tokio::sync::Notify::new(),
+            book,
         }
     }
 
@@ -206,10 +158,68 @@ impl Pacer {
         self.state.lock().map(|s| s.rate).unwrap_or(MIN_RATE)
     }
 
-    /// The refill rate measured so far, if a window has been long enough.
+    /// The refill rate measured so far, if a window has been long enough (or a rate measured
+    /// elsewhere was taken as it).
     pub fn estimate(&self) -> Option<f64> {
         let state = self.state.lock().ok()?;
         state.adaptive.as_ref()?.estimate
+    }
+
+    /// The share of answers throttled whatever the rate, as the pacer has found it (0 until
+    /// it found such throttles: see the module documentation).
+    pub fn foreign_throttling(&self) -> f64 {
+        self.state
+            .lock()
+            .ok()
+            .and_then(|s| s.adaptive.as_ref().map(|a| a.noise))
+            .unwrap_or(0.0)
+    }
+
+    /// Attempts of one call whose throttled answer is retried at the slot the pacer books
+    /// ([`PACED_RETRIES`]); later ones wait for the SDK's exponential backoff. Once throttles
+    /// are known to come whatever the rate, twice as many: a backoff after such a throttle
+    /// only idles a worker for seconds, since waiting does not prevent the next one. Not all of
+    /// them: a call throttled that often in a row may meet a bucket the pacer overshoots, and
+    /// the backoff's last attempts, spread over a minute, are what carries it through then.
+    pub fn paced_retries(&self) -> u32 {
+        if self.foreign_throttling() > 0.0 {
+            2 * PACED_RETRIES
+        } else {
+            PACED_RETRIES
+        }
+    }
+
+    /// What the next run may start from: the measured rate, or the rate sent at without a
+    /// throttle; `None` for a fixed pacer or one that learned nothing.
+    pub fn learned(&self) -> Option<Remembered> {
+        let state = self.state.lock().ok()?;
+        let adaptive = state.adaptive.as_ref()?;
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        if let Some(rate) = adaptive.estimate.filter(|_| adaptive.noise == 0.0) {
+            return Some(Remembered {
+                rate,
+                measured: true,
+                at,
+            });
+        }
+        if adaptive.throttled_ever || adaptive.highest <= adaptive::START_RATE {
+            return None;
+        }
+        // Never throttled: a rate it took. Below a rate measured before, that says nothing new.
+        if adaptive
+            .started_from
+            .is_some_and(|measured| adaptive.highest <= measured)
+        {
+            return None;
+        }
+        Some(Remembered {
+            rate: adaptive.highest,
+            measured: false,
+            at,
+        })
     }
 
     /// Waits for the next call slot. Slots are spaced 1/rate apart, so concurrent callers never
@@ -231,13 +241,14 @@ impl Pacer {
                 if capped {
                     None
                 } else if state.next_slot <= now {
-                    if let Some(adaptive) = &mut state.adaptive {
-                        adaptive.granted += 1;
-                    }
                     // The pacer limits the calls when callers wait for slots rather than slots
                     // for callers: this caller waited, or the slot is not older than an interval.
                     let binding = waited || state.next_slot + interval(state.rate) >= now;
-                    state.grow(now, binding);
+                    let rate = state.rate;
+                    if let Some(adaptive) = &mut state.adaptive {
+                        adaptive.granted += 1;
+                        state.rate = adaptive.grow(rate, now, binding);
+                    }
                     // Timers fire on millisecond ticks, so a caller wakes up to a tick or so
                     // after its slot. Restarting the schedule from that late moment would lose
                     // the lateness at every slot (at 300/s, 3.3 ms slots become 4 ms ones: 250
@@ -290,6 +301,23 @@ impl Pacer {
         }
     }
 
+    /// What the run's other pacers measured, asked only by a pacer that has no estimate of its
+    /// own yet (before taking its own lock: the book locks its pacers in turn).
+    fn sibling_if_needed(&self, throttled: bool) -> Option<f64> {
+        if !throttled {
+            return None;
+        }
+        let book = self.book.as_ref()?.upgrade()?;
+        let needs = self
+            .state
+            .lock()
+            .ok()?
+            .adaptive
+            .as_ref()
+            .is_some_and(|a| a.estimate.is_none());
+        if needs { book.sibling(self) } else { None }
+    }
+
     /// An HTTP attempt was answered; `throttled` when the answer was a throttling error.
     ///
     /// A throttled call is retried by the SDK, which does not ask for a slot: this books one
@@ -298,6 +326,7 @@ impl Pacer {
     /// after the reaction to the throttle, and no sooner than one refill interval from now: the
     /// bucket was empty a moment ago, and a retry sent at once would find it empty again.
     pub fn on_answer(&self, throttled: bool) -> Option<Duration> {
+        let sibling = self.sibling_if_needed(throttled);
         let Ok(mut state) = self.state.lock() else {
             return None;
         };
@@ -308,16 +337,18 @@ impl Pacer {
             adaptive,
         } = &mut *state;
         if let Some(adaptive) = adaptive {
-            adaptive.answered += 1;
+            if adaptive.answer(rate, now, throttled, sibling) {
+                tracing::debug!(
+                    rate = *rate,
+                    estimate = adaptive.estimate,
+                    foreign_share = adaptive.noise,
+                    testing = adaptive.testing(),
+                    "pacer reacted to a throttle"
+                );
+            }
             self.answers.notify_waiters();
-            if !throttled {
-                adaptive.accepted += 1;
-                return None;
-            }
-            if adaptive.answered > adaptive.episode_end {
-                adaptive.react(rate, now, true);
-            }
-        } else if !throttled {
+        }
+        if !throttled {
             return None;
         }
         // At the refill rate as best known, not at the rate that overshot.
@@ -336,6 +367,7 @@ impl Pacer {
     /// A throttling signal that is not an attempt's answer (per-item throttling inside a batch
     /// reply): reacts like an episode, but is no measurement of the bucket.
     pub fn on_throttle(&self) {
+        let sibling = self.sibling_if_needed(true);
         let Ok(mut state) = self.state.lock() else {
             return;
         };
@@ -349,98 +381,16 @@ impl Pacer {
             return;
         };
         if adaptive.answered >= adaptive.episode_end {
-            adaptive.react(rate, now, false);
+            adaptive.react(rate, now, false, sibling);
         }
     }
 }
 
-impl State {
-    /// Grows an adaptive rate for the time since it last grew, if the pacer was what limited the
-    /// calls meanwhile.
-    fn grow(&mut self, now: Instant, binding: bool) {
-        let Some(adaptive) = &mut self.adaptive else {
-            return;
-        };
-        let elapsed = now.saturating_duration_since(adaptive.grown_at);
-        adaptive.grown_at = now;
-        if !binding {
-            return;
+impl Drop for Pacer {
+    fn drop(&mut self) {
+        if let Some(book) = self.book.as_ref().and_then(Weak::upgrade) {
+            book.ended(self);
         }
-        let rate = if adaptive.discovering {
-            // A full in-flight cap limits the calls, not the rate: growing then would build a
-            // rate never used, and the cut at the first throttle would start from it.
-            if adaptive.granted.saturating_sub(adaptive.accepted) >= adaptive.cap {
-                return;
-            }
-            self.rate * 2f64.powf(elapsed.as_secs_f64() / DOUBLING.as_secs_f64())
-        } else {
-            self.rate + adaptive.slope * elapsed.as_secs_f64()
-        };
-        self.rate = rate.clamp(MIN_RATE, MAX_RATE);
-    }
-}
-
-impl Adaptive {
-    /// A new throttling episode: measure if the bucket's emptiness is known, then dip and ramp.
-    fn react(&mut self, rate: &mut f64, now: Instant, bucket_empty: bool) {
-        // Every reply to an attempt already sent belongs to this episode.
-        self.episode_end = self.sent.max(self.answered);
-        if bucket_empty {
-            while self
-                .empty_at
-                .front()
-                .is_some_and(|(at, _)| now.saturating_duration_since(*at) > MAX_WINDOW)
-            {
-                self.empty_at.pop_front();
-            }
-            let window = |&(since, accepted_then): &(Instant, u64)| {
-                (
-                    now.saturating_duration_since(since),
-                    self.accepted - accepted_then,
-                )
-            };
-            let chosen = self
-                .empty_at
-                .iter()
-                .rev()
-                .map(window)
-                .find(|&(_, accepted)| accepted >= GOOD_WINDOW_CALLS)
-                .or_else(|| self.empty_at.front().map(window));
-            if let Some((span, accepted)) = chosen
-                && accepted >= MIN_WINDOW_CALLS
-                && !span.is_zero()
-            {
-                self.estimate = Some(accepted as f64 / span.as_secs_f64());
-                self.uncertainty =
-                    1.0 / accepted as f64 + WINDOW_TIMING.as_secs_f64() / span.as_secs_f64();
-            }
-            self.empty_at.push_back((now, self.accepted));
-        }
-        let (base, slope) = match self.estimate {
-            Some(estimate) => {
-                // Already below the dip: a throttle there comes from the SDK's unpaced retries
-                // or jitter, not from the rate; a real drop of the account's rate shows in the
-                // estimate, which is re-measured at every episode.
-                let base = ((1.0 - DIP) * estimate).min(*rate);
-                let cross = CROSS_SECS.max(CROSS_CALLS / estimate);
-                // An uncertain estimate may be low: the ramp climbs faster by that share.
-                let climb = DIP + self.uncertainty.min(1.0);
-                (base, climb * estimate / cross)
-            }
-            None => {
-                let cut = if self.discovering {
-                    DISCOVERY_CUT
-                } else {
-                    BLIND_CUT
-                };
-                let base = *rate * cut;
-                (base, BLIND_SLOPE * base)
-            }
-        };
-        self.discovering = false;
-        *rate = base.clamp(MIN_RATE, MAX_RATE);
-        self.slope = slope;
-        self.grown_at = now;
     }
 }
 

@@ -169,6 +169,27 @@ impl AwsBase {
             })
     }
 
+    /// What names `target`'s rate budget for a [`crate::pace::RateBook`]: where its calls go,
+    /// its account (or how its credentials are found, when the account is not written) and its
+    /// region. `None` without a region.
+    pub fn pace_key(&self, target: &crate::target::TargetSpec) -> Option<String> {
+        use crate::target::Access;
+        let region = target.region.clone().or_else(|| self.default_region())?;
+        let account = match (&target.account, &target.access) {
+            (Some(account), _) => account.clone(),
+            (None, Access::Profile(profile)) => format!("profile:{profile}"),
+            (None, _) => match &self.options.profile {
+                Some(profile) => format!("profile:{profile}"),
+                None => "default".to_string(),
+            },
+        };
+        let endpoint = self.options.endpoint_url.as_deref().map_or_else(
+            || "aws".to_string(),
+            |u| crate::redact::redact(u).into_owned(),
+        );
+        Some(format!("{endpoint} {account} {region}"))
+    }
+
     /// The region targets without one of their own run in, if any is configured.
     pub fn default_region(&self) -> Option<String> {
         self.shared.region().map(|r| r.to_string())
@@ -260,17 +281,20 @@ pub(super) fn timeouts(options: &AwsOptions) -> TimeoutConfig {
 }
 
 /// Makes each target's client from one [`AwsBase`], each paced by a pacer of its own from
-/// `pacer` (`None` from it: unpaced).
+/// `pacer`, given the target's [`AwsBase::pace_key`] (`None` from it: unpaced).
 pub struct AwsConnector<'a> {
     pub base: &'a AwsBase,
-    pub pacer: &'a (dyn Fn() -> Option<Arc<Pacer>> + Sync),
+    pub pacer: &'a (dyn Fn(Option<&str>) -> Option<Arc<Pacer>> + Sync),
 }
 
 impl crate::seam::Connect for AwsConnector<'_> {
     type Catalog = AwsCatalog;
 
     async fn connect(&self, target: &crate::target::TargetSpec) -> Result<AwsCatalog, SetupError> {
-        self.base.catalog_for(target, (self.pacer)()).await
+        let key = self.base.pace_key(target);
+        self.base
+            .catalog_for(target, (self.pacer)(key.as_deref()))
+            .await
     }
 
     async fn caller_account(&self, catalog: &AwsCatalog) -> ApiResult<Option<String>> {

@@ -29,6 +29,11 @@ pub trait AttemptObserver: Send + Sync + std::fmt::Debug {
     /// `throttled` is true when the attempt was answered with a throttling error. Returns how
     /// long from now the retry of a throttled attempt should be sent, if the observer paces it.
     fn on_attempt(&self, throttled: bool) -> Option<Duration>;
+    /// Throttled attempts of one call retried at the observer's delay; later ones wait for
+    /// the SDK's backoff.
+    fn paced_retries(&self) -> u32 {
+        crate::pace::PACED_RETRIES
+    }
 }
 
 impl AttemptObserver for crate::pace::Pacer {
@@ -38,6 +43,10 @@ impl AttemptObserver for crate::pace::Pacer {
 
     fn on_attempt(&self, throttled: bool) -> Option<Duration> {
         self.on_answer(throttled)
+    }
+
+    fn paced_retries(&self) -> u32 {
+        self.paced_retries()
     }
 }
 
@@ -76,7 +85,7 @@ impl Intercept for ObserveAttempts {
         let retry_in = self.0.on_attempt(throttled(context.output_or_error()));
         let attempts = cfg.load::<RequestAttempts>().map_or(1, |a| a.attempts());
         if let (Some(delay), Some(response)) = (retry_in, context.response_mut())
-            && attempts <= crate::pace::PACED_RETRIES
+            && attempts <= self.0.paced_retries()
         {
             response.add_extension(PacedRetry(delay));
         }
@@ -86,7 +95,7 @@ impl Intercept for ObserveAttempts {
 
 /// Gives a throttled attempt that the SDK would retry anyway the delay its pacer booked (see
 /// [`crate::pace::Pacer::on_answer`]); leaves every other verdict, and the SDK's own backoff
-/// after [`crate::pace::PACED_RETRIES`] throttled attempts, as they are.
+/// after [`crate::pace::Pacer::paced_retries`] attempts, as they are.
 #[derive(Debug)]
 pub(super) struct RetryAtPacedSlot;
 

@@ -191,7 +191,8 @@ pub async fn run(global: &GlobalArgs, service: DemoService) -> anyhow::Result<u8
     }
     // A second run finds nothing left to do.
     let job = runs::Job::resolve(targeted, base.default_region(), &[])?;
-    let make_pacer = || tuning.pacer();
+    let pacers = tuning.pacers();
+    let make_pacer = |key: Option<&str>| pacers.pacer(key);
     let connector = AwsConnector {
         base: &base,
         pacer: &make_pacer,
@@ -229,6 +230,7 @@ fn demo_tuning() -> super::Tuning {
     super::Tuning {
         concurrency: 16,
         rate: super::Rate::Fixed(DEMO_CLIENT_RATE),
+        rate_cache: None,
         call_timeout: super::DEFAULT_CALL_TIMEOUT_SECS,
         deadline: None,
         targets: Vec::new(),
@@ -293,7 +295,8 @@ spoke-c (444444444444) joins the Spokes unit ({SPOKES_UNIT}); the next plan find
     }
     let expanded = runs::expand_units(&base, targeted, with.tuning, control).await?;
     let job = runs::Job::resolve(expanded, base.default_region(), &[])?;
-    let make_pacer = || with.tuning.pacer();
+    let pacers = with.tuning.pacers();
+    let make_pacer = |key: Option<&str>| pacers.pacer(key);
     let connector = AwsConnector {
         base: &base,
         pacer: &make_pacer,

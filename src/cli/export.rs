@@ -104,7 +104,8 @@ pub async fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<u8> {
         );
     }
     let settings = runs::settings(&args.tuning, false, None, control.clone());
-    let make_pacer = || args.tuning.pacer();
+    let pacers = args.tuning.pacers();
+    let make_pacer = |key: Option<&str>| pacers.pacer(key);
     let connector = AwsConnector {
         base: &base,
         pacer: &make_pacer,

@@ -139,7 +139,7 @@ pub struct With<'a> {
 impl With<'_> {
     fn connector<'p>(
         &'p self,
-        pacer: &'p (dyn Fn() -> Option<Arc<sc_assoc::pace::Pacer>> + Sync),
+        pacer: &'p (dyn Fn(Option<&str>) -> Option<Arc<sc_assoc::pace::Pacer>> + Sync),
     ) -> AwsConnector<'p> {
         AwsConnector {
             base: self.base,
@@ -151,7 +151,8 @@ impl With<'_> {
 /// Plans every target of `job`, then saves the plan or applies it, renders, and says the exit
 /// code.
 pub async fn run(global: &GlobalArgs, with: &With<'_>, job: Job, verb: Verb) -> anyhow::Result<u8> {
-    let make_pacer = || with.tuning.pacer();
+    let pacers = with.tuning.pacers();
+    let make_pacer = |key: Option<&str>| pacers.pacer(key);
     let connector = with.connector(&make_pacer);
     let settings = &with.settings;
     let planning = pipeline::plan(&connector, &job.targets, settings, with.reporter).await;
@@ -320,7 +321,8 @@ pub async fn apply_plan_file(
     path: &Path,
     plan: &SavedPlan,
 ) -> anyhow::Result<u8> {
-    let make_pacer = || with.tuning.pacer();
+    let pacers = with.tuning.pacers();
+    let make_pacer = |key: Option<&str>| pacers.pacer(key);
     let connector = with.connector(&make_pacer);
     let settings = &with.settings;
     let planning = saved::check(&connector, plan, settings, with.reporter).await;

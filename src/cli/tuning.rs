@@ -3,8 +3,10 @@
 //! each client's pacer.
 
 use clap::Args;
-use sc_assoc::pace::Pacer;
+use sc_assoc::pace::{Pacer, RateBook, cache};
 use sc_assoc::target::TargetFilter;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Knobs shared by the commands that call AWS.
 #[derive(Debug, Clone, Args)]
@@ -18,6 +20,12 @@ pub struct Tuning {
     /// `unlimited` does not pace (the SDK's retries alone handle throttling).
     #[arg(long, default_value = "auto", value_parser = parse_rate)]
     pub rate: Rate,
+    /// Where `--rate auto` remembers each account and region's rate for the next run, which
+    /// then starts at it instead of finding it again (a JSON file; entries older than 7 days are
+    /// not used). Default: `sc-assoc/rates.json` in `$XDG_CACHE_HOME` or `~/.cache`, none where
+    /// `CI` is set (an ephemeral machine; see README for keeping it in a pipeline). `off`: none.
+    #[arg(long, value_name = "PATH|off", env = "SC_ASSOC_RATE_CACHE")]
+    pub rate_cache: Option<String>,
     /// Give up on one HTTP attempt after this many seconds; a call and all its retries get ten
     /// times that (so an endpoint that never answers fails the run in about 100 s by default).
     #[arg(long, default_value_t = DEFAULT_CALL_TIMEOUT_SECS, value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -95,13 +103,70 @@ impl Tuning {
         self.deadline.map(std::time::Duration::from_secs)
     }
 
-    /// The pacer every call of the run goes through (`None`: unpaced).
-    pub fn pacer(&self) -> Option<std::sync::Arc<Pacer>> {
+    /// A pacer on its own, sharing nothing (`None`: unpaced): for a service whose rate budget
+    /// is not a target's (Organizations).
+    pub fn pacer(&self) -> Option<Arc<Pacer>> {
         let pacer = match self.rate {
             Rate::Fixed(rate) => Pacer::fixed(rate),
             Rate::Auto => Pacer::adaptive(),
             Rate::Unlimited => return None,
         };
-        Some(std::sync::Arc::new(pacer))
+        Some(Arc::new(pacer))
+    }
+
+    /// The pacers of one command's targets, sharing what they learn, starting from the rate
+    /// cache and saving to it when dropped.
+    pub fn pacers(&self) -> Pacers {
+        let cache = match self.rate_cache.as_deref() {
+            _ if self.rate != Rate::Auto => None,
+            Some("off") => None,
+            Some(path) if !path.is_empty() => Some(PathBuf::from(path)),
+            _ => cache::default_path(|name| std::env::var(name).ok()),
+        };
+        let book = match &cache {
+            Some(path) => {
+                let remembered = cache::load(path);
+                tracing::debug!(path = %path.display(), entries = remembered.len(), "rate cache read");
+                RateBook::remembering(remembered)
+            }
+            None => RateBook::new(),
+        };
+        Pacers {
+            rate: self.rate,
+            book,
+            cache,
+        }
+    }
+}
+
+/// One command's pacers: a pacer per target from one [`RateBook`], so targets start from what
+/// their siblings measured and, through the rate cache, from what earlier runs did.
+pub struct Pacers {
+    rate: Rate,
+    book: Arc<RateBook>,
+    cache: Option<PathBuf>,
+}
+
+impl Pacers {
+    /// The pacer of the target whose rate budget `key` names (`None`: unpaced).
+    pub fn pacer(&self, key: Option<&str>) -> Option<Arc<Pacer>> {
+        match self.rate {
+            Rate::Fixed(rate) => Some(Arc::new(Pacer::fixed(rate))),
+            Rate::Auto => Some(self.book.pacer(key)),
+            Rate::Unlimited => None,
+        }
+    }
+}
+
+impl Drop for Pacers {
+    /// Saves what the run learned. The cache is an optimisation: a directory that cannot be
+    /// written (a read-only home) is a debug log line, never an error.
+    fn drop(&mut self) {
+        let Some(path) = &self.cache else {
+            return;
+        };
+        if let Err(error) = cache::save(path, &self.book.learned()) {
+            tracing::debug!(path = %path.display(), %error, "rate cache not saved");
+        }
     }
 }

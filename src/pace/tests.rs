@@ -4,6 +4,7 @@
 //! [`PACED_RETRIES`] times), as the adapter's retry classifier arranges. Time is virtual, so these
 //! are statements about the algorithm, not about the machine.
 
+use super::adaptive::{DISCOVERY_CUT, START_RATE};
 use super::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +14,10 @@ struct Bucket {
     rate: f64,
     burst: f64,
     state: Mutex<(f64, Instant)>,
+    /// Share of calls throttled at random, whatever the bucket holds (other callers, a
+    /// throttling proxy): drawn from a fixed SplitMix64 stream, so every run is the same.
+    noise: f64,
+    draws: AtomicU64,
 }
 
 impl Bucket {
@@ -21,10 +26,18 @@ impl Bucket {
             rate,
             burst,
             state: Mutex::new((burst, Instant::now())),
+            noise: 0.0,
+            draws: AtomicU64::new(0),
         }
     }
 
     fn take(&self) -> bool {
+        if self.noise > 0.0 {
+            let draw = self.draws.fetch_add(1, Ordering::SeqCst);
+            if split_mix(draw ^ 0x5EED) < self.noise {
+                return false;
+            }
+        }
         let mut state = self.state.lock().unwrap();
         let now = Instant::now();
         let tokens = (state.0 + (now - state.1).as_secs_f64() * self.rate).min(self.burst);
@@ -52,6 +65,14 @@ impl Outcome {
     }
 }
 
+/// A deterministic draw in [0, 1) for `index` (SplitMix64).
+fn split_mix(index: u64) -> f64 {
+    let mut z = index.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    (z ^ (z >> 31)) as f64 / u64::MAX as f64
+}
+
 /// `calls` calls through `pacer`, `concurrency` at a time, against a bucket of `rate` and
 /// `burst` with `latency` per answer.
 async fn simulate(
@@ -62,7 +83,25 @@ async fn simulate(
     concurrency: usize,
     latency: Duration,
 ) -> Outcome {
-    let bucket = Arc::new(Bucket::new(rate, burst));
+    simulate_against(
+        Some(pacer),
+        Bucket::new(rate, burst),
+        calls,
+        concurrency,
+        latency,
+    )
+    .await
+}
+
+/// [`simulate`] against any server.
+async fn simulate_against(
+    pacer: Option<Arc<Pacer>>,
+    bucket: Bucket,
+    calls: u64,
+    concurrency: usize,
+    latency: Duration,
+) -> Outcome {
+    let bucket = Arc::new(bucket);
     let next_call = Arc::new(AtomicU64::new(0));
     let requests = Arc::new(AtomicU64::new(0));
     let throttled = Arc::new(AtomicU64::new(0));
@@ -83,18 +122,23 @@ async fn simulate(
                     (z ^ (z >> 31)) as f64 / u64::MAX as f64
                 };
                 while next_call.fetch_add(1, Ordering::SeqCst) < calls {
-                    pacer.acquire().await;
+                    if let Some(pacer) = &pacer {
+                        pacer.acquire().await;
+                    }
                     for attempt in 0..10 {
-                        pacer.on_attempt_sent();
+                        if let Some(pacer) = &pacer {
+                            pacer.on_attempt_sent();
+                        }
                         requests.fetch_add(1, Ordering::SeqCst);
                         let admitted = bucket.take();
                         tokio::time::sleep(latency).await;
-                        let retry_in = pacer.on_answer(!admitted);
+                        let retry_in = pacer.as_ref().and_then(|p| p.on_answer(!admitted));
                         if admitted {
                             break;
                         }
                         throttled.fetch_add(1, Ordering::SeqCst);
-                        let backoff = match retry_in.filter(|_| attempt < PACED_RETRIES) {
+                        let paced = pacer.as_ref().map_or(0, |p| p.paced_retries());
+                        let backoff = match retry_in.filter(|_| attempt < paced) {
                             Some(paced) => paced,
                             // The SDK's standard backoff: a uniform draw times 1 s, doubling.
                             None => Duration::from_secs_f64(
@@ -114,7 +158,7 @@ async fn simulate(
         requests: requests.load(Ordering::SeqCst),
         throttled: throttled.load(Ordering::SeqCst),
         elapsed: started.elapsed(),
-        estimate: pacer.estimate(),
+        estimate: pacer.and_then(|p| p.estimate()),
     }
 }
 
@@ -185,6 +229,11 @@ async fn more_concurrency_never_throttles_more() {
 #[tokio::test(start_paused = true)]
 async fn replies_to_attempts_sent_before_a_reaction_are_one_episode() {
     let pacer = Pacer::adaptive();
+    // The bucket's burst: a few accepted calls first.
+    for _ in 0..4 {
+        pacer.on_attempt_sent();
+        pacer.on_answer(false);
+    }
     for _ in 0..64 {
         pacer.on_attempt_sent();
     }
@@ -304,4 +353,176 @@ async fn an_idle_pacer_saves_no_slots_for_a_burst() {
     pacer.acquire().await;
     pacer.acquire().await;
     assert_eq!(start.elapsed(), Duration::from_millis(100));
+}
+
+/// A server that throttles a share of calls at random, whatever the rate (other callers of a
+/// shared account, a proxy), with no bucket that `calls` calls could empty.
+fn foreign(share: f64) -> Bucket {
+    Bucket {
+        noise: share,
+        ..Bucket::new(1e6, 1e6)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttles_that_come_whatever_the_rate_do_not_slow_the_run_down() {
+    for share in [0.1, 0.2, 0.3] {
+        let pacer = Arc::new(Pacer::adaptive());
+        let paced = simulate_against(Some(pacer.clone()), foreign(share), 1_300, 16, LATENCY).await;
+        // What a user would try: no pacer, the SDK's backoff after every throttle.
+        let unpaced = simulate_against(None, foreign(share), 1_300, 16, LATENCY).await;
+        let ratio = paced.elapsed.as_secs_f64() / unpaced.elapsed.as_secs_f64();
+        assert!(
+            ratio <= 2.0,
+            "{share}: {ratio:.2}× the unpaced run, {paced:?} against {unpaced:?}"
+        );
+        // The halving test found them out (at their share or above: the larger of the shares
+        // its tests saw).
+        let found = pacer.foreign_throttling();
+        assert!(
+            found >= share / 2.0 && found <= 0.5,
+            "{share}: found {found}"
+        );
+        // Its throttled share is theirs, not the pacer's.
+        assert!(
+            paced.throttled_share() <= share + 0.05,
+            "{share}: {paced:?}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_real_bucket_is_never_taken_for_throttles_that_are_not_its_own() {
+    // The bucket's throttles stop when the pacer slows down: every cell of the benchmark's
+    // matrix, and the short runs of a fleet, keep the bucket model and its throttled share.
+    for (rate, calls, concurrency) in [
+        (5.0, 82, 4),
+        (10.0, 165, 16),
+        (20.0, 100, 16),
+        (25.0, 411, 64),
+        (100.0, 1_682, 16),
+        (200.0, 3_229, 64),
+    ] {
+        let pacer = Arc::new(Pacer::adaptive());
+        let outcome = simulate(pacer.clone(), rate, rate, calls, concurrency, LATENCY).await;
+        assert_eq!(pacer.foreign_throttling(), 0.0, "R={rate}: {outcome:?}");
+        assert_eq!(pacer.paced_retries(), PACED_RETRIES);
+        let floor = (calls as f64 - rate) / rate;
+        let ratio = outcome.elapsed.as_secs_f64() / floor;
+        assert!(ratio < 1.07, "R={rate}: {ratio:.3}× the floor, {outcome:?}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_measured_elsewhere_spares_the_blind_search() {
+    for (rate, calls) in [(5.0, 82), (20.0, 100), (100.0, 300)] {
+        let cold = simulate(Arc::new(Pacer::adaptive()), rate, rate, calls, 16, LATENCY).await;
+        let warm = simulate(
+            Arc::new(Pacer::adaptive_from(Some(Prior::Measured(rate)))),
+            rate,
+            rate,
+            calls,
+            16,
+            LATENCY,
+        )
+        .await;
+        assert!(
+            warm.throttled < cold.throttled,
+            "R={rate}: {warm:?} against {cold:?}"
+        );
+        assert!(warm.throttled_share() <= 0.05, "R={rate}: {warm:?}");
+        let floor = (calls as f64 - rate) / rate;
+        assert!(
+            warm.elapsed.as_secs_f64() / floor < 1.05,
+            "R={rate}: {warm:?}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_prior_that_is_wrong_is_measured_away() {
+    // Remembered from a week when the account allowed four times as much, or from a sibling
+    // with a larger quota: the first windows measure the account's own rate.
+    let pacer = Arc::new(Pacer::adaptive_from(Some(Prior::Measured(80.0))));
+    let outcome = simulate(pacer, 20.0, 20.0, calls_for(20.0, 30.0), 16, LATENCY).await;
+    let estimate = outcome.estimate.expect("measured");
+    assert!((estimate / 20.0 - 1.0).abs() < 0.05, "{outcome:?}");
+    assert!(outcome.throttled_share() <= 0.05, "{outcome:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_account_with_room_to_spare_is_remembered_and_the_next_run_starts_fast() {
+    // A plan's reads against an endpoint that never throttles: the first run pays the ramp,
+    // and what it reached is what the next starts from (half of it).
+    let room = || Bucket::new(1e6, 1e6);
+    let first = Arc::new(Pacer::adaptive());
+    let cold = simulate_against(Some(first.clone()), room(), 427, 16, LATENCY).await;
+    let learned = first.learned().expect("a rate it took");
+    assert!(!learned.measured && learned.rate > 200.0, "{learned:?}");
+    let second = Arc::new(Pacer::adaptive_from(Some(Prior::Unthrottled(learned.rate))));
+    assert_eq!(second.rate(), (learned.rate * 0.5).min(MAX_RATE));
+    let warm = simulate_against(Some(second), room(), 427, 16, LATENCY).await;
+    let unpaced = simulate_against(None, room(), 427, 16, LATENCY).await;
+    assert!(
+        warm.elapsed.as_secs_f64() <= 1.25 * unpaced.elapsed.as_secs_f64(),
+        "{warm:?} against {unpaced:?} (cold {cold:?})"
+    );
+    assert!(
+        cold.elapsed.as_secs_f64() > 1.25 * unpaced.elapsed.as_secs_f64(),
+        "{cold:?} against {unpaced:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn targets_of_one_run_start_from_what_their_siblings_measured() {
+    let book = RateBook::new();
+    let first = book.pacer(Some("endpoint 111111111111 us-east-1"));
+    simulate(
+        first.clone(),
+        20.0,
+        20.0,
+        calls_for(20.0, 20.0),
+        16,
+        LATENCY,
+    )
+    .await;
+    let measured = first.estimate().expect("measured");
+    // A sibling started now begins at what the first measured ...
+    let prior = book.prior(Some("endpoint 222222222222 us-east-1"));
+    assert_eq!(prior, Some(Prior::Measured(measured)));
+    let second = book.pacer(Some("endpoint 222222222222 us-east-1"));
+    let outcome = simulate(second, 20.0, 20.0, 100, 16, LATENCY).await;
+    assert!(outcome.throttled_share() <= 0.05, "{outcome:?}");
+    // ... and what every pacer learned is there for the next run, ended or not.
+    drop(first);
+    let learned = book.learned();
+    assert_eq!(learned.len(), 2, "{learned:?}");
+    assert!(learned.values().all(|r| r.measured));
+    // An account's own remembered rate comes before its siblings'.
+    let own = RateBook::remembering(std::collections::BTreeMap::from([(
+        "k".to_string(),
+        Remembered {
+            rate: 7.0,
+            measured: true,
+            at: std::time::SystemTime::now()
+                .duration_since(std::time::SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        },
+    )]));
+    assert_eq!(own.prior(Some("k")), Some(Prior::Measured(7.0)));
+    assert_eq!(own.prior(Some("other")), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_lone_throttle_before_any_burst_does_not_end_discovery() {
+    let pacer = Pacer::adaptive();
+    pacer.on_attempt_sent();
+    pacer.on_answer(true);
+    // Still discovering at the start rate: an account emptied by others a moment ago, or a
+    // throttle that is not the bucket's, says nothing of the rate yet.
+    assert_eq!(pacer.rate(), START_RATE);
+    pacer.on_attempt_sent();
+    pacer.on_answer(true);
+    assert_eq!(pacer.rate(), START_RATE * DISCOVERY_CUT);
 }

@@ -394,7 +394,7 @@ async fn each_target_has_its_own_pacer_and_its_throttling_stays_its_own() {
     .await
     .expect("base credentials");
     let made: Mutex<Vec<Arc<Pacer>>> = Mutex::new(Vec::new());
-    let pacer = || {
+    let pacer = |_: Option<&str>| {
         let pacer = Arc::new(Pacer::adaptive());
         made.lock().expect("lock").push(pacer.clone());
         Some(pacer)
