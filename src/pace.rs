@@ -43,19 +43,21 @@
 //! throttles calls whatever this client's pace; read as "the bucket is empty", each one would
 //! cut the rate, and the rate would fall without end (a 129-write apply with 30% of calls
 //! throttled at random took 326 s instead of 13). The bucket and those throttles answer one
-//! question differently: *does sending slower stop them?* A bucket that refused at most half the
-//! calls at rate x has a token for every call at x/2; random throttles keep their share. So
-//! when periods between reactions stay short (three in a row with fewer than 20 accepted calls:
-//! the rate keeps being cut and the throttles keep coming), or two throttles come below a
-//! measured estimate (where the dip left tokens), the pacer halves its rate for a few calls —
-//! until throttles coming at the suspect share would have shown three times, at most 40 — and
-//! looks. None, or far fewer: it was the bucket (its rate fell), and the pacer measures it again
-//! from there. About as many: they are not the bucket's; the pacer keeps their share, goes back
-//! to the rate before the test and finds the rate anew, counting a throttle as a signal only when
-//! more come than that share explains (a cumulative sum of each answer's excess over the share,
-//! see `adaptive`), and retries such throttled calls at their slot for twice as many attempts.
-//! A bucket measured right never meets the test's condition, and a real bucket never passes it
-//! as foreign: at half a rate it refused at most half of, it throttles nothing.
+//! question differently: *does sending slower stop them?* A bucket that let a share 1 − s of
+//! the calls through at rate x has a token for every call below (1 − s)·x; random throttles keep
+//! their share at any rate. So, once it has measured an estimate, when periods between reactions
+//! stay short (three in a row with fewer than 20 accepted calls: the rate keeps being cut and
+//! the throttles keep coming), or two throttles come below the estimate (where the dip left
+//! tokens), and at most half the calls were throttled, the pacer sends below what got through
+//! (80% of it, at most half its rate and 80% of the estimate) for a few calls — until throttles
+//! coming at the suspect share would have shown four times (10 to 40 calls) — and looks. None,
+//! or one well under that share: it was the bucket (its rate fell), and the pacer measures it
+//! again from there. Two, or one at that share: not the bucket's; the pacer keeps their share, goes back to the rate before the test
+//! and finds the rate anew, counting a throttle as a signal only when more come than that share
+//! explains (a cumulative sum of each answer's excess over the share, see `adaptive`), and
+//! retries such throttled calls at their slot for twice as many attempts. A bucket measured
+//! right never meets the test's condition; a real bucket, tested, throttles nothing below the
+//! rate it let through.
 //!
 //! **What one pacer learns serves the others.** A [`RateBook`] gives the targets of one run
 //! their pacers: a pacer starts from what its account's own earlier run remembered (the rate
@@ -63,7 +65,7 @@
 //! usually share quotas), discovering from that rate rather than from 10 calls per second, and
 //! settling just under it at its first throttle instead of halving blind. A prior is a guess:
 //! the first windows measure the account's own rate, and a run that never throttles remembers
-//! only the rate it took, of which the next run starts at half.
+//! only the rate it took, from which the next run's discovery goes on.
 
 mod adaptive;
 pub mod book;
@@ -128,9 +130,9 @@ impl Pacer {
         let now = Instant::now();
         let (start, measured) = match prior {
             Some(Prior::Measured(rate)) => (rate, Some(rate.clamp(MIN_RATE, MAX_RATE))),
-            // A rate taken without a throttle says nothing of how much higher the account
-            // goes, nor whether the bucket was fuller then: half of it is a careful start.
-            Some(Prior::Unthrottled(rate)) => (rate * 0.5, None),
+            // A rate the account took without a throttle: discovery goes on from there (the
+            // in-flight cap still bounds what one overshoot costs).
+            Some(Prior::Unthrottled(rate)) => (rate, None),
             None => (adaptive::START_RATE, None),
         };
         let start = if start.is_finite() {

@@ -57,20 +57,25 @@ const PRIOR_UNCERTAINTY: f64 = 0.2;
 /// several seconds and the next throttle comes after many calls. A period between reactions
 /// with fewer accepted calls is short; [`SHORT_PERIODS`] of them in a row are suspect: the rate
 /// keeps being cut and the throttles keep coming, as when it is far above the bucket's rate or
-/// when they are not the bucket's at all. The halving test tells which.
+/// when they are not the bucket's at all. The slow-down test tells which.
 const QUIET_CALLS: u64 = 20;
 const SHORT_PERIODS: u32 = 3;
 /// Accepted calls any bucket gives before its first throttle (its burst), unless others emptied
 /// it.
 const MIN_BURST: u64 = 4;
-/// A suspect share above this is a bucket whatever the test would say: random throttling of
-/// other origin is taken to be at most half the calls, and a bucket refusing more than half is
-/// one the pacer overshoots by more than twice (halving cannot stop it in one step).
+/// A suspect share above this is a bucket, not tested: random throttling of other origin is
+/// taken to be at most half the calls, and a bucket refusing more than half is overshot by more
+/// than twice, which the blind cuts handle.
 const NOISE_AT_MOST: f64 = 0.5;
-/// The halving test ends at its second throttle (a bucket at half a rate that was at most twice
-/// its own throttles nothing), or when throttles coming at the share that started it would
-/// have shown this many times (so that none showing is evidence), within these bounds.
-const TEST_EXPECTED: f64 = 3.0;
+/// The slow-down test sends at this share of the rate that got through before it (what a
+/// bucket allowed, if it is one; the margin absorbs jitter), at most half the rate and this
+/// share of a measured estimate: a bucket has a token for every
+/// call there, so throttles during the test are not the bucket's (two of them, or one at the
+/// share that started it: a single one may be jitter at the edge of the bucket's rate). It ends
+/// at the second, or when throttles coming at the share that started it would have shown
+/// [`TEST_EXPECTED`] times (so that none showing is evidence), within [`TEST_ANSWERS`].
+const TEST_BELOW: f64 = 0.8;
+const TEST_EXPECTED: f64 = 4.0;
 const TEST_ANSWERS: (u64, u64) = (10, 40);
 /// Once throttles are known not to depend on the rate, a throttle is a signal only when more of
 /// them came than that share explains: a cumulative sum of each answer's excess over the share
@@ -98,7 +103,7 @@ impl Tally {
     }
 }
 
-/// The halving test: does sending at half the rate stop the throttles?
+/// The slow-down test: does sending below what got through stop the throttles?
 #[derive(Debug)]
 struct Test {
     /// The rate before the test, restored if the throttles turn out not to be the bucket's.
@@ -153,7 +158,7 @@ pub(super) struct Adaptive {
     /// Whether a throttle before [`MIN_BURST`] accepted calls was let pass.
     early_forgiven: bool,
     test: Option<Test>,
-    /// The share of answers throttled whatever the rate: 0 until the halving test shows such
+    /// The share of answers throttled whatever the rate: 0 until the slow-down test shows such
     /// throttles.
     pub(super) noise: f64,
     /// The cumulative excess of throttles over that share (see [`EXCESS_ALARM`]).
@@ -196,7 +201,7 @@ impl Adaptive {
         }
     }
 
-    /// Whether the halving test is on (the rate is held at half while it runs).
+    /// Whether the slow-down test is on (the rate is held low while it runs).
     pub(super) fn testing(&self) -> bool {
         self.test.is_some()
     }
@@ -288,8 +293,10 @@ impl Adaptive {
             return false;
         }
         // A period this short after a cut: the rate went down, the throttles did not stop.
+        // Only periods after a measurement count: before one, the pacer halves blind at every
+        // throttle, and a bucket far above its rate looks the same.
         let period = std::mem::take(&mut self.period);
-        if period.answers - period.throttled < QUIET_CALLS {
+        if self.estimate.is_some() && period.answers - period.throttled < QUIET_CALLS {
             self.short.answers += period.answers;
             self.short.throttled += period.throttled;
             self.short_periods += 1;
@@ -304,7 +311,7 @@ impl Adaptive {
             if early {
                 self.short = std::mem::take(&mut self.cushion);
             }
-            self.start_test(rate);
+            self.start_test(rate, now);
             return true;
         }
         // The first throttle of a run, before the bucket could have given even a small burst:
@@ -328,19 +335,30 @@ impl Adaptive {
         !self.discovering && self.test.is_none() && self.estimate.is_some_and(|e| rate < e)
     }
 
-    fn start_test(&mut self, rate: &mut f64) {
+    fn start_test(&mut self, rate: &mut f64, now: Instant) {
         self.episode_end = self.sent.max(self.answered);
+        // If it is the bucket, it was empty now: a window's start for the measurement after.
+        self.empty_at.push_back((now, self.accepted));
+        let before = std::mem::take(&mut self.short);
+        let rate_before = *rate;
+        // Below what got through (a bucket's rate, if it is one), by a margin for jitter: a
+        // bucket has a token for every call there. The share was pooled over periods at other
+        // rates, so no higher than half the rate, nor than the margin below a measured
+        // estimate.
+        let below = (*rate * (1.0 - before.share()) * TEST_BELOW)
+            .min(*rate * 0.5)
+            .min(self.estimate.map_or(f64::INFINITY, |e| e * TEST_BELOW));
+        *rate = below.clamp(MIN_RATE, MAX_RATE);
         self.test = Some(Test {
-            rate_before: *rate,
+            rate_before,
             from: self.episode_end,
-            before: std::mem::take(&mut self.short),
+            before,
             during: Tally::default(),
         });
         self.short_periods = 0;
-        *rate = (*rate * 0.5).clamp(MIN_RATE, MAX_RATE);
     }
 
-    /// Counts an answer of the halving test, and ends the test when it has seen enough.
+    /// Counts an answer of the slow-down test, and ends the test when it has seen enough.
     fn tally_test(&mut self, rate: &mut f64, now: Instant, throttled: bool) {
         let Some(test) = &mut self.test else {
             return;
@@ -358,23 +376,24 @@ impl Adaptive {
         let Some(test) = self.test.take() else {
             return;
         };
-        // A bucket that throttled at most half the calls at the rate before has tokens for
-        // every call at half of it: throttles that keep coming at a comparable share are not
-        // the bucket's.
-        let not_the_buckets = during.throttled >= 1 && during.share() >= 0.5 * test.before.share();
+        // Below what a bucket let through, it has a token for every call; one throttle may be
+        // jitter at the edge of a bucket's rate, two are not, nor one at the share before.
+        let not_the_buckets = during.throttled >= 2
+            || (during.throttled == 1 && during.share() >= 0.5 * test.before.share());
         tracing::debug!(
             share_before = test.before.share(),
-            share_at_half_rate = during.share(),
-            answers = during.answers,
+            answers_during = during.answers,
+            throttled_during = during.throttled,
             not_the_buckets,
-            "pacer's halving test"
+            "pacer's slow-down test"
         );
         self.period = Tally::default();
         self.cushion = Tally::default();
-        self.empty_at.clear();
         self.estimate = None;
         self.grown_at = now;
         if not_the_buckets {
+            // Windows ended by such throttles measured nothing.
+            self.empty_at.clear();
             let seen = Tally {
                 answers: test.before.answers + during.answers,
                 throttled: test.before.throttled + during.throttled,

@@ -38,7 +38,7 @@ pub enum Prior {
     /// starts there and, at the first throttle, the pacer settles just under it instead of
     /// halving blind.
     Measured(f64),
-    /// The account took this rate without throttling: discovery starts at half of it.
+    /// The account took this rate without throttling: discovery starts there.
     Unthrottled(f64),
 }
 

@@ -376,7 +376,7 @@ async fn throttles_that_come_whatever_the_rate_do_not_slow_the_run_down() {
             ratio <= 2.0,
             "{share}: {ratio:.2}× the unpaced run, {paced:?} against {unpaced:?}"
         );
-        // The halving test found them out (at their share or above: the larger of the shares
+        // The slow-down test found them out (at their share or above: the larger of the shares
         // its tests saw).
         let found = pacer.foreign_throttling();
         assert!(
@@ -453,14 +453,14 @@ async fn a_prior_that_is_wrong_is_measured_away() {
 #[tokio::test(start_paused = true)]
 async fn an_account_with_room_to_spare_is_remembered_and_the_next_run_starts_fast() {
     // A plan's reads against an endpoint that never throttles: the first run pays the ramp,
-    // and what it reached is what the next starts from (half of it).
+    // and what it reached is where the next one's discovery starts.
     let room = || Bucket::new(1e6, 1e6);
     let first = Arc::new(Pacer::adaptive());
     let cold = simulate_against(Some(first.clone()), room(), 427, 16, LATENCY).await;
     let learned = first.learned().expect("a rate it took");
     assert!(!learned.measured && learned.rate > 200.0, "{learned:?}");
     let second = Arc::new(Pacer::adaptive_from(Some(Prior::Unthrottled(learned.rate))));
-    assert_eq!(second.rate(), (learned.rate * 0.5).min(MAX_RATE));
+    assert_eq!(second.rate(), learned.rate.min(MAX_RATE));
     let warm = simulate_against(Some(second), room(), 427, 16, LATENCY).await;
     let unpaced = simulate_against(None, room(), 427, 16, LATENCY).await;
     assert!(
