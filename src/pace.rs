@@ -196,16 +196,8 @@ impl Pacer {
     pub fn learned(&self) -> Option<Remembered> {
         let state = self.state.lock().ok()?;
         let adaptive = state.adaptive.as_ref()?;
-        let at = std::time::SystemTime::now()
-            .duration_since(std::time::SystemTime::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
         if let Some(rate) = adaptive.estimate.filter(|_| adaptive.noise == 0.0) {
-            return Some(Remembered {
-                rate,
-                measured: true,
-                at,
-            });
+            return Some(Remembered::now(rate, true));
         }
         if adaptive.throttled_ever || adaptive.highest <= adaptive::START_RATE {
             return None;
@@ -217,11 +209,7 @@ impl Pacer {
         {
             return None;
         }
-        Some(Remembered {
-            rate: adaptive.highest,
-            measured: false,
-            at,
-        })
+        Some(Remembered::now(adaptive.highest, false))
     }
 
     /// Waits for the next call slot. Slots are spaced 1/rate apart, so concurrent callers never

@@ -21,14 +21,25 @@ pub struct Remembered {
 }
 
 impl Remembered {
+    /// `rate`, learned now.
+    pub(super) fn now(rate: f64, measured: bool) -> Self {
+        Remembered {
+            rate,
+            measured,
+            at: epoch_secs(SystemTime::now()),
+        }
+    }
+
     /// Whether it was learned no longer than `max_age` before `now`.
     pub fn fresh(&self, now: SystemTime, max_age: Duration) -> bool {
-        let now = now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
-        now.saturating_sub(self.at) <= max_age.as_secs()
+        epoch_secs(now).saturating_sub(self.at) <= max_age.as_secs()
     }
+}
+
+fn epoch_secs(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
 }
 
 /// Where a new pacer starts.
