@@ -200,7 +200,7 @@ impl Checker<'_> {
             return None;
         }
         Some(At {
-            value: name.clone(),
+            value: name.to_string(),
             pos: at.pos,
         })
     }
@@ -222,7 +222,7 @@ impl Checker<'_> {
             self.error(at.pos, message);
             return None;
         }
-        Some(text.clone())
+        Some(text.to_string())
     }
 
     fn action_version(&mut self, at: Cursor<'_>) -> Option<String> {
@@ -309,12 +309,12 @@ impl Checker<'_> {
                 self.error(name_pos, "a parameter's `name` is empty");
                 continue;
             }
-            if parameters.iter().any(|(n, _)| n == name) {
+            if parameters.iter().any(|(n, _)| n.as_str() == &**name) {
                 let message = format!("parameter `{}` is given twice", shorten(name));
                 self.error(name_pos, message);
                 continue;
             }
-            parameters.push((name.clone(), kind));
+            parameters.push((name.to_string(), kind));
         }
         Some(parameters)
     }

@@ -16,7 +16,8 @@ use serde::de;
 use serde::de::value::{
     BoolDeserializer, Error, I64Deserializer, StrDeserializer, U64Deserializer,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use yaml_rust2::parser::{Event, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -61,7 +62,9 @@ pub enum Value {
     /// As written after YAML resolution (`0x10` is `16`); kept as text since it is only shown
     /// in messages or read as a version.
     Number(String),
-    String(String),
+    /// Shared: a manifest repeats the same keys and ids on every entry, and one copy of each
+    /// keeps a 100k-entry tree to a third of the memory a string per scalar took.
+    String(Arc<str>),
     Sequence(Vec<Node>),
     /// Keys in document order, as in the file.
     Mapping(Vec<(Node, Node)>),
@@ -75,7 +78,7 @@ impl Value {
         match self {
             Value::Mapping(entries) => entries
                 .iter()
-                .find(|(k, _)| matches!(&k.value, Value::String(s) if s == key))
+                .find(|(k, _)| matches!(&k.value, Value::String(s) if &**s == key))
                 .map(|(_, v)| v),
             _ => None,
         }
@@ -144,6 +147,7 @@ pub fn parse(text: &str) -> Result<Document, Problem> {
     let mut anchors: HashMap<usize, Node> = HashMap::new();
     let mut alias_budget = ALIAS_BUDGET;
     let mut documents = 0usize;
+    let mut strings = Strings::default();
     loop {
         let (event, marker) = parser.next_token().map_err(|error| syntax(&error))?;
         let pos = Pos::from_marker(&marker);
@@ -160,7 +164,7 @@ pub fn parse(text: &str) -> Result<Document, Problem> {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 empty = text.is_empty() && style == TScalarStyle::Plain && tag.is_none();
-                let value = scalar(text, style, tag.as_ref());
+                let value = scalar(text, style, tag.as_ref(), &mut strings);
                 (Node { pos, value }, anchor, marker.index())
             }
             Event::Alias(id) => {
@@ -248,21 +252,21 @@ fn deeper(parser: &mut Parser<std::str::Chars<'_>>, pos: Pos) -> Problem {
 
 /// A scalar's value: quoted and `!!str` scalars are strings, plain ones are resolved, other
 /// tags are kept as tags.
-fn scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Value {
+fn scalar(text: String, style: TScalarStyle, tag: Option<&Tag>, strings: &mut Strings) -> Value {
     let Some(tag) = tag else {
         return if style == TScalarStyle::Plain {
-            resolve_plain(text)
+            resolve_plain(text, strings)
         } else {
-            Value::String(text)
+            strings.value(text)
         };
     };
     if tag.handle != CORE_TAG {
         return Value::Tagged(tag_name(tag));
     }
     let resolved = match tag.suffix.as_str() {
-        "str" => return Value::String(text),
+        "str" => return strings.value(text),
         "null" if text.is_empty() || is_null(&text) => return Value::Null,
-        "bool" | "int" | "float" => resolve_plain(text),
+        "bool" | "int" | "float" => resolve_plain(text, strings),
         _ => return Value::Tagged(tag_name(tag)),
     };
     // `!!int abc` is no int: judged as a tagged value, not silently read as a string.
@@ -298,14 +302,14 @@ fn is_null(text: &str) -> bool {
 
 /// A plain scalar as serde_yaml reads it: null, boolean, integer (decimal, `0x`, `0o`, `0b`,
 /// signed), float (finite, `.inf`, `.nan`), else a string. Leading zeros make a string.
-fn resolve_plain(text: String) -> Value {
+fn resolve_plain(text: String, strings: &mut Strings) -> Value {
     // Only these characters start a null, a boolean or a number (`0x1f`, `-.inf`, `1e3`); ids,
     // names and keys mostly start otherwise and are strings without the checks below, which
     // are most of the time a 100k-entry manifest spends here.
     if !text.is_empty() && !text.starts_with(may_start_special) {
-        return Value::String(text);
+        return strings.value(text);
     }
-    resolve_special(text)
+    resolve_special(text, strings)
 }
 
 /// Whether a plain scalar starting with `c` may be a null, a boolean or a number.
@@ -314,7 +318,7 @@ fn may_start_special(c: char) -> bool {
 }
 
 /// [`resolve_plain`] without its shortcut.
-fn resolve_special(text: String) -> Value {
+fn resolve_special(text: String, strings: &mut Strings) -> Value {
     if text.is_empty() || is_null(&text) {
         return Value::Null;
     }
@@ -331,7 +335,22 @@ fn resolve_special(text: String) -> Value {
     {
         return Value::Number(format!("{float:?}"));
     }
-    Value::String(text)
+    strings.value(text)
+}
+
+/// One shared copy of each string scalar of a document.
+#[derive(Default)]
+struct Strings(HashSet<Arc<str>>);
+
+impl Strings {
+    fn value(&mut self, text: String) -> Value {
+        if let Some(shared) = self.0.get(text.as_str()) {
+            return Value::String(Arc::clone(shared));
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.0.insert(Arc::clone(&shared));
+        Value::String(shared)
+    }
 }
 
 fn leading_zero_digits(text: &str) -> bool {
@@ -406,10 +425,18 @@ fn place(node: &mut Node, pos: Pos) {
 
 fn close(open: Open) -> (Node, usize) {
     let (pos, index, value) = match open.kind {
-        OpenKind::Sequence(items) => (open.pos, open.index, Value::Sequence(items)),
+        // Growth leaves up to half a collection's capacity unused (a 3-key entry holds room for
+        // 4): the tree is kept whole while it is checked, so it is trimmed.
+        OpenKind::Sequence(mut items) => {
+            items.shrink_to_fit();
+            (open.pos, open.index, Value::Sequence(items))
+        }
         OpenKind::Mapping {
-            entries, first_key, ..
+            mut entries,
+            first_key,
+            ..
         } => {
+            entries.shrink_to_fit();
             let (pos, index) = match first_key {
                 Some((key, key_index)) if key_index < open.index => (key, key_index),
                 _ => (open.pos, open.index),
@@ -469,7 +496,8 @@ fn add(stack: &mut [Open], document: &mut Document, node: Node, index: usize, em
 /// The text of a scalar key, to spot duplicates.
 fn key_text(value: &Value) -> Option<&str> {
     match value {
-        Value::String(s) | Value::Number(s) => Some(s),
+        Value::String(s) => Some(s),
+        Value::Number(s) => Some(s),
         Value::Bool(true) => Some("true"),
         Value::Bool(false) => Some("false"),
         Value::Null => Some("null"),

@@ -508,7 +508,7 @@ impl Checker<'_> {
         let mut ok = true;
         for (key, value) in entries {
             let cursor = Cursor::of(value);
-            if !matches!(&key.value, Value::String(k) if k == "name") {
+            if !matches!(&key.value, Value::String(k) if &**k == "name") {
                 let key = match &key.value {
                     Value::String(k) => format!("key `{}`", shorten(k)),
                     other => format!("key {}", describe(other)),

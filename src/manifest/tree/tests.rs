@@ -200,9 +200,39 @@ proptest::proptest! {
     ) {
         if !text.starts_with(super::may_start_special) {
             proptest::prop_assert_eq!(
-                super::resolve_special(text.clone()),
-                Value::String(text)
+                super::resolve_special(text.clone(), &mut super::Strings::default()),
+                Value::String(text.into())
             );
         }
     }
+}
+
+/// A manifest repeats its keys and ids on every entry: each distinct string is held once, which
+/// is what keeps a 100k-entry tree small (BENCHMARKS.md, the 100k rows).
+#[test]
+fn equal_string_scalars_share_one_copy() {
+    let text = "- {product: prod-a, action: act-x}\n- {product: prod-a, action: act-y}\n";
+    let root = parse(text).unwrap().root.unwrap();
+    let Value::Sequence(items) = &root.value else {
+        panic!("a sequence: {root:?}")
+    };
+    let string = |item: &Node, key: &str| match &item.value.get(key).unwrap().value {
+        Value::String(s) => std::sync::Arc::clone(s),
+        other => panic!("a string: {other:?}"),
+    };
+    let key = |item: &Node| match &item.value {
+        Value::Mapping(entries) => match &entries[0].0.value {
+            Value::String(s) => std::sync::Arc::clone(s),
+            other => panic!("a string key: {other:?}"),
+        },
+        other => panic!("a mapping: {other:?}"),
+    };
+    let (first, second) = (&items[0], &items[1]);
+    assert!(std::sync::Arc::ptr_eq(
+        &string(first, "product"),
+        &string(second, "product")
+    ));
+    assert!(std::sync::Arc::ptr_eq(&key(first), &key(second)));
+    assert_eq!(&*string(first, "action"), "act-x");
+    assert_eq!(&*string(second, "action"), "act-y");
 }
