@@ -115,7 +115,7 @@ pub struct FatalReadError(pub ApiError);
 /// Reads the observed state for `desired` with at most `concurrency` list calls in flight.
 pub(crate) async fn read_observed<C: Catalog>(
     catalog: &C,
-    desired: &BTreeSet<Triple>,
+    desired: &[&Triple],
     direction: Direction,
     concurrency: usize,
     phase: Phase,
@@ -137,7 +137,7 @@ pub(crate) async fn read_observed<C: Catalog>(
         }
         Direction::ByAction => {
             let mut targets: BTreeMap<&str, Vec<&Triple>> = BTreeMap::new();
-            for triple in desired {
+            for &triple in desired {
                 targets.entry(&triple.action).or_default().push(triple);
             }
             read_each(
@@ -166,7 +166,7 @@ pub(crate) async fn read_observed<C: Catalog>(
 /// read contributes no associations, so nothing on it is removed.
 pub(crate) async fn read_scope<C: Catalog>(
     catalog: &C,
-    desired: &BTreeSet<Triple>,
+    desired: &[&Triple],
     scope: &BTreeSet<(String, String)>,
     concurrency: usize,
     phase: Phase,
@@ -176,7 +176,7 @@ pub(crate) async fn read_scope<C: Catalog>(
         .iter()
         .map(|(product, artifact)| ((product.as_str(), artifact.as_str()), Vec::new()))
         .collect();
-    for triple in desired {
+    for &triple in desired {
         targets
             .entry((&triple.product, &triple.artifact))
             .or_default()
@@ -290,10 +290,11 @@ pub(crate) async fn read_planned_scope<C: Catalog>(
     concurrency: usize,
     reporter: &dyn Reporter,
 ) -> Result<BTreeSet<Triple>, ScopeError> {
-    let changes: BTreeSet<Triple> = plan.to_add.iter().chain(&plan.to_remove).cloned().collect();
+    let changes: BTreeSet<&Triple> = plan.to_add.iter().chain(&plan.to_remove).collect();
     if changes.is_empty() {
         return Ok(BTreeSet::new());
     }
+    let changes: Vec<&Triple> = changes.into_iter().collect();
     let observed = read_scope(
         catalog,
         &changes,

@@ -28,6 +28,31 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The last line of the plan as shown: `Plan: 2 to add, 5 already present.` or `No
+    /// changes. …`. Made on its own so that a caller showing only the summary does not render
+    /// every change line of a large plan first (100k changes are ~10 MB of text).
+    pub fn summary(&self) -> String {
+        if (self.prune || !self.to_remove.is_empty()) && self.has_changes() {
+            format!(
+                "Plan: {} to add, {} to remove, {} already present.",
+                self.to_add.len(),
+                self.to_remove.len(),
+                self.present.len()
+            )
+        } else if self.has_changes() {
+            format!(
+                "Plan: {} to add, {} already present.",
+                self.to_add.len(),
+                self.present.len()
+            )
+        } else {
+            format!(
+                "No changes. {} association(s) already present.",
+                self.present.len()
+            )
+        }
+    }
+
     pub fn has_changes(&self) -> bool {
         !self.to_add.is_empty() || !self.to_remove.is_empty()
     }
@@ -157,28 +182,7 @@ impl fmt::Display for Plan {
         if !changes.is_empty() {
             writeln!(f)?;
         }
-        if (self.prune || !self.to_remove.is_empty()) && self.has_changes() {
-            write!(
-                f,
-                "Plan: {} to add, {} to remove, {} already present.",
-                self.to_add.len(),
-                self.to_remove.len(),
-                self.present.len()
-            )
-        } else if self.has_changes() {
-            write!(
-                f,
-                "Plan: {} to add, {} already present.",
-                self.to_add.len(),
-                self.present.len()
-            )
-        } else {
-            write!(
-                f,
-                "No changes. {} association(s) already present.",
-                self.present.len()
-            )
-        }
+        write!(f, "{}", self.summary())
     }
 }
 

@@ -90,13 +90,32 @@ pub async fn prepare_target<C: Catalog>(
     concurrency: usize,
     reporter: &dyn Reporter,
 ) -> Result<Prepared, FatalReadError> {
+    let desired: Vec<&Triple> = target.desired.iter().collect();
+    prepare(
+        catalog,
+        &desired,
+        target.prune.as_ref(),
+        concurrency,
+        reporter,
+    )
+    .await
+}
+
+/// [`prepare_target`] on borrowed triples (`desired` in triple order, no duplicates): a run
+/// plans its resolved triples where they are, with no copy of the set (100k triples: ~26 MB).
+async fn prepare<C: Catalog>(
+    catalog: &C,
+    desired: &[&Triple],
+    prune: Option<&BTreeSet<(String, String)>>,
+    concurrency: usize,
+    reporter: &dyn Reporter,
+) -> Result<Prepared, FatalReadError> {
     let started = Instant::now();
     let calls_before = total_calls(catalog);
-    let desired = &target.desired;
-    let mut direction = choose_direction(desired);
+    let mut direction = choose_direction(desired.iter().copied());
     // Pruning must see every action on each in-scope artifact (see `observe`); an action this
     // run creates has no id to list its artifacts by.
-    if target.prune.is_some() || desired.iter().any(|t| pending_name(&t.action).is_some()) {
+    if prune.is_some() || desired.iter().any(|t| pending_name(&t.action).is_some()) {
         direction.direction = Direction::ByArtifact;
     }
     tracing::info!(
@@ -104,10 +123,10 @@ pub async fn prepare_target<C: Catalog>(
         by_artifact_calls = direction.by_artifact_calls,
         by_action_calls = direction.by_action_calls,
         desired = desired.len(),
-        prune = target.prune.is_some(),
+        prune = prune.is_some(),
         "reading current associations"
     );
-    let observed = match &target.prune {
+    let observed = match prune {
         Some(scope) => {
             read_scope(catalog, desired, scope, concurrency, Phase::Read, reporter).await?
         }
@@ -125,8 +144,9 @@ pub async fn prepare_target<C: Catalog>(
     };
     let readable = desired
         .iter()
+        .copied()
         .filter(|t| !observed.unreadable.contains_key(*t));
-    let plan = match &target.prune {
+    let plan = match prune {
         Some(scope) => plan_with_prune(readable, &observed.associations, scope),
         None => plan(readable, &observed.associations),
     };
@@ -257,8 +277,9 @@ pub async fn plan_manifest<C: Catalog>(
             ResolveError::Invalid(errors) => RunError::Invalid(errors),
             ResolveError::Api(error) => failed(PlanPhase::Resolve, error),
         })?;
-    let target = Target::from_resolved(&resolved, settings.prune);
-    let mut prepared = prepare_target(&guarded, &target, concurrency, reporter)
+    let desired_triples: Vec<&Triple> = resolved.triples.keys().collect();
+    let prune = settings.prune.then_some(&resolved.scope);
+    let mut prepared = prepare(&guarded, &desired_triples, prune, concurrency, reporter)
         .await
         .map_err(|FatalReadError(error)| failed(PlanPhase::Read, error))?;
     let calls_before = total_calls(catalog);

@@ -279,9 +279,10 @@ impl State<'_> {
             }
             let direction = choose_direction_knowing(&unshown, &self.known).direction;
             // Rounds are not shown one by one: the phase counts the changes shown so far.
+            let unshown_refs: Vec<&Triple> = unshown.iter().collect();
             let observed = read_observed(
                 catalog,
-                &unshown,
+                &unshown_refs,
                 direction,
                 options.concurrency,
                 Phase::Verify,

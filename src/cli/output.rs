@@ -55,7 +55,7 @@ pub fn plan_text(prepared: &Prepared, resolved: &Resolved, paint: Paint) -> Stri
             plan.present.len()
         );
     } else {
-        let _ = writeln!(out, "{}", summary(plan));
+        let _ = writeln!(out, "{}", plan.summary());
     }
     if !prepared.unreadable.is_empty() {
         // Without this, "No changes." above would read as a clean bill of health.
@@ -245,13 +245,6 @@ fn natural(a: &str, b: &str) -> std::cmp::Ordering {
             (a, b) = (&a[x.len_utf8()..], &b[y.len_utf8()..]);
         }
     }
-}
-
-/// `Plan: …` or `No changes. …`. Its wording belongs to [`Plan`]'s `Display`, which library users
-/// print too; that ends with the summary, whatever the change lines above it look like.
-fn summary(plan: &Plan) -> String {
-    let shown = plan.to_string();
-    shown.lines().last().unwrap_or_default().to_string()
 }
 
 /// `Web Server (prod-web)`, or `prod-web` when no name is known.
