@@ -17,6 +17,9 @@
 //!
 //! Run: `cargo build --release && cargo run --release --example org_bench` (flags: `--help`).
 
+#[path = "support/child.rs"]
+mod child;
+
 use clap::Parser;
 use sc_assoc::aws::{AwsBase, AwsOptions, StaticCredentials};
 use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog, SeedFile};
@@ -154,38 +157,19 @@ async fn plan(
 ) -> anyhow::Result<Job> {
     let before: u64 = catalog.organization_calls().values().sum();
     let started = Instant::now();
-    let mut command = tokio::process::Command::new("/usr/bin/time");
-    command
-        .arg("-f")
-        .arg("%M")
-        .arg(&args.bin)
-        .arg("plan")
-        .arg(manifest)
-        .args(["--endpoint-url", &catalog.endpoint(), "--output", "json"]);
+    let mut command = child::timed(&args.bin, "AKIDBENCHMGMT", REGION);
+    command.arg("plan").arg(manifest).args([
+        "--endpoint-url",
+        &catalog.endpoint(),
+        "--output",
+        "json",
+    ]);
     if let Some(shard) = &shard {
         command.args(["--shard", shard]);
     }
     command.args(extra);
-    let output = command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs([
-            ("AWS_ACCESS_KEY_ID", "AKIDBENCHMGMT"),
-            ("AWS_SECRET_ACCESS_KEY", "bench-secret"),
-            ("AWS_REGION", REGION),
-            ("AWS_CONFIG_FILE", "/dev/null"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ])
-        .output()
-        .await?;
+    let output = command.output().await?;
     let wall = started.elapsed();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let peak_kb: f64 = stderr
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or(f64::NAN);
     let code = output.status.code().unwrap_or(-1);
     let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
     if code != 0 {
@@ -213,7 +197,7 @@ async fn plan(
     let after: u64 = catalog.organization_calls().values().sum();
     Ok(Job {
         wall,
-        peak_mb: peak_kb / 1024.0,
+        peak_mb: child::peak_mb(&output.stderr),
         code,
         targets,
         total,
@@ -224,12 +208,7 @@ async fn plan(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if !Path::new(&args.bin).exists() {
-        anyhow::bail!(
-            "{} does not exist: run `cargo build --release` first, or pass --bin",
-            args.bin.display()
-        );
-    }
+    child::require(&args.bin)?;
     let file = SeedFile::from_yaml_str(&seed(&args))?;
     let mut config = CatalogConfig::from_seed_file(file);
     config.faults = Faults {

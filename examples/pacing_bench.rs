@@ -15,9 +15,17 @@
 //!
 //! Run: `cargo build --release && cargo run --release --example pacing_bench` (flags: `--help`).
 
+#[path = "support/child.rs"]
+mod child;
+#[path = "bench/workload.rs"]
+#[expect(
+    dead_code,
+    reason = "only the bench's 100k-triple manifest writer is used here"
+)]
+mod workload;
+
 use clap::Parser;
 use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog, Seed, SeedFile};
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -51,33 +59,15 @@ struct Run {
 
 async fn run(bin: &Path, endpoint: &str, args: &[&str]) -> anyhow::Result<Run> {
     let started = Instant::now();
-    let output = tokio::process::Command::new("/usr/bin/time")
-        .args(["-f", "%M"])
-        .arg(bin)
+    let output = child::timed(bin, "AKIDBENCH", "us-east-1")
         .args(args)
         .args(["--endpoint-url", endpoint, "--no-progress"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs([
-            ("AWS_ACCESS_KEY_ID", "AKIDBENCH"),
-            ("AWS_SECRET_ACCESS_KEY", "bench-secret"),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_CONFIG_FILE", "/dev/null"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ])
         .output()
         .await?;
     let wall = started.elapsed().as_secs_f64();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let peak_kb: f64 = stderr
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or(f64::NAN);
     Ok(Run {
         wall,
-        peak_mb: peak_kb / 1024.0,
+        peak_mb: child::peak_mb(&output.stderr),
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
     })
@@ -88,8 +78,9 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-/// The 100k-triple account and manifest: 400 products of 10 versions, 25 actions.
-fn large(dir: &Path) -> anyhow::Result<(Seed, PathBuf)> {
+/// The account the 100k-triple manifest of [`workload::write_large_manifest`] names: 400
+/// products of 10 versions, 25 actions.
+fn large_account() -> Seed {
     let mut seed = Seed::default();
     for p in 0..400 {
         seed.add_product(
@@ -101,26 +92,13 @@ fn large(dir: &Path) -> anyhow::Result<(Seed, PathBuf)> {
     for x in 0..25 {
         seed.add_action(format!("act-large{x:02}"), format!("Action {x}"));
     }
-    let mut text = String::from("version: 1\nassociations:\n");
-    for i in 0..100_000 {
-        let _ = writeln!(
-            text,
-            "  - {{product: prod-large{:05}, artifact: pa-large{:07}, action: act-large{:02}}}",
-            i / 250,
-            i / 25,
-            i % 25
-        );
-    }
-    let path = dir.join("large.yaml");
-    std::fs::write(&path, text)?;
-    Ok((seed, path))
+    seed
 }
 
 async fn plan_table(args: &Args) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let (seed, manifest) = large(dir.path())?;
+    let (dir, manifest) = workload::write_large_manifest(100_000)?;
     let config = CatalogConfig {
-        seed,
+        seed: large_account(),
         ..CatalogConfig::default()
     };
     let catalog = LocalCatalog::start(config, ([127, 0, 0, 1], 0).into()).await?;
@@ -245,12 +223,7 @@ async fn foreign_table(args: &Args) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if !args.bin.exists() {
-        anyhow::bail!(
-            "{} does not exist: run `cargo build --release` first, or pass --bin",
-            args.bin.display()
-        );
-    }
+    child::require(&args.bin)?;
     if !args.skip_plan {
         plan_table(&args).await?;
     }

@@ -24,6 +24,13 @@
 )]
 mod workload;
 
+#[path = "support/child.rs"]
+#[expect(
+    dead_code,
+    reason = "no run here is timed: the bench reads the catalog's counters"
+)]
+mod child;
+
 use clap::Parser;
 use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog};
 use std::fmt::Write as _;
@@ -75,24 +82,13 @@ struct Row {
     plan_code: i32,
 }
 
-fn env() -> [(&'static str, &'static str); 6] {
-    [
-        ("AWS_ACCESS_KEY_ID", "AKIDBENCH"),
-        ("AWS_SECRET_ACCESS_KEY", "bench-secret"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_CONFIG_FILE", "/dev/null"),
-        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-    ]
-}
-
 async fn sc_assoc(bin: &Path, endpoint: &str, args: &[&str]) -> anyhow::Result<i32> {
     let output = tokio::process::Command::new(bin)
         .args(args)
         .args(["--endpoint-url", endpoint, "--quiet"])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env())
+        .envs(child::env("AKIDBENCH", "us-east-1"))
         .output()
         .await?;
     let code = output.status.code().unwrap_or(-1);
@@ -176,12 +172,7 @@ async fn measure(args: &Args, lag_ms: u64, strategy: &'static str) -> anyhow::Re
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if !args.bin.exists() {
-        anyhow::bail!(
-            "{} does not exist: run `cargo build --release` first, or pass --bin",
-            args.bin.display()
-        );
-    }
+    child::require(&args.bin)?;
     let work = workload(args.triples, args.actions, args.present);
     let missing: std::collections::BTreeSet<_> =
         work.desired.difference(&work.present).cloned().collect();

@@ -20,10 +20,13 @@
 //! Run: `cargo build --release && cargo run --release --example targets_bench` (flags: `--help`;
 //! `--bin target/debug/sc-assoc` measures a debug build).
 
+#[path = "support/child.rs"]
+mod child;
+
 use clap::Parser;
 use sc_assoc::local::{CatalogConfig, Faults, LocalCatalog, SeedFile};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Parser)]
@@ -201,32 +204,14 @@ async fn measure(
     let path = dir.path().join("fleet.yaml");
     std::fs::write(&path, manifest(targets, triples, declared))?;
     let started = Instant::now();
-    let output = tokio::process::Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("%M")
-        .arg(&args.bin)
+    let output = child::timed(&args.bin, "AKIDBENCHHUB", REGION)
         .arg("apply")
         .arg(&path)
         .args(["--endpoint-url", &catalog.endpoint(), "--quiet"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs([
-            ("AWS_ACCESS_KEY_ID", "AKIDBENCHHUB"),
-            ("AWS_SECRET_ACCESS_KEY", "bench-secret"),
-            ("AWS_REGION", REGION),
-            ("AWS_CONFIG_FILE", "/dev/null"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-            ("AWS_EC2_METADATA_DISABLED", "true"),
-        ])
         .output()
         .await?;
     let wall = started.elapsed();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let peak_kb: f64 = stderr
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .unwrap_or(f64::NAN);
     let code = output.status.code().unwrap_or(-1);
     if code != 0 {
         eprintln!(
@@ -259,7 +244,7 @@ async fn measure(
     catalog.shutdown().await;
     Ok(Measured {
         wall,
-        peak_mb: peak_kb / 1024.0,
+        peak_mb: child::peak_mb(&output.stderr),
         code,
         per_target,
     })
@@ -272,12 +257,7 @@ fn floor(accepted: u64, rate: f64) -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if !Path::new(&args.bin).exists() {
-        anyhow::bail!(
-            "{} does not exist: run `cargo build --release` first, or pass --bin",
-            args.bin.display()
-        );
-    }
+    child::require(&args.bin)?;
     println!(
         "binary {}; each account {}/s (burst {}), {} ms latency; default flags\n",
         args.bin.display(),
